@@ -1,0 +1,248 @@
+//! A change is one line of `git diff --name-status`: a status letter, an
+//! optional similarity score, the path and, for renames and copies, the old
+//! path. This module owns the type and git's C-style path quoting.
+
+use serde::Serialize;
+use std::fmt;
+
+/// Git's status letters, as `git diff --name-status` prints them.
+pub const STATUS_LETTERS: &str = "AMDRCTUXB";
+
+/// One changed path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Change {
+    /// The path after the change (for a deletion, the deleted path).
+    pub path: String,
+    /// The status letter alone (`R`, never `R087`).
+    pub status: char,
+    /// The similarity score of `R`/`C` entries, when git printed one.
+    pub score: Option<u16>,
+    /// The path before a rename or copy.
+    pub old_path: Option<String>,
+}
+
+impl Change {
+    /// A change with no score and no old path.
+    #[must_use]
+    pub fn new(status: char, path: impl Into<String>) -> Self {
+        Change {
+            path: path.into(),
+            status,
+            score: None,
+            old_path: None,
+        }
+    }
+
+    /// A rename or copy from `old` to `new`.
+    #[must_use]
+    pub fn moved(
+        status: char,
+        score: Option<u16>,
+        old: impl Into<String>,
+        new: impl Into<String>,
+    ) -> Self {
+        Change {
+            path: new.into(),
+            status,
+            score,
+            old_path: Some(old.into()),
+        }
+    }
+
+    /// The paths this change counts for when grouping: the new path and, for a
+    /// rename (not a copy), the old one too.
+    pub fn grouping_paths(&self) -> impl Iterator<Item = &str> {
+        let old = if self.status == 'R' {
+            self.old_path.as_deref()
+        } else {
+            None
+        };
+        std::iter::once(self.path.as_str()).chain(old.filter(|o| *o != self.path))
+    }
+}
+
+impl fmt::Display for Change {
+    /// The `git diff --name-status` line, paths quoted where git would quote.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.status)?;
+        if let Some(score) = self.score {
+            write!(f, "{score:03}")?;
+        }
+        if let Some(old) = &self.old_path {
+            write!(f, "\t{}", quote_path(old))?;
+        }
+        write!(f, "\t{}", quote_path(&self.path))
+    }
+}
+
+/// Parses a status field (`M`, `R087`, `C`) into its letter and score.
+/// Returns `None` when the field is not a git status.
+#[must_use]
+pub fn parse_status(field: &str) -> Option<(char, Option<u16>)> {
+    let mut chars = field.chars();
+    let letter = chars.next()?;
+    if !STATUS_LETTERS.contains(letter) {
+        return None;
+    }
+    let digits = chars.as_str();
+    if digits.is_empty() {
+        return Some((letter, None));
+    }
+    if !matches!(letter, 'R' | 'C')
+        || digits.len() > 3
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    digits
+        .parse()
+        .ok()
+        .filter(|s| *s <= 100)
+        .map(|s| (letter, Some(s)))
+}
+
+/// Whether git (with the default `core.quotePath`) would quote this path.
+fn needs_quoting(path: &str) -> bool {
+    path.bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b >= 0x80)
+}
+
+/// Quotes a path the way git does: `"..."` with C escapes and octal bytes.
+#[must_use]
+pub fn quote_path(path: &str) -> String {
+    if !needs_quoting(path) {
+        return path.to_owned();
+    }
+    let mut out = String::with_capacity(path.len() + 2);
+    out.push('"');
+    for b in path.bytes() {
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\t' => out.push_str("\\t"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            0x07 => out.push_str("\\a"),
+            0x08 => out.push_str("\\b"),
+            0x0b => out.push_str("\\v"),
+            0x0c => out.push_str("\\f"),
+            0x20..=0x7e => out.push(char::from(b)),
+            _ => out.push_str(&format!("\\{b:03o}")),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Decodes one of git's C-style quoted paths (with its surrounding quotes).
+///
+/// # Errors
+/// A message saying what is wrong: a bad escape, a missing closing quote, or
+/// bytes that are not UTF-8.
+pub fn unquote_path(quoted: &str) -> Result<String, String> {
+    let inner = quoted
+        .strip_prefix('"')
+        .and_then(|s| s.strip_suffix('"'))
+        .filter(|_| quoted.len() >= 2)
+        .ok_or_else(|| "a quoted path must end with `\"`".to_owned())?;
+    let mut bytes = Vec::with_capacity(inner.len());
+    let mut iter = inner.bytes().peekable();
+    while let Some(b) = iter.next() {
+        if b == b'"' {
+            return Err("unescaped `\"` inside a quoted path".to_owned());
+        }
+        if b != b'\\' {
+            bytes.push(b);
+            continue;
+        }
+        let escape = iter.next().ok_or("a quoted path ends with a lone `\\`")?;
+        let decoded = match escape {
+            b'a' => 0x07,
+            b'b' => 0x08,
+            b't' => b'\t',
+            b'n' => b'\n',
+            b'v' => 0x0b,
+            b'f' => 0x0c,
+            b'r' => b'\r',
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'0'..=b'3' => {
+                let mut value = u32::from(escape - b'0');
+                for _ in 0..2 {
+                    match iter.next() {
+                        Some(d @ b'0'..=b'7') => value = value * 8 + u32::from(d - b'0'),
+                        _ => return Err("an octal escape needs three digits (`\\303`)".to_owned()),
+                    }
+                }
+                u8::try_from(value).map_err(|_| "octal escape out of range".to_owned())?
+            }
+            other => return Err(format!("unknown escape `\\{}`", char::from(other))),
+        };
+        bytes.push(decoded);
+    }
+    String::from_utf8(bytes).map_err(|_| "the decoded path is not valid UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_fields() {
+        let cases = [
+            ("M", Some(('M', None))),
+            ("R087", Some(('R', Some(87)))),
+            ("C100", Some(('C', Some(100)))),
+            ("R", Some(('R', None))),
+            ("M087", None),
+            ("R101", None),
+            ("Z", None),
+            ("", None),
+            ("RX", None),
+        ];
+        for (field, expected) in cases {
+            assert_eq!(parse_status(field), expected, "{field}");
+        }
+    }
+
+    #[test]
+    fn quoting_round_trips() {
+        for path in [
+            "plain/path.yaml",
+            "caf\u{e9}/x.yaml",
+            "tab\there",
+            "q\"uote",
+            "back\\slash",
+            "nl\nx",
+        ] {
+            let quoted = quote_path(path);
+            let decoded = if quoted.starts_with('"') {
+                unquote_path(&quoted)
+            } else {
+                Ok(quoted.clone())
+            };
+            assert_eq!(decoded.as_deref(), Ok(path), "{quoted}");
+        }
+        assert_eq!(
+            quote_path("pipelines/caf\u{e9}/x.yaml"),
+            "\"pipelines/caf\\303\\251/x.yaml\""
+        );
+        assert_eq!(quote_path("a b/c"), "a b/c");
+    }
+
+    #[test]
+    fn bad_quoting_is_rejected() {
+        for bad in ["\"abc", "\"a\\qb\"", "\"a\\30\"", "\"\\377\"", "\"a\"b\""] {
+            assert!(unquote_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn renames_count_for_both_paths_copies_only_new() {
+        let rename = Change::moved('R', Some(90), "a/x", "b/x");
+        assert_eq!(rename.grouping_paths().collect::<Vec<_>>(), ["b/x", "a/x"]);
+        let copy = Change::moved('C', None, "a/x", "b/x");
+        assert_eq!(copy.grouping_paths().collect::<Vec<_>>(), ["b/x"]);
+        assert_eq!(rename.to_string(), "R090\ta/x\tb/x");
+    }
+}

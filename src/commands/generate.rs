@@ -1,0 +1,54 @@
+//! `childgen generate` (the CI job) and `childgen render` (the original
+//! tool's form: diff file + template + stop patterns).
+
+use crate::cli::{GlobalArgs, RenderArgs, SourceArgs};
+use crate::output::emit;
+use crate::pipeline;
+use crate::settings::{Need, Settings};
+use crate::source;
+use anyhow::Result;
+
+/// `childgen render DIFF TEMPLATE PATTERNS`
+pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
+    let mut global = global.clone();
+    global.template = Some(args.template.clone());
+    global.stop = Some(args.patterns.clone());
+    global.regex = None;
+    let settings = Settings::resolve(&global, Need::Templates)?;
+    let changes = source::read_diff(&args.diff)?;
+    write(&settings, &global, &changes)
+}
+
+/// `childgen generate`
+pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
+    let settings = Settings::resolve(global, Need::Templates)?;
+    let changes = source::collect(source, settings.verbose)?;
+    write(&settings, global, &changes)
+}
+
+fn write(
+    settings: &Settings,
+    global: &GlobalArgs,
+    changes: &[crate::change::Change],
+) -> Result<()> {
+    let outcome = pipeline::generate(settings, changes)?;
+    for warning in &outcome.report.warnings {
+        settings.warn(warning);
+    }
+    settings.info(format!(
+        "{} change(s), {} unmatched; {} job(s){}",
+        changes.len(),
+        outcome.grouping.unmatched.len(),
+        outcome.report.jobs.len(),
+        if outcome.empty {
+            " (nothing matched: no-op pipeline)"
+        } else {
+            ""
+        }
+    ));
+    emit(global.output.as_deref(), &outcome.yaml)?;
+    if let Some(path) = &global.output {
+        settings.info(format!("wrote {}", path.display()));
+    }
+    Ok(())
+}

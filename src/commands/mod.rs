@@ -1,0 +1,29 @@
+//! One module per subcommand. Commands may add context with anyhow; the
+//! library below them returns typed errors.
+
+mod changes;
+mod explain;
+mod generate;
+mod validate;
+
+use crate::cli::{Cli, Command};
+use anyhow::Result;
+
+/// Runs the parsed command line.
+///
+/// # Errors
+/// Whatever the command fails with.
+pub fn dispatch(cli: Cli) -> Result<()> {
+    let global = cli.global;
+    match (cli.command, cli.render) {
+        (Some(Command::Generate { source }), _) => generate::generate(&global, &source),
+        (Some(Command::Render { args }), _) | (None, Some(args)) => generate::render(&global, &args),
+        (Some(Command::Changes { source }), _) => changes::run(&global, &source),
+        (Some(Command::Explain { paths }), _) => explain::run(&global, &paths),
+        (Some(Command::Validate { file }), _) => validate::run(&global, &file),
+        (None, None) => Err(crate::Error::Usage(
+            "no command given; try `childgen generate`, or `childgen DIFF TEMPLATE PATTERNS` (see --help)".to_owned(),
+        )
+        .into()),
+    }
+}

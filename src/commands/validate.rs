@@ -1,0 +1,64 @@
+//! `childgen validate FILE`: the checks of design §4 on any child-pipeline
+//! YAML. Lists every problem and exits 2 when there is one.
+
+use crate::cli::GlobalArgs;
+use crate::error::Error;
+use crate::output::emit;
+use crate::validate::{Limits, validate};
+use anyhow::Result;
+use std::io::Read;
+use std::path::Path;
+
+/// Validates one file.
+pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|source| Error::Read {
+                path: file.to_owned(),
+                source,
+            })?;
+        text
+    } else {
+        std::fs::read_to_string(file).map_err(|source| Error::Read {
+            path: file.to_owned(),
+            source,
+        })?
+    };
+    let subject = file.display().to_string();
+    let invalid = |problem: String| Error::Invalid {
+        subject: subject.clone(),
+        problems: vec![problem],
+    };
+    let mut value: serde_yaml::Value = serde_yaml::from_str(&text)
+        .map_err(|e| invalid(format!("the YAML does not parse: {e}")))?;
+    value
+        .apply_merge()
+        .map_err(|e| invalid(format!("a `<<` merge key cannot be applied: {e}")))?;
+    let serde_yaml::Value::Mapping(doc) = value else {
+        return Err(invalid(format!(
+            "the document must be a mapping, not {}",
+            crate::merge::kind(&value)
+        ))
+        .into());
+    };
+    let report = validate(&doc, text.len(), &Limits::default());
+    if !report.errors.is_empty() {
+        return Err(Error::Invalid {
+            subject,
+            problems: report.errors,
+        }
+        .into());
+    }
+    if !global.quiet {
+        for warning in &report.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
+    emit(
+        global.output.as_deref(),
+        &format!("{subject}: valid, {} job(s)\n", report.jobs.len()),
+    )?;
+    Ok(())
+}

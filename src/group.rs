@@ -1,0 +1,203 @@
+//! Rules and groups: which rule a changed path selects, with which values, and
+//! how matched changes are grouped by their value tuple (design §3).
+
+use crate::change::Change;
+use crate::error::Result;
+use crate::pattern::{Extracted, Pattern, ValueRule};
+use globset::GlobSet;
+use std::collections::BTreeMap;
+
+/// How often a rule's template is rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Once per group (the default).
+    #[default]
+    Each,
+    /// A single time, with every group in the context.
+    Once,
+}
+
+/// One rule: a pattern, an optional path filter and the template it feeds.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// A name for messages and `plan`.
+    pub name: String,
+    /// How variables are extracted.
+    pub pattern: Pattern,
+    /// Globs a path must match (any of them), when given.
+    pub paths: Option<(Vec<String>, GlobSet)>,
+    /// The template's name in the renderer.
+    pub template: String,
+    /// Each or once.
+    pub mode: Mode,
+}
+
+/// Why a path was, or was not, selected by a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// Every variable got a value.
+    Values(Vec<String>),
+    /// The path is outside the rule's `paths` globs.
+    Filtered,
+    /// The pattern does not match, with the reason.
+    Miss(String),
+}
+
+impl Rule {
+    /// Matches one path against the rule, before the `values` check.
+    #[must_use]
+    pub fn select(&self, path: &str) -> Selection {
+        if let Some((_, globs)) = &self.paths
+            && !globs.is_match(path)
+        {
+            return Selection::Filtered;
+        }
+        match self.pattern.extract(path) {
+            Extracted::Values(values) => Selection::Values(values),
+            Extracted::Miss(reason) => Selection::Miss(reason),
+        }
+    }
+}
+
+/// The changes that selected one value tuple of one rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The values, in the rule's variable order.
+    pub values: Vec<String>,
+    /// The changes of the group, sorted by path.
+    pub files: Vec<Change>,
+}
+
+/// Every rule's groups and the changes that no rule matched.
+#[derive(Debug, Clone, Default)]
+pub struct Grouping {
+    /// For each rule (same index as the rules), its groups sorted by values.
+    pub groups: Vec<Vec<Group>>,
+    /// Changes that no rule selected, sorted by path.
+    pub unmatched: Vec<Change>,
+}
+
+impl Grouping {
+    /// Whether no rule matched anything.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.groups.iter().all(Vec::is_empty)
+    }
+}
+
+/// Groups `changes` by rule and value tuple, checking every value against
+/// `values` (fail closed: one bad value fails the run).
+///
+/// # Errors
+/// [`crate::Error::Value`] for the first value outside `values`.
+pub fn group_changes(rules: &[Rule], changes: &[Change], values: &ValueRule) -> Result<Grouping> {
+    let mut grouping = Grouping::default();
+    let mut matched = vec![false; changes.len()];
+    for rule in rules {
+        let vars = rule.pattern.vars();
+        let mut groups: BTreeMap<Vec<String>, BTreeMap<&str, &Change>> = BTreeMap::new();
+        for (change, matched) in changes.iter().zip(&mut matched) {
+            for path in change.grouping_paths() {
+                if let Selection::Values(found) = rule.select(path) {
+                    values.check(path, &vars, &found)?;
+                    *matched = true;
+                    groups
+                        .entry(found)
+                        .or_default()
+                        .insert(&change.path, change);
+                }
+            }
+        }
+        grouping.groups.push(
+            groups
+                .into_iter()
+                .map(|(values, files)| Group {
+                    values,
+                    files: files.into_values().cloned().collect(),
+                })
+                .collect(),
+        );
+    }
+    grouping.unmatched = changes
+        .iter()
+        .zip(matched)
+        .filter(|(_, matched)| !matched)
+        .map(|(change, _)| change.clone())
+        .collect();
+    Ok(grouping)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pattern::DEFAULT_VALUES;
+
+    fn rule(stop: &str) -> Result<Rule> {
+        Ok(Rule {
+            name: "r".to_owned(),
+            pattern: Pattern::parse_stop(stop)?,
+            paths: None,
+            template: "t".to_owned(),
+            mode: Mode::Each,
+        })
+    }
+
+    fn summary(grouping: &Grouping) -> Vec<String> {
+        grouping.groups[0]
+            .iter()
+            .map(|g| {
+                let files: Vec<String> = g.files.iter().map(|f| f.path.clone()).collect();
+                format!("{} <- {}", g.values.join("/"), files.join(" "))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn groups_sort_by_values_and_renames_count_twice() -> Result<()> {
+        let rules = [rule("p:pipelines,s::pipelines")?];
+        let changes = vec![
+            Change::new('M', "pipelines/b/s1/x.yaml"),
+            Change::new('A', "pipelines/a/s2/y.yaml"),
+            Change::new('M', "pipelines/a/s2/a.yaml"),
+            Change::moved('R', Some(100), "pipelines/a/s1/m.py", "pipelines/b/s1/m.py"),
+            Change::moved('C', None, "pipelines/c/s1/m.py", "pipelines/b/s1/c.py"),
+            Change::new('M', "README.md"),
+        ];
+        let grouping = group_changes(&rules, &changes, &ValueRule::new(DEFAULT_VALUES)?)?;
+        assert_eq!(
+            summary(&grouping),
+            [
+                "a/s1 <- pipelines/b/s1/m.py",
+                "a/s2 <- pipelines/a/s2/a.yaml pipelines/a/s2/y.yaml",
+                "b/s1 <- pipelines/b/s1/c.py pipelines/b/s1/m.py pipelines/b/s1/x.yaml",
+            ]
+        );
+        assert_eq!(grouping.unmatched, [Change::new('M', "README.md")]);
+        let mut reversed = changes.clone();
+        reversed.reverse();
+        assert_eq!(
+            summary(&group_changes(
+                &rules,
+                &reversed,
+                &ValueRule::new(DEFAULT_VALUES)?
+            )?),
+            summary(&grouping)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_unsafe_value_fails_the_run() -> Result<()> {
+        let rules = [rule("p:pipelines")?];
+        let changes = [Change::new('M', "pipelines/x;rm -rf/s/a.yaml")];
+        let err = group_changes(&rules, &changes, &ValueRule::new(DEFAULT_VALUES)?)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("path \"pipelines/x;rm -rf/s/a.yaml\": value \"x;rm -rf\" of variable `p` does not match the allowed values `^[A-Za-z0-9][A-Za-z0-9._-]*$`; rename the folder, or widen `values` in childgen.yml if this value is safe".to_owned())
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,518 @@
+//! Rendering with Tera, plus the strictness Tera 1.x lacks: before a template
+//! renders, its syntax tree is walked so that a name the context does not have
+//! fails with the template, the line and the group (Tera alone would treat an
+//! undefined `{% if x %}` as false), and so that a file path cannot reach the
+//! output without a quoting filter (design §2, §3).
+
+use crate::error::{Error, Result};
+use regex::Regex;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::sync::OnceLock;
+use tera::ast::{Expr, ExprVal, Node};
+use tera::{Context, Tera, Value};
+
+/// Context names that carry file paths chosen by the merge request.
+const PATH_CARRIERS: [&str; 4] = ["files", "changes", "unmatched", "groups"];
+/// Filters whose output is safe YAML whatever the input.
+const QUOTING_FILTERS: [&str; 4] = ["yaml_quote", "yaml_str", "json_encode", "length"];
+/// Attributes of a change that are never attacker-chosen text.
+const SAFE_ATTRIBUTES: [&str; 2] = ["status", "score"];
+/// Names Tera defines itself.
+const TERA_NAMES: [&str; 4] = ["loop", "__tera_context", "self", "super"];
+
+/// The Tera instance and the sources of its templates (for line numbers).
+pub struct Renderer {
+    tera: Tera,
+    sources: BTreeMap<String, String>,
+}
+
+impl Renderer {
+    /// An empty renderer with childgen's filters and no auto-escaping.
+    #[must_use]
+    pub fn new() -> Self {
+        let mut tera = Tera::default();
+        tera.autoescape_on(Vec::new());
+        tera.register_filter("yaml_quote", yaml_quote);
+        tera.register_filter("yaml_str", yaml_quote);
+        Renderer {
+            tera,
+            sources: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a template under `name` (used in every message about it).
+    ///
+    /// # Errors
+    /// [`Error::Template`] when it does not parse, with the line.
+    pub fn add_template(&mut self, name: &str, source: &str) -> Result<()> {
+        self.tera.add_raw_template(name, source).map_err(|e| {
+            let detail = error_chain(&e);
+            let line = parse_error_line(&detail);
+            Error::Template {
+                template: name.to_owned(),
+                line,
+                detail,
+            }
+        })?;
+        self.sources.insert(name.to_owned(), source.to_owned());
+        Ok(())
+    }
+
+    /// Whether a template of that name was added.
+    #[must_use]
+    pub fn has_template(&self, name: &str) -> bool {
+        self.sources.contains_key(name)
+    }
+
+    /// Renders `name` with `context`; `group` names the group in errors.
+    ///
+    /// # Errors
+    /// [`Error::Render`] for an undefined name, an unquoted path, or a
+    /// failure inside Tera.
+    pub fn render(&self, name: &str, context: &Context, group: &str) -> Result<String> {
+        self.check(name, context, group, &mut BTreeSet::new())?;
+        self.tera.render(name, context).map_err(|e| Error::Render {
+            template: name.to_owned(),
+            line: None,
+            group: group.to_owned(),
+            detail: error_chain(&e),
+        })
+    }
+
+    /// The static checks for one template and the ones it includes or extends.
+    fn check<'a>(
+        &'a self,
+        name: &'a str,
+        context: &Context,
+        group: &str,
+        seen: &mut BTreeSet<&'a str>,
+    ) -> Result<()> {
+        if !seen.insert(name) {
+            return Ok(());
+        }
+        let template = self.tera.get_template(name).map_err(|e| Error::Template {
+            template: name.to_owned(),
+            line: None,
+            detail: error_chain(&e),
+        })?;
+        let mut walker = Walker::default();
+        walker.nodes(&template.ast);
+        let source = self.sources.get(name).map_or("", String::as_str);
+        let fail = |ident: &str, detail: String| Error::Render {
+            template: name.to_owned(),
+            line: find_line(source, ident, false),
+            group: group.to_owned(),
+            detail,
+        };
+        for ident in &walker.used {
+            if !walker.locals.contains(ident.as_str())
+                && !context.contains_key(ident)
+                && !TERA_NAMES.contains(&ident.as_str())
+            {
+                let known = context_names(context);
+                return Err(fail(
+                    ident,
+                    format!(
+                        "`{ident}` is not defined (this template can use: {known}); \
+                         test optional names with `{{% if {ident} is defined %}}`"
+                    ),
+                ));
+            }
+        }
+        if let Some(ident) = walker.unquoted.first() {
+            let root = ident_root(ident);
+            return Err(Error::Render {
+                template: name.to_owned(),
+                line: find_line(source, root, true),
+                group: group.to_owned(),
+                detail: format!(
+                    "`{{{{ {ident} }}}}` prints a file path without quoting, so a path could inject YAML; \
+                     write `{{{{ {ident} | yaml_quote }}}}`"
+                ),
+            });
+        }
+        for child in walker.templates {
+            let child = self
+                .sources
+                .get_key_value(child.as_str())
+                .map_or(name, |(k, _)| k.as_str());
+            self.check(child, context, group, seen)?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The context's top-level names, sorted, for messages.
+fn context_names(context: &Context) -> String {
+    let json = context.clone().into_json();
+    json.as_object()
+        .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
+}
+
+/// Collects the names a template uses, the names it defines, and path
+/// carriers printed without quoting.
+#[derive(Default)]
+struct Walker {
+    used: BTreeSet<String>,
+    locals: BTreeSet<String>,
+    tainted: BTreeSet<String>,
+    unquoted: Vec<String>,
+    templates: Vec<String>,
+}
+
+impl Walker {
+    fn nodes(&mut self, nodes: &[Node]) {
+        for node in nodes {
+            self.node(node);
+        }
+    }
+
+    fn node(&mut self, node: &Node) {
+        match node {
+            Node::VariableBlock(_, expr) => {
+                self.expr(expr);
+                if let Some(ident) = self.unquoted_path(expr) {
+                    self.unquoted.push(ident);
+                }
+            }
+            Node::Set(_, set) => {
+                self.expr(&set.value);
+                self.locals.insert(set.key.clone());
+                if self.carries_path(&set.value) {
+                    self.tainted.insert(set.key.clone());
+                }
+            }
+            Node::Forloop(_, forloop, _) => {
+                self.expr(&forloop.container);
+                let tainted = self.carries_path(&forloop.container);
+                for var in forloop.key.iter().chain(std::iter::once(&forloop.value)) {
+                    self.locals.insert(var.clone());
+                    if tainted {
+                        self.tainted.insert(var.clone());
+                    }
+                }
+                self.nodes(&forloop.body);
+                if let Some(empty) = &forloop.empty_body {
+                    self.nodes(empty);
+                }
+            }
+            Node::If(branches, _) => {
+                for (_, condition, body) in &branches.conditions {
+                    self.expr(condition);
+                    self.nodes(body);
+                }
+                if let Some((_, body)) = &branches.otherwise {
+                    self.nodes(body);
+                }
+            }
+            Node::FilterSection(_, section, _) => {
+                self.args(&section.filter.args);
+                self.nodes(&section.body);
+            }
+            Node::Block(_, block, _) => self.nodes(&block.body),
+            Node::MacroDefinition(_, definition, _) => {
+                self.locals.extend(definition.args.keys().cloned());
+                for default in definition.args.values().flatten() {
+                    self.expr(default);
+                }
+                self.nodes(&definition.body);
+            }
+            Node::Include(_, names, _) => self.templates.extend(names.iter().cloned()),
+            Node::Extends(_, name) => self.templates.push(name.clone()),
+            Node::Super
+            | Node::Text(_)
+            | Node::ImportMacro(..)
+            | Node::Raw(..)
+            | Node::Break(_)
+            | Node::Continue(_)
+            | Node::Comment(..) => {}
+        }
+    }
+
+    fn args(&mut self, args: &HashMap<String, Expr>) {
+        for arg in args.values() {
+            self.expr(arg);
+        }
+    }
+
+    fn expr(&mut self, expr: &Expr) {
+        self.val(&expr.val);
+        for filter in &expr.filters {
+            self.args(&filter.args);
+        }
+    }
+
+    fn val(&mut self, val: &ExprVal) {
+        match val {
+            ExprVal::Ident(ident) => self.ident(ident),
+            ExprVal::Math(math) => {
+                self.expr(&math.lhs);
+                self.expr(&math.rhs);
+            }
+            ExprVal::Logic(logic) => {
+                self.expr(&logic.lhs);
+                self.expr(&logic.rhs);
+            }
+            ExprVal::Test(test) => {
+                if matches!(test.name.as_str(), "defined" | "undefined") {
+                    // A name tested for definition is optional wherever it is used.
+                    self.locals.insert(ident_root(&test.ident).to_owned());
+                } else {
+                    self.ident(&test.ident);
+                }
+                for arg in &test.args {
+                    self.expr(arg);
+                }
+            }
+            ExprVal::MacroCall(call) => self.args(&call.args),
+            ExprVal::FunctionCall(call) => self.args(&call.args),
+            ExprVal::Array(items) => {
+                for item in items {
+                    self.expr(item);
+                }
+            }
+            ExprVal::StringConcat(concat) => {
+                for value in &concat.values {
+                    self.val(value);
+                }
+            }
+            ExprVal::In(inside) => {
+                self.expr(&inside.lhs);
+                self.expr(&inside.rhs);
+            }
+            ExprVal::String(_) | ExprVal::Int(_) | ExprVal::Float(_) | ExprVal::Bool(_) => {}
+        }
+    }
+
+    /// Records the root of a dotted or subscripted name, and the names used
+    /// inside its subscripts.
+    fn ident(&mut self, ident: &str) {
+        let root = ident_root(ident);
+        self.used.insert(root.to_owned());
+        for inner in subscripts(ident) {
+            self.ident(inner);
+        }
+    }
+
+    /// Whether an expression's value may hold a path (before quoting).
+    fn carries_path(&self, expr: &Expr) -> bool {
+        self.unquoted_path(expr).is_some()
+    }
+
+    /// The path-carrying name an output expression prints without quoting.
+    fn unquoted_path(&self, expr: &Expr) -> Option<String> {
+        if expr
+            .filters
+            .last()
+            .is_some_and(|f| QUOTING_FILTERS.contains(&f.name.as_str()))
+        {
+            return None;
+        }
+        self.unquoted_val(&expr.val)
+    }
+
+    fn unquoted_val(&self, val: &ExprVal) -> Option<String> {
+        match val {
+            ExprVal::Ident(ident) => {
+                let root = ident_root(ident);
+                let last = ident.rsplit('.').next().unwrap_or(ident);
+                let carrier = PATH_CARRIERS.contains(&root) || self.tainted.contains(root);
+                (carrier && !SAFE_ATTRIBUTES.contains(&last)).then(|| ident.clone())
+            }
+            ExprVal::StringConcat(concat) => {
+                concat.values.iter().find_map(|v| self.unquoted_val(v))
+            }
+            ExprVal::Math(math) => self
+                .unquoted_path(&math.lhs)
+                .or_else(|| self.unquoted_path(&math.rhs)),
+            ExprVal::Array(items) => items.iter().find_map(|item| self.unquoted_path(item)),
+            _ => None,
+        }
+    }
+}
+
+/// `files.0.path` → `files`; `groups[i]` → `groups`.
+fn ident_root(ident: &str) -> &str {
+    ident.split(['.', '[']).next().unwrap_or(ident)
+}
+
+/// The unquoted names inside `a[b]` subscripts.
+fn subscripts(ident: &str) -> Vec<&str> {
+    static SUBSCRIPT: OnceLock<Option<Regex>> = OnceLock::new();
+    SUBSCRIPT
+        .get_or_init(|| Regex::new(r"\[\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\]").ok())
+        .as_ref()
+        .map(|re| {
+            re.captures_iter(ident)
+                .filter_map(|c| c.get(1))
+                .map(|m| m.as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The 1-based line of the first tag in `source` that uses `ident`
+/// (only `{{ }}` output tags when `output_only`).
+fn find_line(source: &str, ident: &str, output_only: bool) -> Option<usize> {
+    static TAG: OnceLock<Option<Regex>> = OnceLock::new();
+    static OUTPUT: OnceLock<Option<Regex>> = OnceLock::new();
+    let tag = if output_only {
+        OUTPUT.get_or_init(|| Regex::new(r"(?s)\{\{.*?\}\}").ok())
+    } else {
+        TAG.get_or_init(|| Regex::new(r"(?s)\{\{.*?\}\}|\{%.*?%\}").ok())
+    };
+    let tag = tag.as_ref()?;
+    let word = Regex::new(&format!(r"(^|[^.\w]){}\b", regex::escape(ident))).ok()?;
+    tag.find_iter(source).find_map(|m| {
+        let found = word.find(m.as_str())?;
+        let offset = m.start() + found.start();
+        Some(
+            source[..offset].matches('\n').count()
+                + 1
+                + usize::from(found.as_str().starts_with('\n')),
+        )
+    })
+}
+
+/// The line of a Tera parse error (`--> 3:10`).
+fn parse_error_line(detail: &str) -> Option<usize> {
+    let start = detail.find("--> ")? + 4;
+    let rest = &detail[start..];
+    rest[..rest.find(':')?].trim().parse().ok()
+}
+
+/// Tera's error and its sources as one paragraph.
+fn error_chain(error: &tera::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let _ = write!(out, ": {cause}");
+        source = cause.source();
+    }
+    out
+}
+
+/// `yaml_quote`: a value as a double-quoted YAML scalar. JSON string syntax is
+/// a subset of YAML's double-quoted style, so any character is safe inside it.
+fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = match value {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => String::new(),
+        Value::Array(_) | Value::Object(_) => {
+            return Err(tera::Error::msg(
+                "yaml_quote expects a string, not a list or a map",
+            ));
+        }
+    };
+    serde_json::to_string(&text)
+        .map(Value::String)
+        .map_err(|e| tera::Error::msg(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(source: &str, context: &Context) -> Result<String> {
+        let mut renderer = Renderer::new();
+        renderer.add_template("t.yml.tera", source)?;
+        renderer.render("t.yml.tera", context, "p=a")
+    }
+
+    fn context() -> Context {
+        let mut context = Context::new();
+        context.insert("stage_name", "s1");
+        context.insert("files", &vec![serde_json::json!({"path": "a: b\n- evil", "status": "M", "score": null, "old_path": null})]);
+        context
+    }
+
+    #[test]
+    fn renders_and_quotes() -> Result<()> {
+        let out = render(
+            "x-{{ stage_name }}:\n{% for f in files %}  - {{ f.path | yaml_quote }} {{ f.status }}\n{% endfor %}",
+            &context(),
+        )?;
+        assert_eq!(out, "x-s1:\n  - \"a: b\\n- evil\" M\n");
+        Ok(())
+    }
+
+    #[test]
+    fn undefined_names_fail_with_line_and_group() {
+        let cases = [
+            ("a: 1\n{% if missing %}x{% endif %}", 2, "missing"),
+            ("a: 1\nb: 2\n\n{{ nope | upper }}", 4, "nope"),
+            (
+                "{% for f in files %}\n{{ f.status }}{{ other[f.status] }}{% endfor %}",
+                2,
+                "other",
+            ),
+        ];
+        for (source, line, name) in cases {
+            match render(source, &context()) {
+                Err(Error::Render {
+                    template,
+                    line: Some(l),
+                    group,
+                    detail,
+                }) => {
+                    assert_eq!(
+                        (template.as_str(), l, group.as_str()),
+                        ("t.yml.tera", line, "p=a"),
+                        "{source}"
+                    );
+                    assert!(
+                        detail.starts_with(&format!(
+                            "`{name}` is not defined (this template can use: files, stage_name)"
+                        )),
+                        "{detail}"
+                    );
+                }
+                other => panic!("{source}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn defined_tests_and_locals_are_allowed() -> Result<()> {
+        let source = "{% set n = 2 %}{% if opt is defined %}{{ opt }}{% endif %}{% for f in files %}{{ loop.index }}{{ n }}{% endfor %}";
+        assert_eq!(render(source, &context())?, "12");
+        Ok(())
+    }
+
+    #[test]
+    fn unquoted_paths_are_rejected() {
+        for source in [
+            "{% for f in files %}\n{{ f.path }}{% endfor %}",
+            "{% for f in files %}{% set p = f.path %}\n{{ p }}{% endfor %}",
+            "x\n{{ files }}",
+            "{% for f in files %}\n{{ 'a' ~ f.old_path }}{% endfor %}",
+        ] {
+            match render(source, &context()) {
+                Err(Error::Render {
+                    line: Some(2),
+                    detail,
+                    ..
+                }) => assert!(detail.contains("without quoting"), "{detail}"),
+                other => panic!("{source}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn parse_errors_carry_the_line() {
+        match render("a: 1\nb: {{ x y }}\nc: 3\n", &context()) {
+            Err(Error::Template { line: Some(2), .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}

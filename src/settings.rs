@@ -1,0 +1,240 @@
+//! High-level settings: the command-line flags, the environment and
+//! `childgen.yml` resolved into rules with loaded templates. Precedence is
+//! flag > env > config file > default.
+
+use crate::cli::{GlobalArgs, ModeArg};
+use crate::config::{Config, discover};
+use crate::error::{Error, Result};
+use crate::group::{Mode, Rule};
+use crate::pattern::{DEFAULT_VALUES, Pattern, ValueRule};
+use crate::render::Renderer;
+use crate::validate::Limits;
+use globset::{GlobBuilder, GlobSetBuilder};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The built-in no-op template used when nothing matched.
+pub const NO_CHANGES_TEMPLATE: &str = include_str!("../templates/no-changes.yml.tera");
+/// The renderer's name for the built-in no-op template.
+pub const NO_CHANGES_NAME: &str = "<built-in no-changes>";
+
+/// Whether a command renders templates or only matches paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// `explain`: patterns only.
+    Patterns,
+    /// `render`, `generate`, `plan`: patterns and templates.
+    Templates,
+}
+
+/// Everything the core needs, validated.
+pub struct Settings {
+    /// The rules in order.
+    pub rules: Vec<Rule>,
+    /// Templates, loaded (empty when only patterns are needed).
+    pub renderer: Renderer,
+    /// The renderer's name of the no-op template.
+    pub empty_template: String,
+    /// The `values` rule.
+    pub values: ValueRule,
+    /// `vars` for templates.
+    pub vars: BTreeMap<String, serde_json::Value>,
+    /// Size limits.
+    pub limits: Limits,
+    /// The config file used, if any.
+    pub config: Option<Config>,
+    /// Say what happens on stderr.
+    pub verbose: bool,
+    /// No warnings.
+    pub quiet: bool,
+}
+
+impl Settings {
+    /// Resolves flags and config into settings.
+    ///
+    /// # Errors
+    /// [`Error::Usage`], [`Error::Config`], [`Error::Pattern`] or
+    /// [`Error::Template`] for anything that cannot be used.
+    pub fn resolve(global: &GlobalArgs, need: Need) -> Result<Self> {
+        let config = load_config(global)?;
+        let file = config.as_ref().map(|c| c.file.clone()).unwrap_or_default();
+        let dir = config
+            .as_ref()
+            .map_or_else(|| PathBuf::from("."), |c| c.dir.clone());
+        let config_name = config
+            .as_ref()
+            .map(|c| c.path.display().to_string())
+            .unwrap_or_default();
+
+        let mut renderer = Renderer::new();
+        let mut load = |path: &Path| -> Result<String> {
+            let name = path.display().to_string();
+            if need == Need::Templates && !renderer.has_template(&name) {
+                let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                renderer.add_template(&name, &source)?;
+            }
+            Ok(name)
+        };
+
+        let rules = if let Some(pattern) = cli_pattern(global)? {
+            let template = match (&global.template, need) {
+                (Some(t), _) => load(t)?,
+                (None, Need::Patterns) => String::new(),
+                (None, Need::Templates) => {
+                    return Err(Error::Usage(
+                        "--stop and --regex need --template (or rules in childgen.yml)".to_owned(),
+                    ));
+                }
+            };
+            let mode = match global.mode {
+                Some(ModeArg::Once) => Mode::Once,
+                _ => Mode::Each,
+            };
+            vec![Rule {
+                name: "command-line".to_owned(),
+                pattern,
+                paths: None,
+                template,
+                mode,
+            }]
+        } else {
+            if global.template.is_some() {
+                return Err(Error::Usage(
+                    "--template needs --stop or --regex".to_owned(),
+                ));
+            }
+            let mut rules = Vec::with_capacity(file.rules.len());
+            for (index, rule) in file.rules.iter().enumerate() {
+                let name = rule
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("rule-{}", index + 1));
+                let fail = |detail: String| Error::Config {
+                    path: PathBuf::from(&config_name),
+                    detail: format!("rule `{name}`: {detail}"),
+                };
+                let pattern = match (&rule.stop, &rule.regex) {
+                    (Some(stop), None) => {
+                        Pattern::parse_stop(stop).map_err(|e| fail(e.to_string()))?
+                    }
+                    (None, Some(regex)) => {
+                        Pattern::parse_regex(regex).map_err(|e| fail(e.to_string()))?
+                    }
+                    _ => return Err(fail("give exactly one of `stop` or `regex`".to_owned())),
+                };
+                let paths = build_globs(&rule.paths).map_err(fail)?;
+                let template = load(&dir.join(&rule.template))?;
+                rules.push(Rule {
+                    name,
+                    pattern,
+                    paths,
+                    template,
+                    mode: rule.mode,
+                });
+            }
+            rules
+        };
+        if rules.is_empty() {
+            return Err(Error::Usage(
+                "no rules: pass --template with --stop or --regex, or write rules in childgen.yml (`childgen init` scaffolds one)"
+                    .to_owned(),
+            ));
+        }
+
+        let empty_template = if let Some(path) = &file.empty {
+            load(&dir.join(path))?
+        } else {
+            if need == Need::Templates {
+                renderer.add_template(NO_CHANGES_NAME, NO_CHANGES_TEMPLATE)?;
+            }
+            NO_CHANGES_NAME.to_owned()
+        };
+
+        let values = ValueRule::new(file.values.as_deref().unwrap_or(DEFAULT_VALUES))?;
+        let mut vars = BTreeMap::new();
+        for (key, value) in &file.vars {
+            let json = serde_json::to_value(value).map_err(|e| Error::Config {
+                path: PathBuf::from(&config_name),
+                detail: format!("vars.{key}: {e}"),
+            })?;
+            vars.insert(key.clone(), json);
+        }
+        for pair in &global.vars {
+            let (key, value) = pair
+                .split_once('=')
+                .filter(|(k, _)| !k.is_empty())
+                .ok_or_else(|| Error::Usage(format!("--var {pair:?}: expected KEY=VALUE")))?;
+            vars.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
+        }
+
+        Ok(Settings {
+            rules,
+            renderer,
+            empty_template,
+            values,
+            vars,
+            limits: file.limits,
+            config,
+            verbose: global.verbose,
+            quiet: global.quiet,
+        })
+    }
+
+    /// Prints a `--verbose` message on stderr.
+    pub fn info(&self, message: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("childgen: {}", message.as_ref());
+        }
+    }
+
+    /// Prints a warning on stderr unless `--quiet`.
+    pub fn warn(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("warning: {}", message.as_ref());
+        }
+    }
+}
+
+/// The explicit config, or the discovered one (flags alone need none).
+fn load_config(global: &GlobalArgs) -> Result<Option<Config>> {
+    if let Some(path) = &global.config {
+        return Config::load(path).map(Some);
+    }
+    if global.stop.is_some() || global.regex.is_some() {
+        return Ok(None);
+    }
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
+    discover(&cwd).map(|path| Config::load(&path)).transpose()
+}
+
+fn cli_pattern(global: &GlobalArgs) -> Result<Option<Pattern>> {
+    match (&global.stop, &global.regex) {
+        (Some(stop), _) => Pattern::parse_stop(stop).map(Some),
+        (None, Some(regex)) => Pattern::parse_regex(regex).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Compiles `paths` globs: `*` stays inside a folder, `**` crosses folders.
+fn build_globs(
+    globs: &[String],
+) -> std::result::Result<Option<(Vec<String>, globset::GlobSet)>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        builder.add(
+            GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| format!("paths: {e}"))?,
+        );
+    }
+    let set = builder.build().map_err(|e| format!("paths: {e}"))?;
+    Ok(Some((globs.to_vec(), set)))
+}

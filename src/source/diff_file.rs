@@ -1,0 +1,346 @@
+//! The diff-file source: parses the output of `git diff --name-status`,
+//! `git diff --name-status -z` and `git diff --name-only` (design §1.1, §7).
+
+use crate::change::{Change, parse_status, unquote_path};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+
+/// Parses a diff listing. `source_name` names the input in errors (a file
+/// path, or `<stdin>`). The result is sorted by path, one entry per path.
+///
+/// # Errors
+/// [`Error::DiffLine`] for the first malformed line, with its 1-based number.
+pub fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+    let changes = if input.contains(&0) {
+        parse_nul(input, source_name)?
+    } else {
+        parse_lines(input, source_name)?
+    };
+    Ok(dedup(changes))
+}
+
+/// Keeps the first entry of each path, sorted by path.
+fn dedup(changes: Vec<Change>) -> Vec<Change> {
+    let mut by_path = BTreeMap::new();
+    for change in changes {
+        by_path.entry(change.path.clone()).or_insert(change);
+    }
+    by_path.into_values().collect()
+}
+
+struct LineError<'a> {
+    source_name: &'a str,
+    line: usize,
+    text: &'a str,
+}
+
+impl LineError<'_> {
+    fn err(&self, detail: impl Into<String>) -> Error {
+        Error::DiffLine {
+            source_name: self.source_name.to_owned(),
+            line: self.line,
+            text: format!("{:?}", self.text),
+            detail: detail.into(),
+        }
+    }
+}
+
+fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+    let file_has_tab = input.contains(&b'\t');
+    let mut changes = Vec::new();
+    for (index, raw) in input.split(|b| *b == b'\n').enumerate() {
+        let line = index + 1;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Err(Error::DiffLine {
+                source_name: source_name.to_owned(),
+                line,
+                text: String::from_utf8_lossy(raw).into_owned(),
+                detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)"
+                    .to_owned(),
+            });
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let ctx = LineError {
+            source_name,
+            line,
+            text,
+        };
+        changes.push(parse_line(text, file_has_tab, &ctx)?);
+    }
+    Ok(changes)
+}
+
+fn parse_line(text: &str, file_has_tab: bool, ctx: &LineError<'_>) -> Result<Change> {
+    if let Some((first, rest)) = text.split_once('\t') {
+        let Some((status, score)) = parse_status(first) else {
+            return Err(ctx.err(format!(
+                "unknown status {first:?} (expected one of A M D R C T U X B)"
+            )));
+        };
+        let fields: Vec<&str> = rest.split('\t').collect();
+        return build(status, score, &fields, ctx);
+    }
+    if !file_has_tab
+        && let Some((first, rest)) = text.split_once(' ')
+        && let Some((status, score)) = parse_status(first)
+    {
+        let rest = rest.trim_start_matches(' ');
+        let fields = split_spaces(rest, ctx)?;
+        if matches!(status, 'R' | 'C') {
+            if fields.len() != 2 {
+                return Err(ctx.err(
+                    "a space-separated rename or copy is ambiguous when its paths contain spaces; \
+                             use `git diff --name-status` with TABs, or `-z`",
+                ));
+            }
+            return build(status, score, &fields, ctx);
+        }
+        return build(status, score, &[rest], ctx);
+    }
+    build('M', None, &[text], ctx)
+}
+
+/// Splits on runs of spaces, keeping git-quoted fields (which may hold spaces) whole.
+fn split_spaces<'a>(rest: &'a str, ctx: &LineError<'_>) -> Result<Vec<&'a str>> {
+    let mut fields = Vec::new();
+    let mut remaining = rest;
+    while !remaining.is_empty() {
+        if remaining.starts_with('"') {
+            let end = closing_quote(remaining)
+                .ok_or_else(|| ctx.err("a quoted path has no closing `\"`"))?;
+            fields.push(&remaining[..=end]);
+            remaining = remaining[end + 1..].trim_start_matches(' ');
+        } else {
+            let end = remaining.find(' ').unwrap_or(remaining.len());
+            fields.push(&remaining[..end]);
+            remaining = remaining[end..].trim_start_matches(' ');
+        }
+    }
+    Ok(fields)
+}
+
+/// The byte index of the quote that closes the one at index 0.
+fn closing_quote(s: &str) -> Option<usize> {
+    let mut escaped = false;
+    for (i, b) in s.bytes().enumerate().skip(1) {
+        match (escaped, b) {
+            (true, _) => escaped = false,
+            (false, b'\\') => escaped = true,
+            (false, b'"') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn build(status: char, score: Option<u16>, fields: &[&str], ctx: &LineError<'_>) -> Result<Change> {
+    let expected = if matches!(status, 'R' | 'C') { 2 } else { 1 };
+    if fields.len() != expected {
+        return Err(ctx.err(format!(
+            "status {status} takes {expected} path(s), found {}",
+            fields.len()
+        )));
+    }
+    let mut paths = Vec::with_capacity(2);
+    for field in fields {
+        paths.push(decode_path(field).map_err(|detail| ctx.err(detail))?);
+    }
+    let new = paths.pop().unwrap_or_default();
+    Ok(match paths.pop() {
+        Some(old) => Change::moved(status, score, old, new),
+        None => Change {
+            path: new,
+            status,
+            score,
+            old_path: None,
+        },
+    })
+}
+
+/// Checks one path field and decodes git quoting.
+fn decode_path(field: &str) -> std::result::Result<String, String> {
+    if field.is_empty() {
+        return Err("empty path".to_owned());
+    }
+    if field.chars().any(char::is_control) {
+        return Err("control character in a path (git would have quoted it)".to_owned());
+    }
+    let path = if field.starts_with('"') {
+        unquote_path(field)?
+    } else {
+        field.to_owned()
+    };
+    if path.is_empty() {
+        return Err("empty path".to_owned());
+    }
+    Ok(path)
+}
+
+/// `-z` output: NUL-terminated fields, a status field followed by its path(s),
+/// or bare paths (`--name-only -z`). Paths are not quoted in this format.
+fn parse_nul(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+    let body = input.strip_suffix(b"\0").unwrap_or(input);
+    let mut fields = body.split(|b| *b == 0).enumerate().peekable();
+    let mut changes = Vec::new();
+    while let Some((index, raw)) = fields.next() {
+        let field_no = index + 1;
+        let text = std::str::from_utf8(raw)
+            .map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
+        // A leading newline shows up when -z output was captured with `echo`.
+        let text = text.trim_start_matches(['\n', '\r']);
+        if text.is_empty() {
+            continue;
+        }
+        let Some((status, score)) = parse_status(text) else {
+            check_nul_path(text).map_err(|d| nul_err(source_name, field_no, raw, d))?;
+            changes.push(Change::new('M', text));
+            continue;
+        };
+        let count = if matches!(status, 'R' | 'C') { 2 } else { 1 };
+        let mut paths = Vec::with_capacity(count);
+        for _ in 0..count {
+            let Some((index, raw)) = fields.next() else {
+                return Err(nul_err(
+                    source_name,
+                    field_no,
+                    raw,
+                    &format!("status {status} is missing its path"),
+                ));
+            };
+            let path = std::str::from_utf8(raw)
+                .map_err(|_| nul_err(source_name, index + 1, raw, "not valid UTF-8"))?
+                .to_owned();
+            check_nul_path(&path).map_err(|d| nul_err(source_name, index + 1, raw, d))?;
+            paths.push(path);
+        }
+        let new = paths.pop().unwrap_or_default();
+        changes.push(match paths.pop() {
+            Some(old) => Change::moved(status, score, old, new),
+            None => Change {
+                path: new,
+                status,
+                score,
+                old_path: None,
+            },
+        });
+    }
+    Ok(changes)
+}
+
+fn check_nul_path(path: &str) -> std::result::Result<(), &'static str> {
+    if path.is_empty() {
+        Err("empty path")
+    } else if path.chars().any(|c| c.is_control() && c != '\t') {
+        Err("control character in a path")
+    } else {
+        Ok(())
+    }
+}
+
+fn nul_err(source_name: &str, field: usize, raw: &[u8], detail: &str) -> Error {
+    Error::DiffLine {
+        source_name: format!("{source_name} (-z format, field {field})"),
+        line: field,
+        text: format!("{:?}", String::from_utf8_lossy(raw)),
+        detail: detail.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Result<Vec<Change>> {
+        parse_name_status(input.as_bytes(), "diff.txt")
+    }
+
+    fn lines(changes: &[Change]) -> Vec<String> {
+        changes.iter().map(ToString::to_string).collect()
+    }
+
+    #[test]
+    fn every_form_of_name_status() -> Result<()> {
+        let cases: &[(&str, &[&str])] = &[
+            ("M\tpipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
+            ("M    pipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
+            ("pipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
+            ("R087\told/x\tnew/x\r\n\r\n", &["R087\told/x\tnew/x"]),
+            ("R100  old/x  new/x\n", &["R100\told/x\tnew/x"]),
+            ("C\ta\tb\n", &["C\ta\tb"]),
+            (
+                "D\t\"pipelines/caf\\303\\251/x.yaml\"\n",
+                &["D\t\"pipelines/caf\\303\\251/x.yaml\""],
+            ),
+            ("A  \"with space/a b\"\n", &["A\twith space/a b"]),
+            ("R  \"a b\"  \"c d\"\n", &["R\ta b\tc d"]),
+            ("M\tb\nM\ta\nM\tb\n", &["M\ta", "M\tb"]),
+            ("A  my file.txt\n", &["A\tmy file.txt"]),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(lines(&parse(input)?), *expected, "input {input:?}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn decoded_paths_keep_their_characters() -> Result<()> {
+        let changes = parse("M\t\"a\\tb/\\\"q\\\"/c\\\\d\"\n")?;
+        assert_eq!(changes[0].path, "a\tb/\"q\"/c\\d");
+        Ok(())
+    }
+
+    #[test]
+    fn nul_separated() -> Result<()> {
+        let changes = parse_name_status(b"M\0a b/x\0R087\0old\0new\0D\0gone\0", "z")?;
+        assert_eq!(lines(&changes), ["M\ta b/x", "D\tgone", "R087\told\tnew"]);
+        let names = parse_name_status(b"a\0b\0", "z")?;
+        assert_eq!(lines(&names), ["M\ta", "M\tb"]);
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_lines_name_the_line() {
+        let cases = [
+            (
+                "M\ta\nZ\tb\n",
+                "diff.txt: line 2: unknown status \"Z\" (expected one of A M D R C T U X B): \"Z\\tb\"",
+            ),
+            ("M\ta\n\nM\t\n", "diff.txt: line 3: empty path: \"M\\t\""),
+            (
+                "R  a b c\n",
+                "diff.txt: line 1: a space-separated rename or copy is ambiguous when its paths contain spaces; use `git diff --name-status` with TABs, or `-z`: \"R  a b c\"",
+            ),
+            (
+                "R100\tonly-one\n",
+                "diff.txt: line 1: status R takes 2 path(s), found 1: \"R100\\tonly-one\"",
+            ),
+            (
+                "M\ta\u{1b}[31m\n",
+                "diff.txt: line 1: control character in a path (git would have quoted it): \"M\\ta\\u{1b}[31m\"",
+            ),
+            (
+                "M\t\"a\\q\"\n",
+                "diff.txt: line 1: unknown escape `\\q`: \"M\\t\\\"a\\\\q\\\"\"",
+            ),
+        ];
+        for (input, expected) in cases {
+            let err = parse(input).map(|c| lines(&c));
+            assert_eq!(
+                err.map_err(|e| e.to_string()),
+                Err(expected.to_owned()),
+                "{input:?}"
+            );
+        }
+        let bad_utf8 = parse_name_status(b"M\ta\nM\t\xff\n", "d").map_err(|e| e.to_string());
+        assert!(matches!(bad_utf8, Err(m) if m.starts_with("d: line 2: not valid UTF-8")));
+    }
+
+    #[test]
+    fn input_order_does_not_matter() -> Result<()> {
+        assert_eq!(parse("M\tb\nA\ta\n")?, parse("A\ta\nM\tb\n")?);
+        Ok(())
+    }
+}
