@@ -35,12 +35,7 @@ impl Change {
 
     /// A rename or copy from `old` to `new`.
     #[must_use]
-    pub fn moved(
-        status: char,
-        score: Option<u16>,
-        old: impl Into<String>,
-        new: impl Into<String>,
-    ) -> Self {
+    pub fn moved(status: char, score: Option<u16>, old: impl Into<String>, new: impl Into<String>) -> Self {
         Change {
             path: new.into(),
             status,
@@ -88,17 +83,10 @@ pub fn parse_status(field: &str) -> Option<(char, Option<u16>)> {
     if digits.is_empty() {
         return Some((letter, None));
     }
-    if !matches!(letter, 'R' | 'C')
-        || digits.len() > 3
-        || !digits.bytes().all(|b| b.is_ascii_digit())
-    {
+    if !matches!(letter, 'R' | 'C') || digits.len() > 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    digits
-        .parse()
-        .ok()
-        .filter(|s| *s <= 100)
-        .map(|s| (letter, Some(s)))
+    digits.parse().ok().filter(|s| *s <= 100).map(|s| (letter, Some(s)))
 }
 
 /// Whether git (with the default `core.quotePath`) would quote this path.

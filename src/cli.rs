@@ -113,12 +113,7 @@ pub struct SourceArgs {
     pub repo: Option<PathBuf>,
 
     /// GitLab API base URL
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "CI_API_V4_URL",
-        hide_env_values = true
-    )]
+    #[arg(long, value_name = "URL", env = "CI_API_V4_URL", hide_env_values = true)]
     pub gitlab_url: Option<String>,
 
     /// GitLab project ID or path (group/project)

@@ -119,10 +119,7 @@ mod tests {
         let dir = tempfile::tempdir().ok();
         let dir = dir.as_ref().map_or(Path::new("."), tempfile::TempDir::path);
         let path = dir.join(CONFIG_NAME);
-        let written = std::fs::write(
-            &path,
-            "rules:\n  - stop: a:b\n    template: t\n    tempalte: x\n",
-        );
+        let written = std::fs::write(&path, "rules:\n  - stop: a:b\n    template: t\n    tempalte: x\n");
         assert!(written.is_ok());
         let err = Config::load(&path).map(|_| ()).map_err(|e| e.to_string());
         let message = err.err().unwrap_or_default();

@@ -16,11 +16,8 @@ pub enum Error {
     Usage(String),
 
     /// A file given as input could not be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot read {path}")]
+    Read { path: PathBuf, source: std::io::Error },
 
     /// `childgen.yml` (or another config file) is invalid.
     #[error("{path}: {detail}")]
@@ -80,18 +77,11 @@ pub enum Error {
     #[error(
         "{key} is defined differently by {first} and by {second}; make the template produce one definition, or give the jobs distinct names"
     )]
-    Conflict {
-        key: String,
-        first: String,
-        second: String,
-    },
+    Conflict { key: String, first: String, second: String },
 
     /// A document that GitLab would reject.
     #[error("{subject} is not a valid child pipeline:\n{}", problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
-    Invalid {
-        subject: String,
-        problems: Vec<String>,
-    },
+    Invalid { subject: String, problems: Vec<String> },
 
     /// A git operation failed (missing ref, shallow clone, ...).
     #[error("{0}")]
@@ -102,11 +92,8 @@ pub enum Error {
     GitLab(String),
 
     /// Writing the output failed.
-    #[error("cannot write {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot write {path}")]
+    Write { path: PathBuf, source: std::io::Error },
 }
 
 impl Error {

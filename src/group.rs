@@ -102,10 +102,7 @@ pub fn group_changes(rules: &[Rule], changes: &[Change], values: &ValueRule) -> 
                 if let Selection::Values(found) = rule.select(path) {
                     values.check(path, &vars, &found)?;
                     *matched = true;
-                    groups
-                        .entry(found)
-                        .or_default()
-                        .insert(&change.path, change);
+                    groups.entry(found).or_default().insert(&change.path, change);
                 }
             }
         }
@@ -177,11 +174,7 @@ mod tests {
         let mut reversed = changes.clone();
         reversed.reverse();
         assert_eq!(
-            summary(&group_changes(
-                &rules,
-                &reversed,
-                &ValueRule::new(DEFAULT_VALUES)?
-            )?),
+            summary(&group_changes(&rules, &reversed, &ValueRule::new(DEFAULT_VALUES)?)?),
             summary(&grouping)
         );
         Ok(())

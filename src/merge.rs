@@ -81,9 +81,7 @@ pub fn kind(value: &Value) -> &'static str {
 
 /// How a top-level key is named in messages.
 fn describe(key: &Value) -> String {
-    let name = key
-        .as_str()
-        .map_or_else(|| format!("{key:?}"), str::to_owned);
+    let name = key.as_str().map_or_else(|| format!("{key:?}"), str::to_owned);
     if GLOBAL_KEYWORDS.contains(&name.as_str()) {
         format!("keyword `{name}`")
     } else {
@@ -117,15 +115,8 @@ pub fn merge_fragments(fragments: &[Fragment]) -> Result<Mapping> {
                         match variables.get(name) {
                             Some(existing) if existing != var => {
                                 return Err(Error::Conflict {
-                                    key: format!(
-                                        "variable `{}`",
-                                        name.as_str().unwrap_or_default()
-                                    ),
-                                    first: variable_origins
-                                        .get(name)
-                                        .copied()
-                                        .unwrap_or_default()
-                                        .to_owned(),
+                                    key: format!("variable `{}`", name.as_str().unwrap_or_default()),
+                                    first: variable_origins.get(name).copied().unwrap_or_default().to_owned(),
                                     second: fragment.origin.clone(),
                                 });
                             }
@@ -254,10 +245,7 @@ mod tests {
     }
 
     fn merge(parts: &[(&str, &str)]) -> Result<String> {
-        let fragments = parts
-            .iter()
-            .map(|(o, y)| fragment(o, y))
-            .collect::<Result<Vec<_>>>()?;
+        let fragments = parts.iter().map(|(o, y)| fragment(o, y)).collect::<Result<Vec<_>>>()?;
         let doc = merge_fragments(&fragments)?;
         serde_yaml::to_string(&doc).map_err(|e| Error::Usage(e.to_string()))
     }
@@ -266,10 +254,7 @@ mod tests {
     fn stages_union_keeps_relative_order() -> Result<()> {
         let out = merge(&[
             ("a", "stages: [test, deploy]\nj1: {script: [x]}"),
-            (
-                "b",
-                "stages: [build, test, verify, deploy, cleanup]\nj2: {script: [y]}",
-            ),
+            ("b", "stages: [build, test, verify, deploy, cleanup]\nj2: {script: [y]}"),
         ])?;
         assert!(
             out.starts_with("stages:\n- build\n- test\n- verify\n- deploy\n- cleanup\nj1:"),
@@ -299,17 +284,11 @@ mod tests {
             out,
             "variables:\n  A: '1'\n  B: '2'\n.base:\n  image: x\nj1:\n  script:\n  - one\n  image: x\n"
         );
-        let err = merge(&[
-            ("group p=1", "j: {script: [a]}"),
-            ("group p=2", "j: {script: [b]}"),
-        ])
-        .map_err(|e| e.to_string());
+        let err =
+            merge(&[("group p=1", "j: {script: [a]}"), ("group p=2", "j: {script: [b]}")]).map_err(|e| e.to_string());
         assert_eq!(err, Err("job `j` is defined differently by group p=1 and by group p=2; make the template produce one definition, or give the jobs distinct names".to_owned()));
-        let err = merge(&[("x", "variables: {A: '1'}"), ("y", "variables: {A: '2'}")])
-            .map_err(|e| e.to_string());
-        assert!(
-            err.is_err_and(|e| e.starts_with("variable `A` is defined differently by x and by y"))
-        );
+        let err = merge(&[("x", "variables: {A: '1'}"), ("y", "variables: {A: '2'}")]).map_err(|e| e.to_string());
+        assert!(err.is_err_and(|e| e.starts_with("variable `A` is defined differently by x and by y")));
         Ok(())
     }
 
@@ -317,7 +296,10 @@ mod tests {
     fn fragments_must_be_mappings() -> Result<()> {
         assert!(parse_fragment("# only a comment\n\n", "t", "g")?.is_none());
         let err = parse_fragment("- a\n- b\n", "t", "g").map_err(|e| e.to_string());
-        assert_eq!(err, Err("template t, group g: the rendered YAML must be a mapping of jobs and keywords, not a list".to_owned()));
+        assert_eq!(
+            err,
+            Err("template t, group g: the rendered YAML must be a mapping of jobs and keywords, not a list".to_owned())
+        );
         assert!(parse_fragment("a: [\n", "t", "g").is_err());
         Ok(())
     }

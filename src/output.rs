@@ -66,10 +66,7 @@ mod tests {
         let target = dir.path().join("generated.yml");
         write_atomic(&target, "one: 1\n")?;
         write_atomic(&target, "two: 2\n")?;
-        assert_eq!(
-            std::fs::read_to_string(&target).ok().as_deref(),
-            Some("two: 2\n")
-        );
+        assert_eq!(std::fs::read_to_string(&target).ok().as_deref(), Some("two: 2\n"));
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .map_err(|e| Error::Usage(e.to_string()))?
             .flatten()

@@ -23,18 +23,14 @@ impl VarName {
     /// A sentence saying what is wrong with the name.
     pub fn parse(name: &str) -> std::result::Result<Self, String> {
         let mut chars = name.chars();
-        let valid_start = chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+        let valid_start = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
         if !valid_start || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(format!(
                 "variable name {name:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
             ));
         }
         if RESERVED_NAMES.contains(&name) {
-            return Err(format!(
-                "variable name `{name}` is reserved for the template context"
-            ));
+            return Err(format!("variable name `{name}` is reserved for the template context"));
         }
         Ok(VarName(name.to_owned()))
     }
@@ -100,9 +96,7 @@ impl Pattern {
                 return Err(fail(format!("item {} is empty", index + 1)));
             }
             let Some((name, rest)) = item.split_once(':') else {
-                return Err(at(
-                    "expected VARIABLE:STOP (one colon per level after STOP)".to_owned(),
-                ));
+                return Err(at("expected VARIABLE:STOP (one colon per level after STOP)".to_owned()));
             };
             let var = VarName::parse(name.trim()).map_err(at)?;
             let after = rest.trim_start_matches(':');
@@ -140,9 +134,7 @@ impl Pattern {
             .map(|name| VarName::parse(name).map_err(&fail))
             .collect::<Result<Vec<_>>>()?;
         if vars.is_empty() {
-            return Err(fail(
-                "the regex has no named group (`(?P<name>...)`)".to_owned(),
-            ));
+            return Err(fail("the regex has no named group (`(?P<name>...)`)".to_owned()));
         }
         Ok(Pattern::Regex { regex, vars })
     }
@@ -208,10 +200,7 @@ impl StopPattern {
                 "{} level(s) after `{stop}` is the file name {:?}, not a folder",
                 self.depth, components[index]
             )),
-            std::cmp::Ordering::Greater => Err(format!(
-                "the path ends before {} level(s) after `{stop}`",
-                self.depth
-            )),
+            std::cmp::Ordering::Greater => Err(format!("the path ends before {} level(s) after `{stop}`", self.depth)),
         }
     }
 }
@@ -373,10 +362,7 @@ mod tests {
             rule.check("p", &[&var], &[ok.to_owned()])?;
         }
         for bad in ["-x", ".hidden", "a b", "a:b", "x\ny", "$(rm)", "a\"b", ""] {
-            assert!(
-                rule.check("p", &[&var], &[bad.to_owned()]).is_err(),
-                "{bad:?}"
-            );
+            assert!(rule.check("p", &[&var], &[bad.to_owned()]).is_err(), "{bad:?}");
         }
         Ok(())
     }

@@ -16,8 +16,8 @@ use tera::{Context, Tera, Value};
 const PATH_CARRIERS: [&str; 4] = ["files", "changes", "unmatched", "groups"];
 /// Filters whose output is safe YAML whatever the input.
 const QUOTING_FILTERS: [&str; 4] = ["yaml_quote", "yaml_str", "json_encode", "length"];
-/// Attributes of a change that are never attacker-chosen text.
-const SAFE_ATTRIBUTES: [&str; 2] = ["status", "score"];
+/// Attributes that hold a path, or a list or object holding paths.
+const PATH_ATTRIBUTES: [&str; 5] = ["path", "old_path", "files", "changes", "unmatched"];
 /// Names Tera defines itself.
 const TERA_NAMES: [&str; 4] = ["loop", "__tera_context", "self", "super"];
 
@@ -72,22 +72,22 @@ impl Renderer {
     /// failure inside Tera.
     pub fn render(&self, name: &str, context: &Context, group: &str) -> Result<String> {
         self.check(name, context, group, &mut BTreeSet::new())?;
-        self.tera.render(name, context).map_err(|e| Error::Render {
-            template: name.to_owned(),
-            line: None,
-            group: group.to_owned(),
-            detail: error_chain(&e),
+        self.tera.render(name, context).map_err(|e| {
+            let detail = error_chain(&e);
+            // Tera names a missing attribute (`vars.registry`) but not its line.
+            let line = missing_variable(&detail)
+                .and_then(|var| find_line(self.sources.get(name).map_or("", String::as_str), var, false));
+            Error::Render {
+                template: name.to_owned(),
+                line,
+                group: group.to_owned(),
+                detail,
+            }
         })
     }
 
     /// The static checks for one template and the ones it includes or extends.
-    fn check<'a>(
-        &'a self,
-        name: &'a str,
-        context: &Context,
-        group: &str,
-        seen: &mut BTreeSet<&'a str>,
-    ) -> Result<()> {
+    fn check<'a>(&'a self, name: &'a str, context: &Context, group: &str, seen: &mut BTreeSet<&'a str>) -> Result<()> {
         if !seen.insert(name) {
             return Ok(());
         }
@@ -323,19 +323,26 @@ impl Walker {
         match val {
             ExprVal::Ident(ident) => {
                 let root = ident_root(ident);
-                let last = ident.rsplit('.').next().unwrap_or(ident);
                 let carrier = PATH_CARRIERS.contains(&root) || self.tainted.contains(root);
-                (carrier && !SAFE_ATTRIBUTES.contains(&last)).then(|| ident.clone())
+                (carrier && prints_path(ident)).then(|| ident.clone())
             }
-            ExprVal::StringConcat(concat) => {
-                concat.values.iter().find_map(|v| self.unquoted_val(v))
-            }
-            ExprVal::Math(math) => self
-                .unquoted_path(&math.lhs)
-                .or_else(|| self.unquoted_path(&math.rhs)),
+            ExprVal::StringConcat(concat) => concat.values.iter().find_map(|v| self.unquoted_val(v)),
+            ExprVal::Math(math) => self.unquoted_path(&math.lhs).or_else(|| self.unquoted_path(&math.rhs)),
             ExprVal::Array(items) => items.iter().find_map(|item| self.unquoted_path(item)),
             _ => None,
         }
+    }
+}
+
+/// Whether a name rooted in a path carrier prints a path: the carrier itself,
+/// an element of it, or a `path`-like attribute. Other attributes (`status`,
+/// `score`, a group's variables) are letters, numbers or checked values.
+fn prints_path(ident: &str) -> bool {
+    let mut segments = ident.split('.');
+    segments.next();
+    match segments.next_back() {
+        None => true,
+        Some(last) => PATH_ATTRIBUTES.contains(&last) || last.contains('[') || last.bytes().all(|b| b.is_ascii_digit()),
     }
 }
 
@@ -374,12 +381,15 @@ fn find_line(source: &str, ident: &str, output_only: bool) -> Option<usize> {
     tag.find_iter(source).find_map(|m| {
         let found = word.find(m.as_str())?;
         let offset = m.start() + found.start();
-        Some(
-            source[..offset].matches('\n').count()
-                + 1
-                + usize::from(found.as_str().starts_with('\n')),
-        )
+        Some(source[..offset].matches('\n').count() + 1 + usize::from(found.as_str().starts_with('\n')))
     })
+}
+
+/// The name in Tera's "Variable `x.y` not found in context" message.
+fn missing_variable(detail: &str) -> Option<&str> {
+    let start = detail.find("Variable `")? + "Variable `".len();
+    let end = start + detail[start..].find('`')?;
+    Some(&detail[start..end])
 }
 
 /// The line of a Tera parse error (`--> 3:10`).
@@ -409,9 +419,7 @@ fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> 
         Value::Bool(b) => b.to_string(),
         Value::Null => String::new(),
         Value::Array(_) | Value::Object(_) => {
-            return Err(tera::Error::msg(
-                "yaml_quote expects a string, not a list or a map",
-            ));
+            return Err(tera::Error::msg("yaml_quote expects a string, not a list or a map"));
         }
     };
     serde_json::to_string(&text)
@@ -432,7 +440,10 @@ mod tests {
     fn context() -> Context {
         let mut context = Context::new();
         context.insert("stage_name", "s1");
-        context.insert("files", &vec![serde_json::json!({"path": "a: b\n- evil", "status": "M", "score": null, "old_path": null})]);
+        context.insert(
+            "files",
+            &vec![serde_json::json!({"path": "a: b\n- evil", "status": "M", "score": null, "old_path": null})],
+        );
         context
     }
 
@@ -499,12 +510,22 @@ mod tests {
         ] {
             match render(source, &context()) {
                 Err(Error::Render {
-                    line: Some(2),
-                    detail,
-                    ..
+                    line: Some(2), detail, ..
                 }) => assert!(detail.contains("without quoting"), "{detail}"),
                 other => panic!("{source}: {other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn a_missing_attribute_names_its_line() {
+        let mut context = context();
+        context.insert("vars", &serde_json::json!({}));
+        match render("a: 1\nb: {{ vars.registry }}\n", &context) {
+            Err(Error::Render {
+                line: Some(2), detail, ..
+            }) => assert!(detail.contains("vars.registry"), "{detail}"),
+            other => panic!("{other:?}"),
         }
     }
 

@@ -58,9 +58,7 @@ impl Settings {
     pub fn resolve(global: &GlobalArgs, need: Need) -> Result<Self> {
         let config = load_config(global)?;
         let file = config.as_ref().map(|c| c.file.clone()).unwrap_or_default();
-        let dir = config
-            .as_ref()
-            .map_or_else(|| PathBuf::from("."), |c| c.dir.clone());
+        let dir = config.as_ref().map_or_else(|| PathBuf::from("."), |c| c.dir.clone());
         let config_name = config
             .as_ref()
             .map(|c| c.path.display().to_string())
@@ -102,27 +100,18 @@ impl Settings {
             }]
         } else {
             if global.template.is_some() {
-                return Err(Error::Usage(
-                    "--template needs --stop or --regex".to_owned(),
-                ));
+                return Err(Error::Usage("--template needs --stop or --regex".to_owned()));
             }
             let mut rules = Vec::with_capacity(file.rules.len());
             for (index, rule) in file.rules.iter().enumerate() {
-                let name = rule
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| format!("rule-{}", index + 1));
+                let name = rule.name.clone().unwrap_or_else(|| format!("rule-{}", index + 1));
                 let fail = |detail: String| Error::Config {
                     path: PathBuf::from(&config_name),
                     detail: format!("rule `{name}`: {detail}"),
                 };
                 let pattern = match (&rule.stop, &rule.regex) {
-                    (Some(stop), None) => {
-                        Pattern::parse_stop(stop).map_err(|e| fail(e.to_string()))?
-                    }
-                    (None, Some(regex)) => {
-                        Pattern::parse_regex(regex).map_err(|e| fail(e.to_string()))?
-                    }
+                    (Some(stop), None) => Pattern::parse_stop(stop).map_err(|e| fail(e.to_string()))?,
+                    (None, Some(regex)) => Pattern::parse_regex(regex).map_err(|e| fail(e.to_string()))?,
                     _ => return Err(fail("give exactly one of `stop` or `regex`".to_owned())),
                 };
                 let paths = build_globs(&rule.paths).map_err(fail)?;
@@ -206,8 +195,7 @@ fn load_config(global: &GlobalArgs) -> Result<Option<Config>> {
     if global.stop.is_some() || global.regex.is_some() {
         return Ok(None);
     }
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
+    let cwd = std::env::current_dir().map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
     discover(&cwd).map(|path| Config::load(&path)).transpose()
 }
 
@@ -220,9 +208,7 @@ fn cli_pattern(global: &GlobalArgs) -> Result<Option<Pattern>> {
 }
 
 /// Compiles `paths` globs: `*` stays inside a folder, `**` crosses folders.
-fn build_globs(
-    globs: &[String],
-) -> std::result::Result<Option<(Vec<String>, globset::GlobSet)>, String> {
+fn build_globs(globs: &[String]) -> std::result::Result<Option<(Vec<String>, globset::GlobSet)>, String> {
     if globs.is_empty() {
         return Ok(None);
     }

@@ -69,10 +69,7 @@ pub fn validate(doc: &Mapping, yaml_len: usize, limits: &Limits) -> Report {
     for (key, value) in doc {
         let Some(name) = key.as_str() else {
             let shown = serde_yaml::to_string(key).unwrap_or_default();
-            errors.push(format!(
-                "job `{}` uses a reserved name; rename it",
-                shown.trim()
-            ));
+            errors.push(format!("job `{}` uses a reserved name; rename it", shown.trim()));
             continue;
         };
         if name.starts_with('.') {
@@ -100,25 +97,17 @@ pub fn validate(doc: &Mapping, yaml_len: usize, limits: &Limits) -> Report {
             ));
         }
         let Some(job) = value.as_mapping() else {
-            errors.push(format!(
-                "job `{name}` must be a mapping, not {}",
-                kind(value)
-            ));
+            errors.push(format!("job `{name}` must be a mapping, not {}", kind(value)));
             continue;
         };
         if !RUNNABLE_KEYS.iter().any(|k| job.contains_key(*k)) {
-            errors.push(format!(
-                "job `{name}` has no `script`, `trigger`, `extends` or `run`"
-            ));
+            errors.push(format!("job `{name}` has no `script`, `trigger`, `extends` or `run`"));
         }
         let stage = match job.get("stage") {
             None => "test",
             Some(Value::String(s)) => s.as_str(),
             Some(other) => {
-                errors.push(format!(
-                    "job `{name}`: `stage` must be a string, not {}",
-                    kind(other)
-                ));
+                errors.push(format!("job `{name}`: `stage` must be a string, not {}", kind(other)));
                 continue;
             }
         };
@@ -127,9 +116,7 @@ pub fn validate(doc: &Mapping, yaml_len: usize, limits: &Limits) -> Report {
                 .as_ref()
                 .map_or(DEFAULT_STAGES.contains(&stage), |d| d.contains(stage));
         if !stage_known && !job.contains_key("extends") {
-            errors.push(format!(
-                "job `{name}`: stage `{stage}` is not declared in `stages`"
-            ));
+            errors.push(format!("job `{name}`: stage `{stage}` is not declared in `stages`"));
         }
         if !matches!(stage, ".pre" | ".post") {
             real_jobs += 1;
@@ -143,7 +130,9 @@ pub fn validate(doc: &Mapping, yaml_len: usize, limits: &Limits) -> Report {
         report.jobs.push(name.to_owned());
     }
     if real_jobs == 0 {
-        report.errors.push("the document has no job (GitLab rejects a child pipeline without jobs outside `.pre`/`.post`)".to_owned());
+        report.errors.push(
+            "the document has no job (GitLab rejects a child pipeline without jobs outside `.pre`/`.post`)".to_owned(),
+        );
     }
     if report.jobs.len() > limits.warn_jobs {
         report.warnings.push(format!(
@@ -174,23 +163,14 @@ fn declared_stages<'a>(doc: &'a Mapping, errors: &mut Vec<String>) -> Option<BTr
             Some(s) => {
                 names.insert(s);
             }
-            None => errors.push(format!(
-                "`stages` entries must be strings, found {}",
-                kind(stage)
-            )),
+            None => errors.push(format!("`stages` entries must be strings, found {}", kind(stage))),
         }
     }
     Some(names)
 }
 
 /// `needs`, `dependencies` and `extends` must name jobs of this document.
-fn check_references(
-    name: &str,
-    job: &Mapping,
-    all: &BTreeSet<&str>,
-    limits: &Limits,
-    errors: &mut Vec<String>,
-) {
+fn check_references(name: &str, job: &Mapping, all: &BTreeSet<&str>, limits: &Limits, errors: &mut Vec<String>) {
     if let Some(needs) = job.get("needs") {
         match needs.as_sequence() {
             Some(list) => {
@@ -204,11 +184,7 @@ fn check_references(
                 for need in list {
                     let (target, optional) = match need {
                         Value::String(s) => (Some(s.as_str()), false),
-                        Value::Mapping(m)
-                            if m.contains_key("pipeline") || m.contains_key("project") =>
-                        {
-                            (None, true)
-                        }
+                        Value::Mapping(m) if m.contains_key("pipeline") || m.contains_key("project") => (None, true),
                         Value::Mapping(m) => (
                             m.get("job").and_then(Value::as_str),
                             m.get("optional").and_then(Value::as_bool).unwrap_or(false),
@@ -217,9 +193,7 @@ fn check_references(
                     };
                     match target {
                         Some(t) if !all.contains(t) && !optional => {
-                            errors.push(format!(
-                                "job `{name}` needs `{t}`, which is not a job of this pipeline"
-                            ));
+                            errors.push(format!("job `{name}` needs `{t}`, which is not a job of this pipeline"));
                         }
                         None if !optional => {
                             errors.push(format!("job `{name}`: a `needs` entry names no job"));
@@ -228,10 +202,7 @@ fn check_references(
                     }
                 }
             }
-            None => errors.push(format!(
-                "job `{name}`: `needs` must be a list, not {}",
-                kind(needs)
-            )),
+            None => errors.push(format!("job `{name}`: `needs` must be a list, not {}", kind(needs))),
         }
     }
     if let Some(deps) = job.get("dependencies") {
@@ -243,9 +214,7 @@ fn check_references(
                     ));
                 }
                 Some(_) => {}
-                None => errors.push(format!(
-                    "job `{name}`: `dependencies` entries must be job names"
-                )),
+                None => errors.push(format!("job `{name}`: `dependencies` entries must be job names")),
             }
         }
     }
@@ -302,19 +271,14 @@ mod tests {
 
     #[test]
     fn default_stages_and_pre_post() {
-        assert_eq!(
-            check("a: {stage: deploy, script: [x]}").errors,
-            Vec::<String>::new()
-        );
+        assert_eq!(check("a: {stage: deploy, script: [x]}").errors, Vec::<String>::new());
         assert_eq!(
             check("a: {stage: release, script: [x]}").errors,
             ["job `a`: stage `release` is not declared in `stages`"]
         );
         assert_eq!(
             check("a: {stage: .pre, script: [x]}").errors,
-            [
-                "the document has no job (GitLab rejects a child pipeline without jobs outside `.pre`/`.post`)"
-            ]
+            ["the document has no job (GitLab rejects a child pipeline without jobs outside `.pre`/`.post`)"]
         );
         assert_eq!(check(".hidden: {script: [x]}").errors.len(), 1);
     }
@@ -322,18 +286,9 @@ mod tests {
     #[test]
     fn limits() {
         let needs: Vec<String> = (0..51).map(|i| format!("j{i}")).collect();
-        let mut yaml: String = needs
-            .iter()
-            .map(|n| format!("{n}: {{script: [x]}}\n"))
-            .collect();
-        yaml.push_str(&format!(
-            "last: {{script: [x], needs: [{}]}}\n",
-            needs.join(", ")
-        ));
-        assert_eq!(
-            check(&yaml).errors,
-            ["job `last` has 51 `needs`, over the limit of 50"]
-        );
+        let mut yaml: String = needs.iter().map(|n| format!("{n}: {{script: [x]}}\n")).collect();
+        yaml.push_str(&format!("last: {{script: [x], needs: [{}]}}\n", needs.join(", ")));
+        assert_eq!(check(&yaml).errors, ["job `last` has 51 `needs`, over the limit of 50"]);
         let doc: Mapping = serde_yaml::from_str("a: {script: [x]}").unwrap_or_default();
         let small = Limits {
             max_yaml_bytes: 10,
@@ -341,10 +296,7 @@ mod tests {
             ..Limits::default()
         };
         let report = validate(&doc, 11, &small);
-        assert_eq!(
-            report.errors,
-            ["the YAML is 11 bytes, over the limit of 10 bytes"]
-        );
+        assert_eq!(report.errors, ["the YAML is 11 bytes, over the limit of 10 bytes"]);
         assert_eq!(report.warnings.len(), 1);
     }
 }

@@ -27,11 +27,7 @@ pub fn run(global: &GlobalArgs, paths: &[String]) -> Result<()> {
                     Err(e) => format!("rejected, the run would fail: {e}"),
                 },
                 Selection::Filtered => {
-                    let globs = rule
-                        .paths
-                        .as_ref()
-                        .map(|(g, _)| g.join(", "))
-                        .unwrap_or_default();
+                    let globs = rule.paths.as_ref().map(|(g, _)| g.join(", ")).unwrap_or_default();
                     format!("no match: not in `paths` ({globs})")
                 }
                 Selection::Miss(reason) => format!("no match: {reason}"),

@@ -26,11 +26,7 @@ pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     write(&settings, global, &changes)
 }
 
-fn write(
-    settings: &Settings,
-    global: &GlobalArgs,
-    changes: &[crate::change::Change],
-) -> Result<()> {
+fn write(settings: &Settings, global: &GlobalArgs, changes: &[crate::change::Change]) -> Result<()> {
     let outcome = pipeline::generate(settings, changes)?;
     for warning in &outcome.report.warnings {
         settings.warn(warning);

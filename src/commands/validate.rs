@@ -31,8 +31,8 @@ pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
         subject: subject.clone(),
         problems: vec![problem],
     };
-    let mut value: serde_yaml::Value = serde_yaml::from_str(&text)
-        .map_err(|e| invalid(format!("the YAML does not parse: {e}")))?;
+    let mut value: serde_yaml::Value =
+        serde_yaml::from_str(&text).map_err(|e| invalid(format!("the YAML does not parse: {e}")))?;
     value
         .apply_merge()
         .map_err(|e| invalid(format!("a `<<` merge key cannot be applied: {e}")))?;

@@ -56,8 +56,7 @@ fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
                 source_name: source_name.to_owned(),
                 line,
                 text: String::from_utf8_lossy(raw).into_owned(),
-                detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)"
-                    .to_owned(),
+                detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)".to_owned(),
             });
         };
         if text.trim().is_empty() {
@@ -76,9 +75,7 @@ fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
 fn parse_line(text: &str, file_has_tab: bool, ctx: &LineError<'_>) -> Result<Change> {
     if let Some((first, rest)) = text.split_once('\t') {
         let Some((status, score)) = parse_status(first) else {
-            return Err(ctx.err(format!(
-                "unknown status {first:?} (expected one of A M D R C T U X B)"
-            )));
+            return Err(ctx.err(format!("unknown status {first:?} (expected one of A M D R C T U X B)")));
         };
         let fields: Vec<&str> = rest.split('\t').collect();
         return build(status, score, &fields, ctx);
@@ -109,8 +106,7 @@ fn split_spaces<'a>(rest: &'a str, ctx: &LineError<'_>) -> Result<Vec<&'a str>> 
     let mut remaining = rest;
     while !remaining.is_empty() {
         if remaining.starts_with('"') {
-            let end = closing_quote(remaining)
-                .ok_or_else(|| ctx.err("a quoted path has no closing `\"`"))?;
+            let end = closing_quote(remaining).ok_or_else(|| ctx.err("a quoted path has no closing `\"`"))?;
             fields.push(&remaining[..=end]);
             remaining = remaining[end + 1..].trim_start_matches(' ');
         } else {
@@ -187,8 +183,7 @@ fn parse_nul(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
     let mut changes = Vec::new();
     while let Some((index, raw)) = fields.next() {
         let field_no = index + 1;
-        let text = std::str::from_utf8(raw)
-            .map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
+        let text = std::str::from_utf8(raw).map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
         // A leading newline shows up when -z output was captured with `echo`.
         let text = text.trim_start_matches(['\n', '\r']);
         if text.is_empty() {
@@ -328,11 +323,7 @@ mod tests {
         ];
         for (input, expected) in cases {
             let err = parse(input).map(|c| lines(&c));
-            assert_eq!(
-                err.map_err(|e| e.to_string()),
-                Err(expected.to_owned()),
-                "{input:?}"
-            );
+            assert_eq!(err.map_err(|e| e.to_string()), Err(expected.to_owned()), "{input:?}");
         }
         let bad_utf8 = parse_name_status(b"M\ta\nM\t\xff\n", "d").map_err(|e| e.to_string());
         assert!(matches!(bad_utf8, Err(m) if m.starts_with("d: line 2: not valid UTF-8")));

@@ -16,12 +16,10 @@ use std::path::Path;
 pub fn read_diff(path: &Path) -> Result<Vec<Change>> {
     if path == Path::new("-") {
         let mut input = Vec::new();
-        std::io::stdin()
-            .read_to_end(&mut input)
-            .map_err(|source| Error::Read {
-                path: path.to_owned(),
-                source,
-            })?;
+        std::io::stdin().read_to_end(&mut input).map_err(|source| Error::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         return diff_file::parse_name_status(&input, "<stdin>");
     }
     let input = std::fs::read(path).map_err(|source| Error::Read {

@@ -1,0 +1,154 @@
+//! Every user-facing error, word for word, with its exit code. Bad input
+//! exits 2 with one short paragraph: no panic, no backtrace.
+
+use crate::snapshot;
+use crate::support::{Output, TestEnv};
+
+const STOP: &str = "pipeline_name:pipelines,stage_name::pipelines";
+
+fn env_with(diff: &str, template: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write("diff.txt", diff);
+    env.write("t.yml.tera", template);
+    env
+}
+
+fn render(env: &TestEnv) -> Output {
+    env.run(&["render", "diff.txt", "t.yml.tera", STOP])
+}
+
+#[track_caller]
+fn assert_clean_failure(out: &Output, code: i32) {
+    assert_eq!(out.code, code, "{}", out.snapshot());
+    assert!(out.stdout.is_empty(), "{}", out.snapshot());
+    assert!(out.stderr.starts_with("error: ") && !out.stderr.contains("panicked") && !out.stderr.contains("backtrace"));
+}
+
+#[test]
+fn malformed_diff_line() {
+    let out = render(&env_with(
+        "M\tpipelines/p/s/a.yaml\nQ\tpipelines/p/s/b.yaml\n",
+        "j:\n  script: [x]\n",
+    ));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_malformed_diff", out);
+}
+
+#[test]
+fn bad_stop_pattern() {
+    let env = env_with("M\ta\n", "j: {script: [x]}\n");
+    let out = env.run(&[
+        "render",
+        "diff.txt",
+        "t.yml.tera",
+        "pipeline_name:pipelines,stage name::pipelines",
+    ]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_bad_pattern", out);
+}
+
+#[test]
+fn unsafe_value_fails_closed() {
+    let out = render(&env_with(
+        "A\tpipelines/p/$(curl evil)/a.yaml\n",
+        "j-{{ stage_name }}:\n  script: [x]\n",
+    ));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_unsafe_value", out);
+}
+
+#[test]
+fn undefined_variable_inside_if() {
+    let template = "j-{{ stage_name }}:\n  script: [x]\n{% if deploy_prod %}\n  when: manual\n{% endif %}\n";
+    let out = render(&env_with("M\tpipelines/p/s/a.yaml\n", template));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_undefined_variable", out);
+}
+
+#[test]
+fn unquoted_file_path() {
+    let template = "j-{{ stage_name }}:\n  script:\n{% for f in files %}\n    - cat {{ f.path }}\n{% endfor %}\n";
+    let out = render(&env_with("M\tpipelines/p/s/a.yaml\n", template));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_unquoted_path", out);
+}
+
+#[test]
+fn template_syntax_error() {
+    let out = render(&env_with(
+        "M\tpipelines/p/s/a.yaml\n",
+        "j:\n  script: [x]\n  stage: {% if %}\n",
+    ));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_template_syntax", out);
+}
+
+#[test]
+fn fragment_is_not_a_mapping() {
+    let out = render(&env_with("M\tpipelines/p/s/a.yaml\n", "- {{ stage_name }}\n"));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_fragment_not_mapping", out);
+}
+
+#[test]
+fn two_groups_define_one_job_differently() {
+    let out = render(&env_with(
+        "M\tpipelines/p/s1/a.yaml\nM\tpipelines/p/s2/a.yaml\n",
+        "deploy:\n  script: [\"deploy {{ stage_name }}\"]\n",
+    ));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_merge_conflict", out);
+}
+
+#[test]
+fn generated_pipeline_fails_validation() {
+    let out = render(&env_with(
+        "M\tpipelines/p/s/a.yaml\n",
+        "j-{{ stage_name }}:\n  stage: release\n  needs: [build-{{ stage_name }}]\n  script: [x]\n",
+    ));
+    assert_clean_failure(&out, 2);
+    snapshot!("error_invalid_pipeline", out);
+}
+
+#[test]
+fn missing_diff_file() {
+    let env = env_with("", "j: {script: [x]}\n");
+    let out = env.run(&["render", "nope.txt", "t.yml.tera", STOP]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_missing_diff", out);
+}
+
+#[test]
+fn no_rules_anywhere() {
+    let env = TestEnv::new();
+    env.write("diff.txt", "M\ta\n");
+    let out = env.run(&["generate", "--diff", "diff.txt"]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_no_rules", out);
+}
+
+#[test]
+fn config_with_an_unknown_key() {
+    let env = TestEnv::new();
+    env.write("diff.txt", "M\ta\n");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"a:b\"\n    template: t.yml.tera\n    mdoe: once\n",
+    );
+    let out = env.run(&["generate", "--diff", "diff.txt"]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_config_unknown_key", out);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = TestEnv::new().run(&["render", "only-one-arg"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("required arguments were not provided"),
+        "{}",
+        out.stderr
+    );
+    let none = TestEnv::new().run(&[]);
+    assert_eq!(none.code, 2);
+}

@@ -1,0 +1,11 @@
+//! CLI integration tests: one binary, one module per command.
+
+mod support;
+
+mod cases;
+mod changes;
+mod errors;
+mod explain;
+mod readme;
+mod render;
+mod validate;

@@ -1,0 +1,176 @@
+//! `TestEnv`: runs the built binary in a temp dir with a clean environment
+//! (no inherited `CI_*`/`GITLAB_*`/`CHILDGEN_*`), and checks YAML against
+//! GitLab's CI schema.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Repository root (for fixtures and templates).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A temporary working folder and the environment the binary runs with.
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    stdin: Option<Vec<u8>>,
+    cwd: Option<PathBuf>,
+}
+
+/// What a run produced.
+#[derive(Debug)]
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    /// Exit code, stdout and stderr in one text, for snapshots.
+    pub fn snapshot(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Panics with the whole output unless the run succeeded.
+    #[track_caller]
+    pub fn success(self) -> Self {
+        assert_eq!(self.code, 0, "{}", self.snapshot());
+        self
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+            env: Vec::new(),
+            stdin: None,
+            cwd: None,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file below the temp dir, creating folders.
+    pub fn write(&self, relative: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
+        self.stdin = Some(input.into());
+        self
+    }
+
+    /// Runs in `relative` below the temp dir instead of the temp dir itself.
+    pub fn cwd(mut self, relative: &str) -> Self {
+        self.cwd = Some(self.path().join(relative));
+        self
+    }
+
+    /// Runs in an absolute folder (the repository, for README commands).
+    pub fn cwd_abs(mut self, dir: &Path) -> Self {
+        self.cwd = Some(dir.to_owned());
+        self
+    }
+
+    /// Runs childgen with `args` and collects its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_childgen"));
+        command
+            .args(args)
+            .current_dir(self.cwd.as_deref().unwrap_or(self.path()));
+        for (key, _) in std::env::vars_os().filter_map(|(k, v)| k.into_string().ok().map(|k| (k, v))) {
+            if key.starts_with("CI_") || key.starts_with("GITLAB_") || key.starts_with("CHILDGEN_") || key == "CI" {
+                command.env_remove(&key);
+            }
+        }
+        command.env("NO_COLOR", "1").env("RUST_BACKTRACE", "0");
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn().expect("spawn childgen");
+        if let Some(input) = &self.stdin {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input)
+                .expect("write stdin");
+        }
+        let out = child.wait_with_output().expect("wait");
+        let tmp = self.path().to_string_lossy().into_owned();
+        let clean = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).replace(&tmp, "[TMP]");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: clean(out.stdout),
+            stderr: clean(out.stderr),
+        }
+    }
+}
+
+/// GitLab's CI schema: `../shared/schemas/gitlab-ci.json` when present (the
+/// newest), else the copy committed under `tests/data/`.
+fn schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let shared = root().join("../shared/schemas/gitlab-ci.json");
+        let path = if shared.is_file() {
+            shared
+        } else {
+            root().join("tests/data/gitlab-ci.json")
+        };
+        let text = std::fs::read_to_string(&path).expect("schema file");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");
+        jsonschema::validator_for(&json).expect("schema compiles")
+    })
+}
+
+/// Panics with every schema error unless `yaml` is a valid GitLab CI file.
+#[track_caller]
+pub fn assert_schema_valid(yaml: &str) {
+    let instance: serde_json::Value = serde_yaml::from_str(yaml).expect("generated YAML parses");
+    let errors: Vec<String> = schema()
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "schema errors:\n{}\n---\n{yaml}", errors.join("\n"));
+}
+
+/// Insta settings that make snapshots stable.
+pub fn insta_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(root().join("tests/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.add_filter(r"childgen \d+\.\d+\.\d+", "childgen [VERSION]");
+    settings
+}
+
+/// Snapshots a run's whole output under `name`.
+#[macro_export]
+macro_rules! snapshot {
+    ($name:expr, $output:expr) => {
+        $crate::support::insta_settings().bind(|| insta::assert_snapshot!($name, $output.snapshot()))
+    };
+}
