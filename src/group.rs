@@ -5,7 +5,8 @@ use crate::change::Change;
 use crate::error::Result;
 use crate::pattern::{Extracted, Pattern, ValueRule};
 use globset::GlobSet;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// How often a rule's template is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -35,9 +36,9 @@ pub struct Rule {
 
 /// Why a path was, or was not, selected by a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Selection {
+pub enum Selection<'p> {
     /// Every variable got a value.
-    Values(Vec<String>),
+    Values(Vec<&'p str>),
     /// The path is outside the rule's `paths` globs.
     Filtered,
     /// The pattern does not match, with the reason.
@@ -47,7 +48,7 @@ pub enum Selection {
 impl Rule {
     /// Matches one path against the rule, before the `values` check.
     #[must_use]
-    pub fn select(&self, path: &str) -> Selection {
+    pub fn select<'p>(&self, path: &'p str) -> Selection<'p> {
         if let Some((_, globs)) = &self.paths
             && !globs.is_match(path)
         {
@@ -62,23 +63,23 @@ impl Rule {
 
 /// The changes that selected one value tuple of one rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Group {
+pub struct Group<'c> {
     /// The values, in the rule's variable order.
     pub values: Vec<String>,
     /// The changes of the group, sorted by path.
-    pub files: Vec<Change>,
+    pub files: Vec<&'c Change>,
 }
 
 /// Every rule's groups and the changes that no rule matched.
 #[derive(Debug, Clone, Default)]
-pub struct Grouping {
+pub struct Grouping<'c> {
     /// For each rule (same index as the rules), its groups sorted by values.
-    pub groups: Vec<Vec<Group>>,
+    pub groups: Vec<Vec<Group<'c>>>,
     /// Changes that no rule selected, sorted by path.
-    pub unmatched: Vec<Change>,
+    pub unmatched: Vec<&'c Change>,
 }
 
-impl Grouping {
+impl Grouping<'_> {
     /// Whether no rule matched anything.
     #[must_use]
     pub fn is_empty(&self) -> bool {
@@ -91,36 +92,62 @@ impl Grouping {
 ///
 /// # Errors
 /// [`crate::Error::Value`] for the first value outside `values`.
-pub fn group_changes(rules: &[Rule], changes: &[Change], values: &ValueRule) -> Result<Grouping> {
+pub fn group_changes<'c>(rules: &[Rule], changes: &'c [Change], values: &ValueRule) -> Result<Grouping<'c>> {
+    let mut sorted: Vec<&Change> = changes.iter().collect();
+    if !sorted.is_sorted_by(|a, b| a.path <= b.path) {
+        sorted.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     let mut grouping = Grouping::default();
     let mut matched = vec![false; changes.len()];
     for rule in rules {
         let vars = rule.pattern.vars();
-        let mut groups: BTreeMap<Vec<String>, BTreeMap<&str, &Change>> = BTreeMap::new();
-        for (change, matched) in changes.iter().zip(&mut matched) {
+        let mut index: HashMap<Vec<&str>, usize> = HashMap::new();
+        let mut groups: Vec<(Vec<&str>, Vec<&Change>)> = Vec::new();
+        // In path order, so every group's files come out sorted by path. Sorted
+        // paths also put most of a group's files next to each other: `last`
+        // spares the hash lookup for them.
+        let mut last: Option<usize> = None;
+        for (change, matched) in sorted.iter().copied().zip(&mut matched) {
             for path in change.grouping_paths() {
-                if let Selection::Values(found) = rule.select(path) {
-                    values.check(path, &vars, &found)?;
-                    *matched = true;
-                    groups.entry(found).or_default().insert(&change.path, change);
-                }
+                let Selection::Values(found) = rule.select(path) else {
+                    continue;
+                };
+                *matched = true;
+                let slot = match last.filter(|i| groups[*i].0 == found) {
+                    Some(i) => i,
+                    None => match index.entry(found) {
+                        Entry::Occupied(slot) => *slot.get(),
+                        Entry::Vacant(new) => {
+                            // Checked once per distinct value tuple: the same values pass the same way.
+                            values.check(path, &vars, new.key())?;
+                            groups.push((new.key().clone(), Vec::new()));
+                            *new.insert(groups.len() - 1)
+                        }
+                    },
+                };
+                groups[slot].1.push(change);
+                last = Some(slot);
             }
         }
-        grouping.groups.push(
-            groups
-                .into_iter()
-                .map(|(values, files)| Group {
-                    values,
-                    files: files.into_values().cloned().collect(),
-                })
-                .collect(),
-        );
+        let mut groups: Vec<Group> = groups
+            .into_iter()
+            .map(|(values, mut files)| {
+                // A rename within one group was pushed for both of its paths.
+                files.dedup_by(|a, b| std::ptr::eq(*a, *b));
+                Group {
+                    values: values.into_iter().map(str::to_owned).collect(),
+                    files,
+                }
+            })
+            .collect();
+        groups.sort_by(|a, b| a.values.cmp(&b.values));
+        grouping.groups.push(groups);
     }
-    grouping.unmatched = changes
-        .iter()
+    grouping.unmatched = sorted
+        .into_iter()
         .zip(matched)
         .filter(|(_, matched)| !matched)
-        .map(|(change, _)| change.clone())
+        .map(|(change, _)| change)
         .collect();
     Ok(grouping)
 }
@@ -170,7 +197,7 @@ mod tests {
                 "b/s1 <- pipelines/b/s1/c.py pipelines/b/s1/m.py pipelines/b/s1/x.yaml",
             ]
         );
-        assert_eq!(grouping.unmatched, [Change::new('M', "README.md")]);
+        assert_eq!(grouping.unmatched, [&Change::new('M', "README.md")]);
         let mut reversed = changes.clone();
         reversed.reverse();
         assert_eq!(

@@ -71,9 +71,9 @@ pub enum Pattern {
 
 /// The outcome of matching one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Extracted {
-    /// Every variable got a value, in pattern order.
-    Values(Vec<String>),
+pub enum Extracted<'p> {
+    /// Every variable got a value (a slice of the path), in pattern order.
+    Values(Vec<&'p str>),
     /// The path does not match; the reason is for `explain`.
     Miss(String),
 }
@@ -150,14 +150,15 @@ impl Pattern {
 
     /// Extracts every variable from `path`, or says why it does not match.
     #[must_use]
-    pub fn extract(&self, path: &str) -> Extracted {
+    pub fn extract<'p>(&self, path: &'p str) -> Extracted<'p> {
         match self {
             Pattern::Stop(items) => {
-                let components: Vec<&str> = path.split('/').collect();
+                let mut components: Vec<&str> = Vec::with_capacity(16);
+                components.extend(path.split('/'));
                 let mut values = Vec::with_capacity(items.len());
                 for item in items {
                     match item.extract(&components) {
-                        Ok(value) => values.push(value.to_owned()),
+                        Ok(value) => values.push(value),
                         Err(reason) => return Extracted::Miss(format!("`{}`: {reason}", item.var)),
                     }
                 }
@@ -170,7 +171,7 @@ impl Pattern {
                 let mut values = Vec::with_capacity(vars.len());
                 for var in vars {
                     match captures.name(var.as_str()) {
-                        Some(m) if !m.as_str().is_empty() => values.push(m.as_str().to_owned()),
+                        Some(m) if !m.as_str().is_empty() => values.push(m.as_str()),
                         _ => {
                             return Extracted::Miss(format!("`{var}`: the group captured nothing"));
                         }
@@ -193,14 +194,19 @@ impl StopPattern {
             .position(|w| w.iter().zip(&self.stop).all(|(a, b)| a == b))
             .ok_or_else(|| format!("no folder `{}` in the path", self.stop.join("/")))?;
         let index = start + stop_len - 1 + self.depth;
-        let stop = self.stop.join("/");
         match index.cmp(&folders) {
             std::cmp::Ordering::Less => Ok(components[index]),
             std::cmp::Ordering::Equal => Err(format!(
-                "{} level(s) after `{stop}` is the file name {:?}, not a folder",
-                self.depth, components[index]
+                "{} level(s) after `{}` is the file name {:?}, not a folder",
+                self.depth,
+                self.stop.join("/"),
+                components[index]
             )),
-            std::cmp::Ordering::Greater => Err(format!("the path ends before {} level(s) after `{stop}`", self.depth)),
+            std::cmp::Ordering::Greater => Err(format!(
+                "the path ends before {} level(s) after `{}`",
+                self.depth,
+                self.stop.join("/")
+            )),
         }
     }
 }
@@ -247,13 +253,14 @@ impl ValueRule {
     ///
     /// # Errors
     /// [`Error::Value`] naming the path, the variable and the value.
-    pub fn check(&self, path: &str, vars: &[&VarName], values: &[String]) -> Result<()> {
+    pub fn check(&self, path: &str, vars: &[&VarName], values: &[impl AsRef<str>]) -> Result<()> {
         for (var, value) in vars.iter().zip(values) {
+            let value = value.as_ref();
             if !self.regex.is_match(value) {
                 return Err(Error::Value {
                     path: path.to_owned(),
                     var: var.to_string(),
-                    value: value.clone(),
+                    value: value.to_owned(),
                     allowed: self.source.clone(),
                 });
             }
@@ -268,7 +275,7 @@ mod tests {
 
     fn values(pattern: &Pattern, path: &str) -> Option<Vec<String>> {
         match pattern.extract(path) {
-            Extracted::Values(v) => Some(v),
+            Extracted::Values(v) => Some(v.into_iter().map(str::to_owned).collect()),
             Extracted::Miss(_) => None,
         }
     }

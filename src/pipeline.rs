@@ -24,13 +24,13 @@ pub struct Rendered {
 
 /// The result of a run.
 #[derive(Debug, Clone)]
-pub struct Outcome {
+pub struct Outcome<'c> {
     /// The YAML to write.
     pub yaml: String,
     /// Jobs and warnings.
     pub report: Report,
     /// The groups found.
-    pub grouping: Grouping,
+    pub grouping: Grouping<'c>,
     /// What each fragment contributed.
     pub rendered: Vec<Rendered>,
     /// Whether the no-op pipeline was produced.
@@ -52,42 +52,43 @@ pub fn group_label(rule: &Rule, group: &Group) -> String {
 ///
 /// # Errors
 /// Any value, template, fragment, merge or validation error.
-pub fn generate(settings: &Settings, changes: &[Change]) -> Result<Outcome> {
+pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcome<'c>> {
     let grouping = group_changes(&settings.rules, changes, &settings.values)?;
+    // Fragments in output order: rule, then group. Each context is built just
+    // before its rendering and dropped after it, so memory stays flat.
     let mut fragments = Vec::new();
     let mut rendered = Vec::new();
     for (rule, groups) in settings.rules.iter().zip(&grouping.groups) {
-        let mut render = |context: &Context, label: String| -> Result<()> {
-            let text = settings.renderer.render(&rule.template, context, &label)?;
+        let mut render = |context: Context, label: String| -> Result<()> {
+            let text = settings.renderer.render(&rule.template, &context, &label)?;
             if let Some(doc) = parse_fragment(&text, &rule.template, &label)? {
                 let jobs = doc
                     .keys()
                     .filter_map(|k| k.as_str())
                     .filter(|k| !k.starts_with('.'))
-                    .map(str::to_owned)
-                    .collect();
+                    .map(str::to_owned);
+                let origin = format!("template {} (group {label})", rule.template);
                 rendered.push(Rendered {
                     rule: rule.name.clone(),
-                    group: label.clone(),
-                    jobs,
+                    group: label,
+                    jobs: jobs.collect(),
                 });
-                fragments.push(Fragment {
-                    origin: format!("template {} (group {label})", rule.template),
-                    doc,
-                });
+                fragments.push(Fragment { origin, doc });
             }
             Ok(())
         };
         match rule.mode {
             Mode::Each => {
                 for group in groups {
-                    render(&each_context(rule, group, settings), group_label(rule, group))?;
+                    render(each_context(rule, group, settings), group_label(rule, group))?;
                 }
             }
-            Mode::Once if !groups.is_empty() => render(
-                &once_context(rule, groups, changes, &grouping, settings),
-                "all groups".to_owned(),
-            )?,
+            Mode::Once if !groups.is_empty() => {
+                render(
+                    once_context(rule, groups, changes, &grouping, settings),
+                    "all groups".to_owned(),
+                )?;
+            }
             Mode::Once => {}
         }
     }

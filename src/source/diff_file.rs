@@ -3,7 +3,6 @@
 
 use crate::change::{Change, parse_status, unquote_path};
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
 
 /// Parses a diff listing. `source_name` names the input in errors (a file
 /// path, or `<stdin>`). The result is sorted by path, one entry per path.
@@ -20,12 +19,11 @@ pub fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>>
 }
 
 /// Keeps the first entry of each path, sorted by path.
-fn dedup(changes: Vec<Change>) -> Vec<Change> {
-    let mut by_path = BTreeMap::new();
-    for change in changes {
-        by_path.entry(change.path.clone()).or_insert(change);
-    }
-    by_path.into_values().collect()
+fn dedup(mut changes: Vec<Change>) -> Vec<Change> {
+    // A stable sort keeps the first of equal paths first; `dedup_by` keeps it.
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes.dedup_by(|later, first| later.path == first.path);
+    changes
 }
 
 struct LineError<'a> {
@@ -46,25 +44,30 @@ impl LineError<'_> {
 }
 
 fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
-    let file_has_tab = input.contains(&b'\t');
-    let mut changes = Vec::new();
-    for (index, raw) in input.split(|b| *b == b'\n').enumerate() {
-        let line = index + 1;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let Ok(text) = std::str::from_utf8(raw) else {
-            return Err(Error::DiffLine {
-                source_name: source_name.to_owned(),
-                line,
-                text: String::from_utf8_lossy(raw).into_owned(),
-                detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)".to_owned(),
-            });
-        };
+    let text = std::str::from_utf8(input).map_err(|e| {
+        let before = &input[..e.valid_up_to()];
+        let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        let end = input[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(input.len(), |p| start + p);
+        Error::DiffLine {
+            source_name: source_name.to_owned(),
+            line: before.split(|b| *b == b'\n').count(),
+            text: format!("{:?}", String::from_utf8_lossy(&input[start..end])),
+            detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)".to_owned(),
+        }
+    })?;
+    let file_has_tab = text.contains('\t');
+    let mut changes = Vec::with_capacity(text.len() / 32 + 1);
+    for (index, raw) in text.split('\n').enumerate() {
+        let text = raw.strip_suffix('\r').unwrap_or(raw);
         if text.trim().is_empty() {
             continue;
         }
         let ctx = LineError {
             source_name,
-            line,
+            line: index + 1,
             text,
         };
         changes.push(parse_line(text, file_has_tab, &ctx)?);
@@ -161,7 +164,12 @@ fn decode_path(field: &str) -> std::result::Result<String, String> {
     if field.is_empty() {
         return Err("empty path".to_owned());
     }
-    if field.chars().any(char::is_control) {
+    let control = if field.is_ascii() {
+        field.bytes().any(|b| b.is_ascii_control())
+    } else {
+        field.chars().any(char::is_control)
+    };
+    if control {
         return Err("control character in a path (git would have quoted it)".to_owned());
     }
     let path = if field.starts_with('"') {
