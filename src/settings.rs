@@ -188,7 +188,10 @@ impl Settings {
 }
 
 /// The explicit config, or the discovered one (flags alone need none).
-fn load_config(global: &GlobalArgs) -> Result<Option<Config>> {
+///
+/// # Errors
+/// As [`Config::load`].
+pub fn load_config(global: &GlobalArgs) -> Result<Option<Config>> {
     if let Some(path) = &global.config {
         return Config::load(path).map(Some);
     }

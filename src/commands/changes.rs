@@ -8,7 +8,12 @@ use std::fmt::Write as _;
 
 /// Prints every change, one name-status line each, paths git-quoted.
 pub fn run(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
-    let changes = source::collect(source, global.verbose)?;
+    let config = crate::settings::load_config(global)?;
+    let options = source::SourceOptions {
+        verbose: global.verbose,
+        default_branch: config.and_then(|c| c.file.default_branch),
+    };
+    let changes = source::collect(source, &options)?;
     let mut out = String::new();
     for change in &changes {
         let _ = writeln!(out, "{change}");

@@ -22,7 +22,11 @@ pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
 /// `childgen generate`
 pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     let settings = Settings::resolve(global, Need::Templates)?;
-    let changes = source::collect(source, settings.verbose)?;
+    let options = source::SourceOptions {
+        verbose: settings.verbose,
+        default_branch: settings.config.as_ref().and_then(|c| c.file.default_branch.clone()),
+    };
+    let changes = source::collect(source, &options)?;
     write(&settings, global, &changes)
 }
 

@@ -6,6 +6,7 @@ mod cases;
 mod changes;
 mod errors;
 mod explain;
+mod git;
 mod readme;
 mod render;
 mod validate;

@@ -90,6 +90,11 @@ impl TestEnv {
 
     /// Runs childgen with `args` and collects its output.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_with(&[], args)
+    }
+
+    /// Runs with extra environment variables for this run only.
+    pub fn run_with(&self, vars: &[(&str, &str)], args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_childgen"));
         command
             .args(args)
@@ -101,6 +106,9 @@ impl TestEnv {
         }
         command.env("NO_COLOR", "1").env("RUST_BACKTRACE", "0");
         for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        for (key, value) in vars {
             command.env(key, value);
         }
         command.stdin(if self.stdin.is_some() {
@@ -173,4 +181,103 @@ macro_rules! snapshot {
     ($name:expr, $output:expr) => {
         $crate::support::insta_settings().bind(|| insta::assert_snapshot!($name, $output.snapshot()))
     };
+}
+
+/// A git repository built with git2 in a temp dir (never our own history).
+pub struct GitRepo {
+    pub repo: git2::Repository,
+    pub dir: PathBuf,
+}
+
+impl GitRepo {
+    /// `git init` with `main` as the first branch.
+    pub fn init(dir: &Path) -> Self {
+        std::fs::create_dir_all(dir).expect("mkdir");
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let repo = git2::Repository::init_opts(dir, &opts).expect("git init");
+        let mut config = repo.config().expect("config");
+        config.set_str("user.name", "Test").expect("user.name");
+        config.set_str("user.email", "test@example.com").expect("user.email");
+        GitRepo {
+            repo,
+            dir: dir.to_owned(),
+        }
+    }
+
+    pub fn write(&self, path: &str, content: &str) -> &Self {
+        let full = self.dir.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, content).expect("write");
+        self
+    }
+
+    pub fn remove(&self, path: &str) -> &Self {
+        std::fs::remove_file(self.dir.join(path)).expect("remove");
+        self
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> &Self {
+        let target = self.dir.join(to);
+        std::fs::create_dir_all(target.parent().expect("parent")).expect("mkdir");
+        std::fs::rename(self.dir.join(from), target).expect("rename");
+        self
+    }
+
+    /// Stages everything (additions, changes, removals) like `git add -A`.
+    pub fn stage_all(&self) {
+        let mut index = self.repo.index().expect("index");
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).expect("add");
+        index.update_all(["*"], None).expect("update");
+        index.write().expect("write index");
+    }
+
+    /// `git add -A && git commit`, with extra parents for a merge commit.
+    pub fn commit_with_parents(&self, message: &str, extra_parents: &[git2::Oid]) -> git2::Oid {
+        self.stage_all();
+        let mut index = self.repo.index().expect("index");
+        let tree = self
+            .repo
+            .find_tree(index.write_tree().expect("tree"))
+            .expect("find tree");
+        let sig = git2::Signature::now("Test", "test@example.com").expect("sig");
+        let mut parents: Vec<git2::Commit> = match self.repo.head() {
+            Ok(head) => vec![head.peel_to_commit().expect("head commit")],
+            Err(_) => Vec::new(),
+        };
+        for oid in extra_parents {
+            parents.push(self.repo.find_commit(*oid).expect("parent"));
+        }
+        let refs: Vec<&git2::Commit> = parents.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &refs)
+            .expect("commit")
+    }
+
+    pub fn commit(&self, message: &str) -> git2::Oid {
+        self.commit_with_parents(message, &[])
+    }
+
+    /// Creates `name` at `at` and checks it out.
+    pub fn branch(&self, name: &str, at: git2::Oid) {
+        let commit = self.repo.find_commit(at).expect("commit");
+        self.repo.branch(name, &commit, true).expect("branch");
+        self.checkout(name);
+    }
+
+    pub fn checkout(&self, name: &str) {
+        self.repo.set_head(&format!("refs/heads/{name}")).expect("set head");
+        self.repo
+            .checkout_head(Some(git2::build::CheckoutBuilder::new().force().remove_untracked(true)))
+            .expect("checkout");
+    }
+
+    pub fn set_ref(&self, name: &str, at: git2::Oid) {
+        self.repo.reference(name, at, true, "test").expect("ref");
+    }
+
+    pub fn tag(&self, name: &str, at: git2::Oid) {
+        let object = self.repo.find_object(at, None).expect("object");
+        self.repo.tag_lightweight(name, &object, true).expect("tag");
+    }
 }

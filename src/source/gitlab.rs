@@ -1,0 +1,587 @@
+//! The GitLab API source: the merge request that produced a commit on the
+//! default branch, and its diff (design §1.3, §7). Blocking reqwest with
+//! rustls; one function per endpoint; retries with backoff and `Retry-After`;
+//! every page after the first fetched concurrently. Tokens never appear in
+//! any output, log or error.
+
+use crate::change::Change;
+use crate::error::{Error, Result};
+use reqwest::StatusCode;
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Results per page (GitLab's maximum).
+const PER_PAGE: usize = 100;
+/// Pages fetched at once after the first.
+const CONCURRENT_PAGES: usize = 8;
+/// Attempts per request (first try included).
+const ATTEMPTS: u32 = 5;
+/// The longest `Retry-After` honoured.
+const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+/// Timeout of one request.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Deadline for the whole source.
+const DEADLINE: Duration = Duration::from_mins(3);
+
+/// A GitLab token. Its value is only ever written into a sensitive header;
+/// `Debug` and `Display` print `***`.
+#[derive(Clone)]
+pub struct Token {
+    value: String,
+    /// The variable it came from, for messages.
+    pub variable: &'static str,
+    /// `PRIVATE-TOKEN` or `JOB-TOKEN`.
+    pub header: &'static str,
+}
+
+impl Token {
+    /// The first token set among `CHILDGEN_GITLAB_TOKEN`, `GITLAB_TOKEN`
+    /// (`PRIVATE-TOKEN`) and `CI_JOB_TOKEN` (`JOB-TOKEN`).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        [
+            ("CHILDGEN_GITLAB_TOKEN", "PRIVATE-TOKEN"),
+            ("GITLAB_TOKEN", "PRIVATE-TOKEN"),
+            ("CI_JOB_TOKEN", "JOB-TOKEN"),
+        ]
+        .into_iter()
+        .find_map(|(variable, header)| {
+            get(variable).filter(|v| !v.is_empty()).map(|value| Token {
+                value,
+                variable,
+                header,
+            })
+        })
+    }
+
+    fn is_job_token(&self) -> bool {
+        self.header == "JOB-TOKEN"
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token({}: ***)", self.variable)
+    }
+}
+
+impl fmt::Display for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A project ID or `group/project` path, URL-encoded (`group%2Fproject`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRef(String);
+
+impl ProjectRef {
+    /// Encodes an ID or a path for use in a URL.
+    #[must_use]
+    pub fn new(project: &str) -> Self {
+        let mut out = String::with_capacity(project.len());
+        for b in project.trim().bytes() {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                out.push(char::from(b));
+            } else {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+        ProjectRef(out)
+    }
+}
+
+impl fmt::Display for ProjectRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The fields childgen reads of a merge request (all optional: GitLab
+/// versions differ).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MergeRequest {
+    pub iid: u64,
+    pub state: Option<String>,
+    pub target_branch: Option<String>,
+    pub merge_commit_sha: Option<String>,
+    pub squash_commit_sha: Option<String>,
+    pub sha: Option<String>,
+    pub changes_count: Option<String>,
+    pub diff_refs: Option<DiffRefs>,
+}
+
+/// `diff_refs` of a merge request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DiffRefs {
+    pub base_sha: Option<String>,
+    pub head_sha: Option<String>,
+    pub start_sha: Option<String>,
+}
+
+/// One entry of `/merge_requests/:iid/diffs`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileDiff {
+    pub old_path: String,
+    pub new_path: String,
+    #[serde(default)]
+    pub new_file: bool,
+    #[serde(default)]
+    pub renamed_file: bool,
+    #[serde(default)]
+    pub deleted_file: bool,
+}
+
+impl FileDiff {
+    fn to_change(&self) -> Change {
+        if self.new_file {
+            Change::new('A', &self.new_path)
+        } else if self.deleted_file {
+            Change::new('D', &self.old_path)
+        } else if self.renamed_file && self.old_path != self.new_path {
+            Change::moved('R', None, &self.old_path, &self.new_path)
+        } else {
+            Change::new('M', &self.new_path)
+        }
+    }
+}
+
+/// What the merged-MR lookup found.
+#[derive(Debug)]
+pub enum MergedChanges {
+    /// The MR's complete file list.
+    Complete { iid: u64, changes: Vec<Change> },
+    /// The API list is incomplete or refused: diff these SHAs with git.
+    UseGit {
+        iid: u64,
+        base: String,
+        head: String,
+        reason: String,
+    },
+    /// No merged MR produced the commit (a direct push).
+    NoMergeRequest,
+}
+
+/// A GitLab API client for one project.
+pub struct GitLab {
+    base: String,
+    project: ProjectRef,
+    token: Option<Token>,
+    http: Client,
+    deadline: Instant,
+    retry_base: Duration,
+    verbose: bool,
+}
+
+/// A failed request, before it becomes an [`Error`].
+enum Failure {
+    Status { status: StatusCode, path: String },
+    Other(String),
+}
+
+impl GitLab {
+    /// A client for `base` (`CI_API_V4_URL`, e.g. `https://gitlab.example.com/api/v4`).
+    ///
+    /// # Errors
+    /// [`Error::GitLab`] when the HTTP client cannot be built.
+    pub fn new(base: &str, project: &str, token: Option<Token>, verbose: bool) -> Result<Self> {
+        let http = Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("childgen/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::GitLab(format!("cannot build the HTTP client: {e}")))?;
+        Ok(GitLab {
+            base: base.trim_end_matches('/').to_owned(),
+            project: ProjectRef::new(project),
+            token,
+            http,
+            deadline: Instant::now() + DEADLINE,
+            retry_base: Duration::from_millis(200),
+            verbose,
+        })
+    }
+
+    /// Merge requests associated with a commit.
+    ///
+    /// # Errors
+    /// [`Error::GitLab`] for any failure.
+    pub fn commit_merge_requests(&self, sha: &str) -> Result<Vec<MergeRequest>> {
+        let path = format!("/projects/{}/repository/commits/{sha}/merge_requests", self.project);
+        self.get_json(&path, &[]).map_err(|f| self.error(f))
+    }
+
+    /// One merge request (with `changes_count` and `diff_refs`).
+    ///
+    /// # Errors
+    /// [`Error::GitLab`] for any failure.
+    pub fn merge_request(&self, iid: u64) -> Result<MergeRequest> {
+        let path = format!("/projects/{}/merge_requests/{iid}", self.project);
+        self.get_json(&path, &[]).map_err(|f| self.error(f))
+    }
+
+    /// Every page of a merge request's diffs.
+    fn merge_request_diffs(&self, iid: u64) -> std::result::Result<Vec<FileDiff>, Failure> {
+        let path = format!("/projects/{}/merge_requests/{iid}/diffs", self.project);
+        self.get_all_pages(&path)
+    }
+
+    /// The merge request that produced `sha` on `default_branch`, and its
+    /// complete list of changes (or the SHAs to diff with git instead).
+    ///
+    /// # Errors
+    /// [`Error::GitLab`] for network, authentication or API failures.
+    pub fn merged_changes(&self, sha: &str, default_branch: &str) -> Result<MergedChanges> {
+        let candidates = self.commit_merge_requests(sha)?;
+        let Some(found) = choose_merge_request(&candidates, sha, default_branch) else {
+            return Ok(MergedChanges::NoMergeRequest);
+        };
+        let iid = found.iid;
+        self.info(format!("commit {sha} comes from merge request !{iid}"));
+        let mr = self.merge_request(iid)?;
+        let git_fallback = |reason: String| -> Result<MergedChanges> {
+            let refs = mr.diff_refs.as_ref();
+            let base = refs.and_then(|r| r.base_sha.clone().or_else(|| r.start_sha.clone()));
+            match (base, refs.and_then(|r| r.head_sha.clone())) {
+                (Some(base), Some(head)) => Ok(MergedChanges::UseGit {
+                    iid,
+                    base,
+                    head,
+                    reason,
+                }),
+                _ => Err(Error::GitLab(format!(
+                    "merge request !{iid}: {reason}, and it has no diff_refs to diff with git instead; refusing to generate from a partial list"
+                ))),
+            }
+        };
+        let diffs = match self.merge_request_diffs(iid) {
+            Ok(diffs) => diffs,
+            Err(Failure::Status {
+                status: StatusCode::FORBIDDEN,
+                ..
+            }) if self.token.as_ref().is_some_and(Token::is_job_token) => {
+                return git_fallback("the job token may not read its diffs (403)".to_owned());
+            }
+            Err(failure) => return Err(self.error(failure)),
+        };
+        let expected = mr.changes_count.as_deref().and_then(parse_changes_count);
+        if let Some(expected) = expected.filter(|e| diffs.len() < *e) {
+            return git_fallback(format!(
+                "the API listed {} file(s) of the {} it counts (changes_count {:?})",
+                diffs.len(),
+                expected,
+                mr.changes_count.as_deref().unwrap_or_default()
+            ));
+        }
+        let mut changes: Vec<Change> = diffs.iter().map(FileDiff::to_change).collect();
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        changes.dedup_by(|later, first| later.path == first.path);
+        Ok(MergedChanges::Complete { iid, changes })
+    }
+
+    fn info(&self, message: impl AsRef<str>) {
+        if self.verbose {
+            eprintln!("childgen: {}", message.as_ref());
+        }
+    }
+
+    fn error(&self, failure: Failure) -> Error {
+        match failure {
+            Failure::Status { status, path } if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                let who = self.token.as_ref().map_or_else(
+                    || "without a token (set CHILDGEN_GITLAB_TOKEN, GITLAB_TOKEN or run in a GitLab job)".to_owned(),
+                    |t| format!("with the token from {} ({} header)", t.variable, t.header),
+                );
+                Error::GitLab(format!(
+                    "GitLab answered {status} to GET {path} {who}; the token needs the `read_api` scope on this project \
+                     (a project or personal access token in CHILDGEN_GITLAB_TOKEN), or the job token must be allowed to access it"
+                ))
+            }
+            Failure::Status { status, path } if status == StatusCode::NOT_FOUND => Error::GitLab(format!(
+                "GitLab answered 404 Not Found to GET {path}: check the project ({}) and the API URL ({})",
+                self.project, self.base
+            )),
+            Failure::Status { status, path } => Error::GitLab(format!("GitLab answered {status} to GET {path}")),
+            Failure::Other(message) => Error::GitLab(message),
+        }
+    }
+
+    fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> std::result::Result<T, Failure> {
+        let response = self.get(path, query)?;
+        response
+            .json()
+            .map_err(|e| Failure::Other(format!("GET {path}: unexpected response from GitLab: {e}")))
+    }
+
+    /// Page 1, then pages 2..=`x-total-pages` concurrently; without
+    /// `x-total-pages` (very large lists), `x-next-page` one at a time.
+    fn get_all_pages<T: DeserializeOwned + Send>(&self, path: &str) -> std::result::Result<Vec<T>, Failure> {
+        let page = |n: usize| -> std::result::Result<(Vec<T>, HeaderMap), Failure> {
+            let response = self.get(path, &[("per_page", PER_PAGE.to_string()), ("page", n.to_string())])?;
+            let headers = response.headers().clone();
+            let items = response
+                .json()
+                .map_err(|e| Failure::Other(format!("GET {path} page {n}: unexpected response from GitLab: {e}")))?;
+            Ok((items, headers))
+        };
+        let (mut items, headers) = page(1)?;
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        };
+        if let Some(total) = number("x-total-pages") {
+            if total > 1 {
+                self.info(format!(
+                    "GET {path}: {total} pages, fetching {} at a time",
+                    CONCURRENT_PAGES.min(total - 1)
+                ));
+            }
+            let rest = fetch_concurrently(2..=total, CONCURRENT_PAGES, |n| page(n).map(|(items, _)| items))?;
+            items.extend(rest.into_iter().flatten());
+            return Ok(items);
+        }
+        let mut next = number("x-next-page");
+        while let Some(n) = next {
+            let (more, headers) = page(n)?;
+            items.extend(more);
+            next = headers
+                .get("x-next-page")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+        }
+        Ok(items)
+    }
+
+    /// One GET with retries on 429, 502, 503, 504 and connection errors.
+    fn get(&self, path: &str, query: &[(&str, String)]) -> std::result::Result<Response, Failure> {
+        let mut url = format!("{}{path}", self.base);
+        for (i, (key, value)) in query.iter().enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(&format!("{key}={value}"));
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self.http.get(&url);
+            if let Some(token) = &self.token {
+                let mut value = HeaderValue::from_str(&token.value).map_err(|_| {
+                    Failure::Other(format!("the token in {} is not a valid header value", token.variable))
+                })?;
+                value.set_sensitive(true);
+                request = request.header(token.header, value);
+            }
+            let wait = match request.send() {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if is_retryable(response.status()) && attempt < ATTEMPTS => {
+                    let wait = retry_after(response.headers()).unwrap_or_else(|| self.backoff(attempt));
+                    self.info(format!(
+                        "GET {path}: {}, retrying in {:.1}s",
+                        response.status(),
+                        wait.as_secs_f32()
+                    ));
+                    wait
+                }
+                Ok(response) => {
+                    return Err(Failure::Status {
+                        status: response.status(),
+                        path: path.to_owned(),
+                    });
+                }
+                Err(e) if (e.is_connect() || e.is_timeout() || e.is_request()) && attempt < ATTEMPTS => {
+                    let wait = self.backoff(attempt);
+                    self.info(format!(
+                        "GET {path}: {}, retrying in {:.1}s",
+                        describe(&e),
+                        wait.as_secs_f32()
+                    ));
+                    wait
+                }
+                Err(e) => {
+                    return Err(Failure::Other(format!(
+                        "GET {path} failed after {attempt} attempt(s): {}",
+                        describe(&e)
+                    )));
+                }
+            };
+            if Instant::now() + wait > self.deadline {
+                return Err(Failure::Other(format!(
+                    "GET {path}: giving up, the {}s deadline for the GitLab API would pass",
+                    DEADLINE.as_secs()
+                )));
+            }
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// Exponential backoff with jitter: base × 2^(attempt-1) plus up to one base.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let jitter = self.retry_base.mul_f64(f64::from(nanos % 1000) / 1000.0);
+        self.retry_base * 2u32.saturating_pow(attempt - 1) + jitter
+    }
+}
+
+/// A network error without the URL's query (and never a header).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_connect() {
+        "cannot connect"
+    } else if error.is_timeout() {
+        "timed out"
+    } else {
+        "request failed"
+    };
+    match error.url() {
+        Some(url) => format!("{kind} to {}://{}", url.scheme(), url.host_str().unwrap_or_default()),
+        None => kind.to_owned(),
+    }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+/// `Retry-After` in seconds, capped.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
+
+/// `"42"` → 42; `"1000+"` → 1001 (more than 1000 files).
+fn parse_changes_count(count: &str) -> Option<usize> {
+    let count = count.trim();
+    match count.strip_suffix('+') {
+        Some(n) => n.parse::<usize>().ok().map(|n| n + 1),
+        None => count.parse().ok(),
+    }
+}
+
+/// The merged MR into `default_branch` whose merge or squash commit is `sha`;
+/// else a merged MR whose head is `sha` (fast-forward merge).
+#[must_use]
+pub fn choose_merge_request<'a>(
+    candidates: &'a [MergeRequest],
+    sha: &str,
+    default_branch: &str,
+) -> Option<&'a MergeRequest> {
+    let merged = |mr: &&MergeRequest| {
+        mr.state.as_deref() == Some("merged") && mr.target_branch.as_deref().is_none_or(|t| t == default_branch)
+    };
+    let is = |field: &Option<String>| field.as_deref() == Some(sha);
+    candidates
+        .iter()
+        .filter(merged)
+        .find(|mr| is(&mr.merge_commit_sha) || is(&mr.squash_commit_sha))
+        .or_else(|| candidates.iter().filter(merged).find(|mr| is(&mr.sha)))
+}
+
+/// Runs `fetch` for every page number with at most `bound` at once; results
+/// come back in page order, and the first failure (in page order) wins.
+fn fetch_concurrently<T: Send>(
+    pages: std::ops::RangeInclusive<usize>,
+    bound: usize,
+    fetch: impl Fn(usize) -> std::result::Result<T, Failure> + Sync,
+) -> std::result::Result<Vec<T>, Failure> {
+    let pages: Vec<usize> = pages.collect();
+    if pages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let results: Vec<Mutex<Option<std::result::Result<T, Failure>>>> = pages.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..bound.min(pages.len()) {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(page) = pages.get(index) else { break };
+                    let result = fetch(*page);
+                    let failed = result.is_err();
+                    if let Ok(mut slot) = results[index].lock() {
+                        *slot = Some(result);
+                    }
+                    if failed {
+                        next.store(pages.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let mut out = Vec::with_capacity(pages.len());
+    for slot in results {
+        match slot.into_inner().ok().flatten() {
+            Some(result) => out.push(result?),
+            None => {
+                return Err(Failure::Other(
+                    "a page was not fetched because an earlier one failed".to_owned(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mr(iid: u64, state: &str, target: &str, merge: Option<&str>, squash: Option<&str>, sha: &str) -> MergeRequest {
+        MergeRequest {
+            iid,
+            state: Some(state.into()),
+            target_branch: Some(target.into()),
+            merge_commit_sha: merge.map(Into::into),
+            squash_commit_sha: squash.map(Into::into),
+            sha: Some(sha.into()),
+            changes_count: None,
+            diff_refs: None,
+        }
+    }
+
+    #[test]
+    fn merge_request_choice() {
+        let list = [
+            mr(1, "opened", "main", None, None, "c0"),
+            mr(2, "merged", "release", Some("c0"), None, "x"),
+            mr(3, "merged", "main", None, None, "c0"),
+            mr(4, "merged", "main", Some("c0"), None, "y"),
+        ];
+        assert_eq!(choose_merge_request(&list, "c0", "main").map(|m| m.iid), Some(4));
+        assert_eq!(choose_merge_request(&list[..3], "c0", "main").map(|m| m.iid), Some(3));
+        let squash = [mr(5, "merged", "main", Some("m"), Some("c0"), "h")];
+        assert_eq!(choose_merge_request(&squash, "c0", "main").map(|m| m.iid), Some(5));
+        assert!(choose_merge_request(&list[..2], "c0", "main").is_none());
+    }
+
+    #[test]
+    fn changes_count_forms() {
+        assert_eq!(parse_changes_count("42"), Some(42));
+        assert_eq!(parse_changes_count("1000+"), Some(1001));
+        assert_eq!(parse_changes_count("x"), None);
+    }
+
+    #[test]
+    fn project_refs_are_encoded() {
+        assert_eq!(ProjectRef::new("42").to_string(), "42");
+        assert_eq!(
+            ProjectRef::new("ml/platform/mono repo").to_string(),
+            "ml%2Fplatform%2Fmono%20repo"
+        );
+    }
+
+    #[test]
+    fn tokens_never_print() {
+        let token = Token::from_env(|k| (k == "GITLAB_TOKEN").then(|| "glpat-secret".to_owned()));
+        let token = token.expect("a token");
+        assert_eq!(format!("{token} {token:?}"), "*** Token(GITLAB_TOKEN: ***)");
+        assert_eq!(token.header, "PRIVATE-TOKEN");
+        let job = Token::from_env(|k| (k == "CI_JOB_TOKEN").then(|| "j".to_owned())).expect("job token");
+        assert_eq!(job.header, "JOB-TOKEN");
+    }
+}
