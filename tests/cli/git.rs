@@ -7,17 +7,17 @@ use crate::support::{GitRepo, Output, TestEnv};
 
 const MODEL: &str = "import numpy\n\n\ndef predict(x):\n    return x * 2\n";
 
-struct History {
-    env: TestEnv,
-    git: GitRepo,
-    base: git2::Oid,
-    feature: git2::Oid,
-    main: git2::Oid,
+pub struct History {
+    pub env: TestEnv,
+    pub git: GitRepo,
+    pub base: git2::Oid,
+    pub feature: git2::Oid,
+    pub main: git2::Oid,
 }
 
 /// main: base → late change in p4; feature (from base): modify, add, rename
 /// across stages, delete.
-fn history() -> History {
+pub fn history() -> History {
     let env = TestEnv::new().cwd("repo");
     let git = GitRepo::init(&env.path().join("repo"));
     git.write(".gitignore", "*.log\n")
@@ -45,7 +45,7 @@ fn history() -> History {
     }
 }
 
-const FEATURE_CHANGES: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
+pub const FEATURE_CHANGES: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
 
 #[test]
 fn merge_request_view_uses_the_merge_base_and_detects_renames() {

@@ -7,6 +7,7 @@ mod changes;
 mod errors;
 mod explain;
 mod git;
+mod gitlab;
 mod readme;
 mod render;
 mod validate;

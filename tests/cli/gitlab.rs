@@ -1,0 +1,414 @@
+//! The GitLab API source against a real HTTP server on 127.0.0.1 (mockito)
+//! serving GitLab's response shapes: pagination headers, 429 + Retry-After,
+//! 502, 401, 403 to a job token, `changes_count: "1000+"`, 3,000 files.
+
+use crate::git::{FEATURE_CHANGES, History, history};
+use crate::snapshot;
+use crate::support::Output;
+use mockito::{Matcher, Server};
+use serde_json::json;
+
+const TOKEN: &str = "glpat-SECRET-never-printed-123";
+const PROJECT: &str = "/api/v4/projects/ml%2Fmono";
+
+/// Merges `feature` into main with a merge commit; returns its SHA.
+fn merge(h: &History) -> String {
+    h.git.checkout("main");
+    h.git
+        .write("pipelines/p1/s1/modelserving.yaml", "replicas: 2\n")
+        .write("pipelines/p2/s1/new.py", "print('new')\n")
+        .rename("pipelines/p1/s1/model.py", "pipelines/p1/s2/model.py")
+        .remove("pipelines/p3/s1/x.yaml");
+    h.git
+        .commit_with_parents("Merge branch 'feature' into 'main'", &[h.feature])
+        .to_string()
+}
+
+fn merge_request(h: &History, iid: u64, merge_sha: &str, changes_count: &str) -> serde_json::Value {
+    json!({
+        "id": 1000 + iid, "iid": iid, "project_id": 42, "title": "Feature work",
+        "state": "merged", "merged_at": "2026-11-20T10:00:00.000Z",
+        "target_branch": "main", "source_branch": "feature",
+        "sha": h.feature.to_string(), "merge_commit_sha": merge_sha, "squash_commit_sha": null,
+        "changes_count": changes_count,
+        "diff_refs": {"base_sha": h.base.to_string(), "head_sha": h.feature.to_string(), "start_sha": h.base.to_string()},
+        "web_url": format!("https://gitlab.example.com/ml/mono/-/merge_requests/{iid}")
+    })
+}
+
+fn file_diff(old: &str, new: &str, kind: &str) -> serde_json::Value {
+    json!({
+        "old_path": old, "new_path": new, "a_mode": "100644", "b_mode": "100644",
+        "diff": "@@ -1 +1 @@\n-a\n+b\n",
+        "new_file": kind == "A", "renamed_file": kind == "R", "deleted_file": kind == "D", "generated_file": false
+    })
+}
+
+fn feature_diffs() -> serde_json::Value {
+    json!([
+        file_diff(
+            "pipelines/p1/s1/modelserving.yaml",
+            "pipelines/p1/s1/modelserving.yaml",
+            "M"
+        ),
+        file_diff("pipelines/p1/s1/model.py", "pipelines/p1/s2/model.py", "R"),
+        file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A"),
+        file_diff("pipelines/p3/s1/x.yaml", "pipelines/p3/s1/x.yaml", "D"),
+    ])
+}
+
+fn page_query(page: usize) -> Matcher {
+    Matcher::AllOf(vec![
+        Matcher::UrlEncoded("per_page".into(), "100".into()),
+        Matcher::UrlEncoded("page".into(), page.to_string()),
+    ])
+}
+
+/// Runs `childgen changes --verbose` as a default-branch pipeline would.
+fn run(h: &History, server: &Server, sha: &str, token: (&str, &str)) -> Output {
+    let url = format!("{}/api/v4", server.url());
+    let before = h.main.to_string();
+    let vars = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_COMMIT_SHA", sha),
+        ("CI_COMMIT_BEFORE_SHA", before.as_str()),
+        ("CI_API_V4_URL", url.as_str()),
+        ("CI_PROJECT_ID", "ml/mono"),
+        token,
+    ];
+    let out = h.env.run_with(&vars, &["changes", "--verbose"]);
+    assert!(
+        !out.stdout.contains(token.1) && !out.stderr.contains(token.1),
+        "token leaked:\n{}",
+        out.snapshot()
+    );
+    out
+}
+
+#[test]
+fn the_merged_merge_request_comes_from_the_api() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    let commits = server
+        .mock("GET", format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str())
+        .match_header("private-token", TOKEN)
+        .with_header("content-type", "application/json")
+        .with_body(json!([{"iid": 3, "state": "opened", "target_branch": "main", "sha": "abc"}, merge_request(&h, 7, &sha, "4")]).to_string())
+        .expect(1)
+        .create();
+    let mr = server
+        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
+        .match_header("private-token", TOKEN)
+        .with_body(merge_request(&h, 7, &sha, "4").to_string())
+        .expect(1)
+        .create();
+    let diffs = server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(page_query(1))
+        .match_header("private-token", TOKEN)
+        .with_header("x-total-pages", "1")
+        .with_header("x-total", "4")
+        .with_header("x-page", "1")
+        .with_header("x-per-page", "100")
+        .with_body(feature_diffs().to_string())
+        .expect(1)
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(
+        out.stderr.contains("comes from merge request !7") && out.stderr.contains("token from GITLAB_TOKEN"),
+        "{}",
+        out.stderr
+    );
+    commits.assert();
+    mr.assert();
+    diffs.assert();
+}
+
+#[test]
+fn a_3000_file_merge_request_over_30_pages() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body(json!([merge_request(&h, 9, &sha, "3000")]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/9").as_str())
+        .with_body(merge_request(&h, 9, &sha, "3000").to_string())
+        .create();
+    let mut pages = Vec::new();
+    for page in 1..=30 {
+        let files: Vec<serde_json::Value> = (0..100)
+            .map(|i| {
+                let n = (page - 1) * 100 + i;
+                let path = format!("pipelines/p{:02}/s{}/file{n:04}.py", n % 30, n % 4);
+                file_diff(&path, &path, if n % 7 == 0 { "A" } else { "M" })
+            })
+            .collect();
+        let next = if page < 30 {
+            (page + 1).to_string()
+        } else {
+            String::new()
+        };
+        let link = format!(
+            "<{}{PROJECT}/merge_requests/9/diffs?page={}&per_page=100>; rel=\"next\"",
+            server.url(),
+            page + 1
+        );
+        pages.push(
+            server
+                .mock("GET", format!("{PROJECT}/merge_requests/9/diffs").as_str())
+                .match_query(page_query(page))
+                .with_header("x-total-pages", "30")
+                .with_header("x-total", "3000")
+                .with_header("x-page", &page.to_string())
+                .with_header("x-next-page", &next)
+                .with_header("link", &link)
+                .with_body(serde_json::Value::Array(files).to_string())
+                .expect(1)
+                .create(),
+        );
+    }
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout.lines().count(), 3000);
+    assert!(
+        out.stdout
+            .starts_with("A\tpipelines/p00/s0/file0000.py\nM\tpipelines/p00/s0/file0060.py\n"),
+        "{}",
+        &out.stdout[..200]
+    );
+    assert!(out.stderr.contains("30 pages, fetching 8 at a time"), "{}", out.stderr);
+    for page in pages {
+        page.assert();
+    }
+}
+
+#[test]
+fn rate_limits_and_bad_gateways_are_retried() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    let commits_path = format!("{PROJECT}/repository/commits/{sha}/merge_requests");
+    let limited = server
+        .mock("GET", commits_path.as_str())
+        .with_status(429)
+        .with_header("retry-after", "1")
+        .expect(1)
+        .create();
+    let ok = server
+        .mock("GET", commits_path.as_str())
+        .with_body(json!([merge_request(&h, 7, &sha, "4")]).to_string())
+        .expect(1)
+        .create();
+    let mr_path = format!("{PROJECT}/merge_requests/7");
+    let bad_gateway = server
+        .mock("GET", mr_path.as_str())
+        .with_status(502)
+        .with_body("<html>502</html>")
+        .expect(1)
+        .create();
+    let mr = server
+        .mock("GET", mr_path.as_str())
+        .with_body(merge_request(&h, 7, &sha, "4").to_string())
+        .expect(1)
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(page_query(1))
+        .with_header("x-total-pages", "1")
+        .with_body(feature_diffs().to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(
+        out.stderr.contains("429 Too Many Requests, retrying in 1.0s"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("502 Bad Gateway, retrying in"), "{}", out.stderr);
+    for mock in [limited, ok, bad_gateway, mr] {
+        mock.assert();
+    }
+}
+
+#[test]
+fn unauthorized_names_the_token_variable_and_scope_never_its_value() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_status(401)
+        .with_body(json!({"message": "401 Unauthorized"}).to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("CHILDGEN_GITLAB_TOKEN", TOKEN));
+    assert_eq!(out.code, 1);
+    let stderr = out.stderr.replace(&sha, "[SHA]");
+    let last = stderr.lines().last().unwrap_or_default().to_owned();
+    crate::support::insta_settings().bind(|| insta::assert_snapshot!("gitlab_unauthorized", last));
+}
+
+#[test]
+fn a_job_token_refused_on_diffs_falls_back_to_git() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .match_header("job-token", "job-SECRET-123")
+        .with_body(json!([merge_request(&h, 7, &sha, "4")]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
+        .with_body(merge_request(&h, 7, &sha, "4").to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(Matcher::Any)
+        .with_status(403)
+        .with_body(json!({"message": "403 Forbidden"}).to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("CI_JOB_TOKEN", "job-SECRET-123")).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(
+        out.stderr
+            .contains("the job token may not read its diffs (403); git diff"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_incomplete_list_is_never_used() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body(json!([merge_request(&h, 7, &sha, "1000+")]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
+        .with_body(merge_request(&h, 7, &sha, "1000+").to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(page_query(1))
+        .with_header("x-total-pages", "1")
+        .with_body(json!([file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A")]).to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(
+        out.stderr
+            .contains("the API listed 1 file(s) of the 1001 it counts (changes_count \"1000+\")"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_direct_push_falls_back_to_the_push_range() {
+    let h = history();
+    h.git.checkout("main");
+    h.git.write("pipelines/p7/s1/hotfix.py", "fix\n");
+    let sha = h.git.commit("hotfix pushed directly").to_string();
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body("[]")
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, "A\tpipelines/p7/s1/hotfix.py\n");
+    assert!(
+        out.stderr
+            .contains("no merged merge request produced this commit (a direct push)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_fast_forward_merge_is_found_by_its_head_sha() {
+    let h = history();
+    let sha = h.feature.to_string();
+    let mut mr = merge_request(&h, 11, "", "4");
+    mr["merge_commit_sha"] = serde_json::Value::Null;
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body(json!([mr]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/11").as_str())
+        .with_body(mr.to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/11/diffs").as_str())
+        .match_query(page_query(1))
+        .with_header("x-total-pages", "1")
+        .with_body(feature_diffs().to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(out.stderr.contains("comes from merge request !11"), "{}", out.stderr);
+}
+
+#[test]
+fn an_unreachable_server_is_a_runtime_error() {
+    let h = history();
+    let sha = merge(&h);
+    // A port nothing listens on: connection refused, retried, then exit 1.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let url = format!("http://127.0.0.1:{port}/api/v4");
+    let vars = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_COMMIT_SHA", sha.as_str()),
+        ("CI_API_V4_URL", url.as_str()),
+        ("CI_PROJECT_ID", "42"),
+        ("GITLAB_TOKEN", TOKEN),
+    ];
+    let out = h.env.run_with(&vars, &["changes"]);
+    assert_eq!(out.code, 1, "{}", out.snapshot());
+    assert!(
+        out.stderr
+            .contains("failed after 5 attempt(s): cannot connect to http://127.0.0.1"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains(TOKEN));
+    snapshot!(
+        "gitlab_unreachable",
+        Output {
+            stderr: out.stderr.replace(&sha, "[SHA]").replace(&port.to_string(), "[PORT]"),
+            ..out
+        }
+    );
+}
