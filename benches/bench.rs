@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod synth;
+
 /// One measured run of the binary.
 struct Sample {
     wall: Duration,
@@ -41,10 +43,31 @@ fn measure(command: &mut Command) -> Sample {
 
 struct Scenario {
     name: String,
+    program: PathBuf,
     args: Vec<String>,
+    cwd: Option<PathBuf>,
+    env: Vec<(String, String)>,
     runs: usize,
     target_ms: Option<f64>,
     target_mb: Option<f64>,
+    /// Report the ratio to the scenario of this name (the reference tool).
+    versus: Option<(String, f64)>,
+}
+
+impl Scenario {
+    fn new(name: impl Into<String>, program: &Path, args: &[&str]) -> Self {
+        Scenario {
+            name: name.into(),
+            program: program.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            cwd: None,
+            env: Vec::new(),
+            runs: 11,
+            target_ms: None,
+            target_mb: None,
+            versus: None,
+        }
+    }
 }
 
 struct Row {
@@ -55,9 +78,18 @@ struct Row {
     verdict: String,
 }
 
-fn run(binary: &Path, scenario: &Scenario) -> Row {
+fn run(scenario: &Scenario, done: &[Row]) -> Row {
     let mut samples: Vec<Sample> = (0..scenario.runs)
-        .map(|_| measure(Command::new(binary).args(&scenario.args)))
+        .map(|_| {
+            let mut command = Command::new(&scenario.program);
+            command
+                .args(&scenario.args)
+                .envs(scenario.env.iter().map(|(k, v)| (k, v)));
+            if let Some(cwd) = &scenario.cwd {
+                command.current_dir(cwd);
+            }
+            measure(&mut command)
+        })
         .collect();
     samples.sort_by_key(|s| s.wall);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -70,6 +102,17 @@ fn run(binary: &Path, scenario: &Scenario) -> Row {
     }
     if let Some(t) = scenario.target_mb {
         let _ = write!(verdict, ", {} < {t} MB", if rss_mb < t { "ok" } else { "MISSED" });
+    }
+    if let Some((reference, limit)) = &scenario.versus
+        && let Some(other) = done.iter().find(|r| &r.name == reference)
+    {
+        let ratio = median_ms / other.median_ms;
+        let _ = write!(
+            verdict,
+            "{:.2}× {reference} ({} < {limit}×)",
+            ratio,
+            if ratio < *limit { "ok" } else { "MISSED" }
+        );
     }
     Row {
         name: scenario.name.clone(),
@@ -106,15 +149,19 @@ fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_childgen"));
+    let git = PathBuf::from("git");
     let work = tempfile::tempdir().expect("temp dir");
+    let wanted = |name: &str| filter.as_ref().is_none_or(|f| name.contains(f.as_str()));
+    let mut scenarios = Vec::new();
+
     let template = work.path().join("job.yml.tera");
     std::fs::write(
         &template,
         "test-{{ pipeline_name }}-{{ stage_name }}:\n  stage: test\n  variables:\n    FILES: \"{{ files | length }}\"\n  script: [\"make -C pipelines/{{ pipeline_name }}/{{ stage_name }} test\"]\n",
     )
     .expect("template");
-    let stop = "pipeline_name:pipelines,stage_name::pipelines".to_owned();
-    let mut scenarios = Vec::new();
+    let template = template.display().to_string();
+    let stop = "pipeline_name:pipelines,stage_name::pipelines";
     for (lines, groups, runs, target) in [
         (1_000, 10, 21, None),
         (10_000, 100, 15, None),
@@ -122,20 +169,18 @@ fn main() {
     ] {
         let diff = work.path().join(format!("{lines}.diff"));
         std::fs::write(&diff, synthetic_diff(lines, groups)).expect("diff");
-        scenarios.push(Scenario {
-            name: format!("render {lines} lines / {groups} groups"),
-            args: vec![
-                "render".into(),
-                diff.display().to_string(),
-                template.display().to_string(),
-                stop.clone(),
-                "-q".into(),
-            ],
-            runs,
-            target_ms: target,
-            target_mb: target.map(|_| 60.0),
-        });
+        let diff = diff.display().to_string();
+        let mut scenario = Scenario::new(
+            format!("render {lines} lines / {groups} groups"),
+            &binary,
+            &["render", &diff, &template, stop, "-q"],
+        );
+        scenario.runs = runs;
+        scenario.target_ms = target;
+        scenario.target_mb = target.map(|_| 60.0);
+        scenarios.push(scenario);
     }
+
     // A typical merge request: 100 files in three stages of one pipeline, a
     // DataCube manifest and a dataset version, through the example's rules and templates.
     let typical = work.path().join("typical.diff");
@@ -150,20 +195,96 @@ fn main() {
     }
     std::fs::write(&typical, diff).expect("typical diff");
     let config = root.join("fixtures/monorepo/childgen.yml").display().to_string();
-    scenarios.push(Scenario {
-        name: "generate typical MR (100 files, 5 groups)".into(),
-        args: vec![
-            "generate".into(),
-            "--config".into(),
-            config,
-            "--diff".into(),
-            typical.display().to_string(),
-            "-q".into(),
-        ],
-        runs: 21,
-        target_ms: Some(10.0),
-        target_mb: None,
-    });
+    let typical = typical.display().to_string();
+    let mut scenario = Scenario::new(
+        "generate typical MR (100 files, 5 groups)",
+        &binary,
+        &["generate", "--config", &config, "--diff", &typical, "-q"],
+    );
+    scenario.runs = 21;
+    scenario.target_ms = Some(10.0);
+    scenarios.push(scenario);
+
+    // Git: a 100,000-file monorepo whose feature branch changes 10,000 files.
+    let needs_repo = ["git", "working tree", "GitLab"].iter().any(|n| wanted(n));
+    let repo = work.path().join("monorepo");
+    if needs_repo {
+        let started = Instant::now();
+        let summary = synth::generate(&repo, synth::Shape::new(100_000, 10_000)).expect("synthetic monorepo");
+        eprintln!(
+            "synthetic monorepo: {summary} ({:.1}s)",
+            started.elapsed().as_secs_f64()
+        );
+        let repo_arg = repo.display().to_string();
+        let mut reference = Scenario::new(
+            "git diff --name-status -M (100k files, 10k changed)",
+            &git,
+            &["-C", &repo_arg, "diff", "--name-status", "-M", "main", "feature"],
+        );
+        reference.runs = 7;
+        scenarios.push(reference);
+        let mut ours = Scenario::new(
+            "git source: childgen changes --base --head",
+            &binary,
+            &["changes", "--repo", &repo_arg, "--base", "main", "--head", "feature"],
+        );
+        ours.runs = 7;
+        ours.versus = Some(("git diff --name-status -M (100k files, 10k changed)".into(), 1.5));
+        scenarios.push(ours);
+
+        // The working tree: 100 edited files and 3 untracked ones on top.
+        for i in (0..100_000).step_by(1_000) {
+            let path = repo.join(format!(
+                "pipelines/p{:04}/s{:02}/src/file{:06}.py",
+                i / 200,
+                (i / 20) % 10,
+                i + 5
+            ));
+            if path.exists() {
+                let _ = std::fs::write(&path, format!("# edited {i}\n"));
+            }
+        }
+        for i in 0..3 {
+            let _ = std::fs::create_dir_all(repo.join("pipelines/p9999/s00"));
+            let _ = std::fs::write(repo.join(format!("pipelines/p9999/s00/untracked{i}.py")), "x\n");
+        }
+        let mut status = Scenario::new(
+            "git status --porcelain (100k files)",
+            &git,
+            &["-C", &repo_arg, "status", "--porcelain"],
+        );
+        status.runs = 7;
+        scenarios.push(status);
+        let mut dry = Scenario::new(
+            "working tree dry run: childgen changes --base",
+            &binary,
+            &["changes", "--repo", &repo_arg, "--base", "main"],
+        );
+        dry.runs = 7;
+        dry.versus = Some(("git status --porcelain (100k files)".into(), 2.0));
+        scenarios.push(dry);
+
+        // GitLab: 3,000 files over 30 pages, 100 ms per response.
+        let server = api::serve(Duration::from_millis(100), 30);
+        let mut api = Scenario::new(
+            "GitLab source: 3,000 files / 30 pages / 100 ms latency",
+            &binary,
+            &["changes"],
+        );
+        api.cwd = Some(repo.clone());
+        api.runs = 5;
+        api.target_ms = Some(800.0);
+        api.env = vec![
+            ("CI_PIPELINE_SOURCE".into(), "push".into()),
+            ("CI_COMMIT_BRANCH".into(), "main".into()),
+            ("CI_DEFAULT_BRANCH".into(), "main".into()),
+            ("CI_COMMIT_SHA".into(), api::MERGE_SHA.into()),
+            ("CI_API_V4_URL".into(), format!("{server}/api/v4")),
+            ("CI_PROJECT_ID".into(), "1".into()),
+            ("GITLAB_TOKEN".into(), "bench-token".into()),
+        ];
+        scenarios.push(api);
+    }
 
     println!(
         "childgen benchmarks ({} cores)\n",
@@ -171,14 +292,83 @@ fn main() {
     );
     println!("| scenario | median ms | min ms | peak RSS MB | target |");
     println!("|---|---:|---:|---:|---|");
+    let mut rows: Vec<Row> = Vec::new();
     for scenario in scenarios
         .iter()
-        .filter(|s| filter.as_ref().is_none_or(|f| s.name.contains(f.as_str())))
+        .filter(|s| wanted(&s.name) || s.name.starts_with("git "))
     {
-        let row = run(&binary, scenario);
+        let row = run(scenario, &rows);
         println!(
             "| {} | {:.1} | {:.1} | {:.1} | {} |",
             row.name, row.median_ms, row.min_ms, row.rss_mb, row.verdict
         );
+        rows.push(row);
+    }
+}
+
+/// A loopback HTTP server answering like GitLab, with a fixed latency per
+/// response, one thread per connection (so concurrency is visible).
+mod api {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    pub const MERGE_SHA: &str = "1111111111111111111111111111111111111111";
+
+    pub fn serve(latency: Duration, pages: usize) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(&stream);
+                    let mut request_line = String::new();
+                    let _ = reader.read_line(&mut request_line);
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                    std::thread::sleep(latency);
+                    let (body, extra) = respond(&path, pages);
+                    let mut stream = &stream;
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n{extra}\r\n{body}",
+                        body.len()
+                    );
+                });
+            }
+        });
+        url
+    }
+
+    fn respond(path: &str, pages: usize) -> (String, String) {
+        let mr = format!(
+            r#"{{"iid":9,"state":"merged","target_branch":"main","merge_commit_sha":"{MERGE_SHA}","sha":"2222222222222222222222222222222222222222","changes_count":"{}","diff_refs":{{"base_sha":"a","head_sha":"b","start_sha":"a"}}}}"#,
+            pages * 100
+        );
+        if path.contains("/repository/commits/") {
+            return (format!("[{mr}]"), String::new());
+        }
+        if let Some(query) = path.split_once("/diffs?").map(|(_, q)| q) {
+            let page: usize = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("page="))
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1);
+            let files: Vec<String> = (0..100)
+                .map(|i| {
+                    let n = (page - 1) * 100 + i;
+                    let p = format!("pipelines/p{:03}/s{}/file{n:05}.py", n % 50, n % 5);
+                    format!(r#"{{"old_path":"{p}","new_path":"{p}","a_mode":"100644","b_mode":"100644","diff":"","new_file":false,"renamed_file":false,"deleted_file":false}}"#)
+                })
+                .collect();
+            return (
+                format!("[{}]", files.join(",")),
+                format!("x-total-pages: {pages}\r\nx-page: {page}\r\n"),
+            );
+        }
+        (mr, String::new())
     }
 }

@@ -6,10 +6,14 @@
 use crate::change::Change;
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// An open repository.
 pub struct Repo(Repository);
+
+/// git's default `diff.renameLimit`.
+const RENAME_LIMIT: usize = 1000;
 
 /// SHA-1 of nothing: GitLab's `CI_COMMIT_BEFORE_SHA` for a new branch.
 pub const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -21,6 +25,10 @@ impl Repo {
     /// [`Error::Git`] when there is none.
     pub fn open(dir: Option<&Path>) -> Result<Self> {
         let dir = dir.unwrap_or_else(|| Path::new("."));
+        // git itself does not re-hash objects it reads; checking costs a third
+        // of a large diff's time.
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
         Repository::discover(dir).map(Repo).map_err(|e| {
             Error::Git(format!(
                 "{} is not inside a git repository ({}); run childgen from your clone or pass --repo DIR",
@@ -210,11 +218,25 @@ fn git_err(e: git2::Error) -> Error {
 }
 
 /// Rename detection on, then one [`Change`] per delta, sorted by path.
+///
+/// Like git's `diff.renameLimit` (1000): inexact detection compares every
+/// added file with every deleted one, so past 1000 × 1000 pairs only exact
+/// renames (same blob) are detected, as `git diff -M` does. libgit2's own
+/// exact pass is quadratic too, so that case pairs blob IDs with a hash map.
 fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
-    let mut find = DiffFindOptions::new();
-    find.renames(true).for_untracked(true);
-    diff.find_similar(Some(&mut find)).map_err(git_err)?;
+    let count = |status: Delta| diff.deltas().filter(|d| d.status() == status).count();
+    let added = count(Delta::Added) + count(Delta::Untracked);
+    let deleted = count(Delta::Deleted);
+    let exact_only = added.saturating_mul(deleted) > RENAME_LIMIT * RENAME_LIMIT;
+    if !exact_only && added > 0 && deleted > 0 {
+        let mut find = DiffFindOptions::new();
+        find.renames(true).for_untracked(true).rename_limit(RENAME_LIMIT);
+        diff.find_similar(Some(&mut find)).map_err(git_err)?;
+    }
     let mut changes = Vec::with_capacity(diff.deltas().len());
+    // Deleted blobs by ID, for exact renames: each pairs with one added file.
+    let mut deleted_by_id: HashMap<Oid, Vec<usize>> = HashMap::new();
+    let mut added_ids: Vec<(usize, Oid)> = Vec::new();
     for delta in diff.deltas() {
         let status = match delta.status() {
             Delta::Added | Delta::Untracked => 'A',
@@ -227,21 +249,49 @@ fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
             Delta::Unreadable => 'X',
             Delta::Unmodified | Delta::Ignored => continue,
         };
-        let path = |file: git2::DiffFile<'_>| -> Result<String> {
-            let bytes = file.path_bytes().unwrap_or_default();
-            String::from_utf8(bytes.to_vec())
-                .map_err(|_| Error::Git(format!("path {:?} is not valid UTF-8", String::from_utf8_lossy(bytes))))
+        let new = path_of(&delta.new_file())?;
+        let change = match status {
+            'R' | 'C' => Change::moved(status, None, path_of(&delta.old_file())?, new),
+            'D' => Change::new('D', path_of(&delta.old_file())?),
+            _ => Change::new(status, new),
         };
-        let new = path(delta.new_file())?;
-        changes.push(if matches!(status, 'R' | 'C') {
-            Change::moved(status, None, path(delta.old_file())?, new)
-        } else if status == 'D' {
-            Change::new('D', path(delta.old_file())?)
-        } else {
-            Change::new(status, new)
-        });
+        if exact_only && status == 'D' && !delta.old_file().id().is_zero() {
+            deleted_by_id
+                .entry(delta.old_file().id())
+                .or_default()
+                .push(changes.len());
+        } else if exact_only && status == 'A' && !delta.new_file().id().is_zero() {
+            added_ids.push((changes.len(), delta.new_file().id()));
+        }
+        changes.push(change);
     }
+    let mut consumed = vec![false; changes.len()];
+    for (added, id) in added_ids {
+        let Some(sources) = deleted_by_id.get_mut(&id) else {
+            continue;
+        };
+        if sources.is_empty() {
+            continue;
+        }
+        let source = sources.remove(0);
+        let old = std::mem::take(&mut changes[source].path);
+        let new = std::mem::take(&mut changes[added].path);
+        changes[added] = Change::moved('R', Some(100), old, new);
+        consumed[source] = true;
+    }
+    let mut changes: Vec<Change> = changes
+        .into_iter()
+        .zip(consumed)
+        .filter(|(_, gone)| !gone)
+        .map(|(change, _)| change)
+        .collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes.dedup_by(|later, first| later.path == first.path);
     Ok(changes)
+}
+
+fn path_of(file: &git2::DiffFile<'_>) -> Result<String> {
+    let bytes = file.path_bytes().unwrap_or_default();
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| Error::Git(format!("path {:?} is not valid UTF-8", String::from_utf8_lossy(bytes))))
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 /// Results per page (GitLab's maximum).
 const PER_PAGE: usize = 100;
 /// Pages fetched at once after the first.
-const CONCURRENT_PAGES: usize = 8;
+const CONCURRENT_PAGES: usize = 10;
 /// Attempts per request (first try included).
 const ATTEMPTS: u32 = 5;
 /// The longest `Retry-After` honoured.

@@ -315,3 +315,36 @@ fn outside_a_repository_is_a_runtime_error() {
         out.stderr
     );
 }
+
+#[test]
+fn many_renames_are_paired_exactly_like_git_past_the_rename_limit() {
+    // 1,100 moved files: 1,100 × 1,100 candidate pairs is past git's
+    // diff.renameLimit, so only identical blobs pair up (as `git diff -M` does).
+    let env = TestEnv::new().cwd("repo");
+    let git = GitRepo::init(&env.path().join("repo"));
+    for i in 0..1100 {
+        git.write(
+            &format!("pipelines/p{}/old/f{i:04}.py", i % 3),
+            &format!("content {i}\n"),
+        );
+    }
+    git.write("pipelines/edited.py", "one\n");
+    let base = git.commit("base");
+    for i in 0..1100 {
+        git.rename(
+            &format!("pipelines/p{}/old/f{i:04}.py", i % 3),
+            &format!("pipelines/p{}/new/f{i:04}.py", i % 3),
+        );
+    }
+    git.remove("pipelines/edited.py")
+        .write("pipelines/edited2.py", "one, but edited\n");
+    git.commit("move");
+    let out = env
+        .run(&["changes", "--base", &base.to_string(), "--head", "HEAD"])
+        .success();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.len(), 1102);
+    assert!(lines.contains(&"R100\tpipelines/p0/old/f0000.py\tpipelines/p0/new/f0000.py"));
+    assert_eq!(lines.iter().filter(|l| l.starts_with("R100\t")).count(), 1100);
+    assert!(lines.contains(&"D\tpipelines/edited.py") && lines.contains(&"A\tpipelines/edited2.py"));
+}

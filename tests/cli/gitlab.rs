@@ -185,7 +185,7 @@ fn a_3000_file_merge_request_over_30_pages() {
         "{}",
         &out.stdout[..200]
     );
-    assert!(out.stderr.contains("30 pages, fetching 8 at a time"), "{}", out.stderr);
+    assert!(out.stderr.contains("30 pages, fetching 10 at a time"), "{}", out.stderr);
     for page in pages {
         page.assert();
     }
