@@ -1,6 +1,7 @@
 //! The command line, as clap derive types. Doc comments are the help text.
 //! These are the low-level arguments; `settings.rs` validates them into
 //! [`crate::settings::Settings`].
+#![allow(clippy::doc_markdown)] // doc comments are the --help text
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -37,11 +38,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub template: Option<PathBuf>,
 
-    /// Stop-word patterns, e.g. "`pipeline_name:pipelines,stage_name::pipelines`"
+    /// Stop-word patterns, e.g. "pipeline_name:pipelines,stage_name::pipelines"
     #[arg(long, global = true, value_name = "PATTERNS", conflicts_with = "regex")]
     pub stop: Option<String>,
 
-    /// Regex whose named groups are the variables, e.g. 'pipelines/(?P<`pipeline_name`>[^/]+)/'
+    /// Regex whose named groups are the variables, e.g. 'pipelines/(?P<pipeline_name>[^/]+)/'
     #[arg(long, global = true, value_name = "REGEX")]
     pub regex: Option<String>,
 
@@ -75,6 +76,17 @@ pub enum ModeArg {
     Once,
 }
 
+/// `plan --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// For people
+    Text,
+    /// For tools
+    Json,
+    /// A Mermaid flowchart of stages, jobs and needs (paste into an MR description)
+    Mermaid,
+}
+
 /// The positional arguments of `render` (and of the bare form).
 #[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
@@ -84,7 +96,7 @@ pub struct RenderArgs {
     /// Tera template rendered once per group
     #[arg(id = "render_template", value_name = "TEMPLATE")]
     pub template: PathBuf,
-    /// Stop-word patterns, e.g. `pipeline_name:pipelines,stage_name::pipelines`
+    /// Stop-word patterns, e.g. pipeline_name:pipelines,stage_name::pipelines
     #[arg(id = "render_patterns", value_name = "PATTERNS")]
     pub patterns: String,
 }
@@ -144,6 +156,38 @@ pub enum Command {
         /// Paths to explain
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
+    },
+    /// Dry run: which groups and jobs the changes give, from which rule
+    Plan {
+        #[command(flatten)]
+        source: SourceArgs,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Scaffold childgen.yml, a starter template and the root .gitlab-ci.yml
+    Init {
+        /// Folder to write into
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+        /// Overwrite existing files
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run template regression cases: DIR/<case>/diff.txt rendered and compared with expected.yml
+    Test {
+        /// Folder of cases [default: childgen-tests beside childgen.yml]
+        #[arg(value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Accept the current output as expected.yml
+        #[arg(long)]
+        bless: bool,
+    },
+    /// Print a shell completion script
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Check any child-pipeline YAML file as childgen checks its own output
     Validate {

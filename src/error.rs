@@ -91,6 +91,10 @@ pub enum Error {
     #[error("{0}")]
     GitLab(String),
 
+    /// `childgen test`: rendered cases differ from their expectation.
+    #[error("{failed} case(s) differ from expected.yml; review the diff, then fix the template or rerun with --bless")]
+    CasesFailed { failed: usize },
+
     /// Writing the output failed.
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: std::io::Error },
@@ -102,7 +106,7 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Git(_) | Error::GitLab(_) | Error::Write { .. } => 1,
+            Error::Git(_) | Error::GitLab(_) | Error::Write { .. } | Error::CasesFailed { .. } => 1,
             _ => 2,
         }
     }

@@ -27,6 +27,8 @@ pub struct Rendered {
 pub struct Outcome<'c> {
     /// The YAML to write.
     pub yaml: String,
+    /// The merged document.
+    pub doc: serde_yaml::Mapping,
     /// Jobs and warnings.
     pub report: Report,
     /// The groups found.
@@ -65,7 +67,7 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                 let jobs = doc
                     .keys()
                     .filter_map(|k| k.as_str())
-                    .filter(|k| !k.starts_with('.'))
+                    .filter(|k| !k.starts_with('.') && !crate::merge::GLOBAL_KEYWORDS.contains(k))
                     .map(str::to_owned);
                 let origin = format!("template {} (group {label})", rule.template);
                 rendered.push(Rendered {
@@ -123,6 +125,7 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     }
     Ok(Outcome {
         yaml,
+        doc: merged,
         report,
         grouping,
         rendered,

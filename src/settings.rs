@@ -66,7 +66,7 @@ impl Settings {
 
         let mut renderer = Renderer::new();
         let mut load = |path: &Path| -> Result<String> {
-            let name = path.display().to_string();
+            let name = display_path(path);
             if need == Need::Templates && !renderer.has_template(&name) {
                 let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
                     path: path.to_owned(),
@@ -208,6 +208,27 @@ fn cli_pattern(global: &GlobalArgs) -> Result<Option<Pattern>> {
         (None, Some(regex)) => Pattern::parse_regex(regex).map(Some),
         (None, None) => Ok(None),
     }
+}
+
+/// How a template's path is named in messages: `..` folded away, and
+/// relative to the current folder when it is inside it.
+fn display_path(path: &Path) -> String {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let normal: PathBuf = parts.iter().collect();
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| normal.strip_prefix(cwd).ok().map(Path::to_owned));
+    relative.unwrap_or(normal).display().to_string()
 }
 
 /// Compiles `paths` globs: `*` stays inside a folder, `**` crosses folders.

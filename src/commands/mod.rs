@@ -4,6 +4,9 @@
 mod changes;
 mod explain;
 mod generate;
+mod init;
+mod plan;
+mod test;
 mod validate;
 
 use crate::cli::{Cli, Command};
@@ -21,6 +24,14 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         (Some(Command::Changes { source }), _) => changes::run(&global, &source),
         (Some(Command::Explain { paths }), _) => explain::run(&global, &paths),
         (Some(Command::Validate { file }), _) => validate::run(&global, &file),
+        (Some(Command::Plan { source, format }), _) => plan::run(&global, &source, format),
+        (Some(Command::Init { dir, force }), _) => init::run(&dir, force),
+        (Some(Command::Test { dir, bless }), _) => test::run(&global, dir.as_deref(), bless),
+        (Some(Command::Completions { shell }), _) => {
+            let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "childgen", &mut std::io::stdout());
+            Ok(())
+        }
         (None, None) => Err(crate::Error::Usage(
             "no command given; try `childgen generate`, or `childgen DIFF TEMPLATE PATTERNS` (see --help)".to_owned(),
         )

@@ -8,6 +8,7 @@ mod errors;
 mod explain;
 mod git;
 mod gitlab;
+mod platform;
 mod readme;
 mod render;
 mod validate;

@@ -172,6 +172,7 @@ pub fn insta_settings() -> insta::Settings {
     settings.set_snapshot_path(root().join("tests/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.add_filter(r"childgen \d+\.\d+\.\d+", "childgen [VERSION]");
+    settings.add_filter(&regex::escape(&root().display().to_string()), "[ROOT]");
     settings
 }
 

@@ -1,0 +1,145 @@
+//! For platform owners: `plan` (text, JSON, Mermaid), `init`, `test`,
+//! `completions`, and `--help`.
+
+use crate::snapshot;
+use crate::support::{TestEnv, assert_schema_valid, root};
+
+fn monorepo_env() -> TestEnv {
+    TestEnv::new().cwd_abs(&root().join("fixtures/monorepo"))
+}
+
+#[test]
+fn plan_as_text() {
+    snapshot!("plan_text", monorepo_env().run(&["plan", "--diff", "mr.diff"]));
+}
+
+#[test]
+fn plan_as_json() {
+    let out = monorepo_env()
+        .run(&["plan", "--diff", "mr.diff", "--format", "json"])
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert_eq!(json["changes"], 9);
+    assert_eq!(json["unmatched"][0]["path"], "README.md");
+    assert_eq!(json["rules"][0]["groups"][2]["vars"]["stage_name"], "batch");
+    assert_eq!(json["rules"][0]["groups"][2]["jobs"][0], "remove-legacy-batch-dev");
+    snapshot!("plan_json", out);
+}
+
+#[test]
+fn plan_as_mermaid() {
+    snapshot!(
+        "plan_mermaid",
+        monorepo_env().run(&["plan", "--diff", "mr.diff", "--format", "mermaid"])
+    );
+}
+
+#[test]
+fn plan_says_when_nothing_matched() {
+    let env = monorepo_env().stdin("M\tREADME.md\n");
+    let out = env.run(&["plan", "--diff", "-"]).success();
+    assert!(
+        out.stdout
+            .contains("no rule matched: the pipeline is the no-op job(s) no-changes"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn init_scaffolds_a_working_setup_and_refuses_to_overwrite() {
+    let env = TestEnv::new();
+    let out = env.run(&["init"]).success();
+    assert_eq!(out.stdout, "");
+    for file in ["childgen.yml", "templates/pipeline.yml.tera", ".gitlab-ci.yml"] {
+        assert!(env.path().join(file).is_file(), "{file} missing:\n{}", out.stderr);
+    }
+    let root_ci = std::fs::read_to_string(env.path().join(".gitlab-ci.yml")).expect("root");
+    assert_schema_valid(&root_ci);
+    assert!(root_ci.contains("artifact: generated.yml") && root_ci.contains("strategy: depend"));
+    // The child it triggers, for a change in one stage, is valid too.
+    env.write("diff.txt", "M\tpipelines/churn/train/model.py\nM\tdocs/index.md\n");
+    let child = env.run(&["generate", "--diff", "diff.txt"]).success();
+    assert_schema_valid(&child.stdout);
+    assert!(
+        child
+            .stdout
+            .contains("workflow:\n  rules:\n  - if: $CI_PIPELINE_SOURCE == \"parent_pipeline\""),
+        "{}",
+        child.stdout
+    );
+    assert!(child.stdout.contains("test-churn-train:"));
+    // A second init refuses, --force overwrites.
+    env.write("childgen.yml", "# mine\n");
+    let again = env.run(&["init"]);
+    assert_eq!(again.code, 2);
+    snapshot!("init_refuses", again);
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("childgen.yml")).expect("kept"),
+        "# mine\n"
+    );
+    env.run(&["init", "--force"]).success();
+    assert!(
+        std::fs::read_to_string(env.path().join("childgen.yml"))
+            .expect("new")
+            .starts_with("# childgen configuration")
+    );
+}
+
+#[test]
+fn test_command_passes_fails_with_a_diff_and_blesses() {
+    let env = TestEnv::new();
+    env.run(&["init"]).success();
+    env.write("childgen-tests/one-stage/diff.txt", "M\tpipelines/p/s/a.py\n");
+    // No expected.yml yet: fails, shows the whole output as added lines.
+    let first = env.run(&["test"]);
+    assert_eq!(first.code, 1, "{}", first.snapshot());
+    assert!(
+        first
+            .stdout
+            .contains("FAILED  one-stage\n--- one-stage/expected.yml\n+++ one-stage (rendered)\n"),
+        "{}",
+        first.stdout
+    );
+    assert!(first.stdout.contains("+test-p-s:\n"), "{}", first.stdout);
+    assert!(first.stdout.ends_with("0 passed, 1 failed\n"));
+    let blessed = env.run(&["test", "--bless"]).success();
+    assert!(
+        blessed.stdout.ends_with("0 passed, 0 failed, 1 blessed\n"),
+        "{}",
+        blessed.stdout
+    );
+    env.run(&["test"]).success();
+    // A template change shows as a readable unified diff.
+    let template = std::fs::read_to_string(env.path().join("templates/pipeline.yml.tera")).expect("template");
+    env.write(
+        "templates/pipeline.yml.tera",
+        template.replace("stage: deploy", "stage: test"),
+    );
+    let changed = env.run(&["test"]);
+    assert_eq!(changed.code, 1);
+    snapshot!("test_command_diff", changed);
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = TestEnv::new().run(&["completions", shell]).success();
+        assert!(
+            out.stdout.contains("childgen") && out.stdout.contains("generate"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn help_texts() {
+    snapshot!("help", TestEnv::new().run(&["--help"]));
+    snapshot!("help_generate", TestEnv::new().run(&["generate", "--help"]));
+}
+
+#[test]
+fn version() {
+    let out = TestEnv::new().run(&["--version"]).success();
+    assert_eq!(out.stdout, format!("childgen {}\n", env!("CARGO_PKG_VERSION")));
+}
