@@ -124,10 +124,13 @@ fn run(scenario: &Scenario, done: &[Row]) -> Row {
 }
 
 /// A `git diff --name-status` of `lines` changes spread over `groups` stages
-/// (`pipelines/pNNN/sNN/...`), statuses mixed, some renames.
+/// (`pipelines/pNNN/sNN/...`), statuses mixed, some renames; sorted by path
+/// as git prints it.
 pub fn synthetic_diff(lines: usize, groups: usize) -> String {
     let mut out = String::with_capacity(lines * 48);
-    for i in 0..lines {
+    let mut order: Vec<usize> = (0..lines).collect();
+    order.sort_by_key(|i| (i % groups, *i));
+    for i in order {
         let g = i % groups;
         let path = format!("pipelines/p{:03}/s{:02}/src/file{i:06}.py", g / 20, g % 20);
         let _ = match i % 10 {

@@ -107,7 +107,7 @@ impl Settings {
                 let name = rule.name.clone().unwrap_or_else(|| format!("rule-{}", index + 1));
                 let fail = |detail: String| Error::Config {
                     path: PathBuf::from(&config_name),
-                    detail: format!("rule `{name}`: {detail}"),
+                    detail: format!("rules[{index}] (`{name}`): {detail}"),
                 };
                 let pattern = match (&rule.stop, &rule.regex) {
                     (Some(stop), None) => Pattern::parse_stop(stop).map_err(|e| fail(e.to_string()))?,
@@ -115,7 +115,10 @@ impl Settings {
                     _ => return Err(fail("give exactly one of `stop` or `regex`".to_owned())),
                 };
                 let paths = build_globs(&rule.paths).map_err(fail)?;
-                let template = load(&dir.join(&rule.template))?;
+                let template = load(&dir.join(&rule.template)).map_err(|e| match e {
+                    Error::Read { path, source } => fail(format!("cannot read template {}: {source}", path.display())),
+                    other => other,
+                })?;
                 rules.push(Rule {
                     name,
                     pattern,

@@ -20,8 +20,11 @@ pub fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>>
 
 /// Keeps the first entry of each path, sorted by path.
 fn dedup(mut changes: Vec<Change>) -> Vec<Change> {
-    // A stable sort keeps the first of equal paths first; `dedup_by` keeps it.
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    // git prints paths sorted, so the sort is usually skipped. A stable sort
+    // keeps the first of equal paths first; `dedup_by` keeps it.
+    if !changes.is_sorted_by(|a, b| a.path <= b.path) {
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     changes.dedup_by(|later, first| later.path == first.path);
     changes
 }

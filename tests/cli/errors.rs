@@ -152,3 +152,43 @@ fn usage_errors_exit_2() {
     let none = TestEnv::new().run(&[]);
     assert_eq!(none.code, 2);
 }
+
+#[test]
+fn config_rule_with_both_stop_and_regex() {
+    let env = TestEnv::new();
+    env.write("diff.txt", "M\ta\n");
+    env.write("t.yml.tera", "j: {script: [x]}\n");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - name: both\n    stop: \"a:b\"\n    regex: \"(?P<a>x)\"\n    template: t.yml.tera\n",
+    );
+    let out = env.run(&["generate", "--diff", "diff.txt"]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_config_stop_and_regex", out);
+}
+
+#[test]
+fn config_with_a_bad_value_type_names_the_line() {
+    let env = TestEnv::new();
+    env.write("diff.txt", "M\ta\n");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"a:b\"\n    template: t.yml.tera\n    mode: sometimes\n",
+    );
+    let out = env.run(&["generate", "--diff", "diff.txt"]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_config_bad_mode", out);
+}
+
+#[test]
+fn missing_template_file() {
+    let env = TestEnv::new();
+    env.write("diff.txt", "M\ta\n");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"a:b\"\n    template: templates/nope.yml.tera\n",
+    );
+    let out = env.run(&["generate", "--diff", "diff.txt"]);
+    assert_clean_failure(&out, 2);
+    snapshot!("error_missing_template", out);
+}

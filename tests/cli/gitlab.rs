@@ -412,3 +412,42 @@ fn an_unreachable_server_is_a_runtime_error() {
         }
     );
 }
+
+#[test]
+fn without_total_pages_the_next_page_header_is_followed() {
+    // GitLab omits x-total-pages for very large lists; x-next-page still leads on.
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body(json!([merge_request(&h, 7, &sha, "4")]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
+        .with_body(merge_request(&h, 7, &sha, "4").to_string())
+        .create();
+    let diffs = feature_diffs();
+    let (first, second) = diffs.as_array().expect("array").split_at(3);
+    let page1 = server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(page_query(1))
+        .with_header("x-next-page", "2")
+        .with_body(serde_json::Value::Array(first.to_vec()).to_string())
+        .expect(1)
+        .create();
+    let page2 = server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(page_query(2))
+        .with_header("x-next-page", "")
+        .with_body(serde_json::Value::Array(second.to_vec()).to_string())
+        .expect(1)
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    page1.assert();
+    page2.assert();
+}
