@@ -190,16 +190,14 @@ impl Settings {
     }
 }
 
-/// The explicit config, or the discovered one (flags alone need none).
+/// The explicit config, or the discovered one. With `--stop`/`--regex` its
+/// rules are replaced, but its `vars`, `values`, `empty` and `limits` apply.
 ///
 /// # Errors
 /// As [`Config::load`].
 pub fn load_config(global: &GlobalArgs) -> Result<Option<Config>> {
     if let Some(path) = &global.config {
         return Config::load(path).map(Some);
-    }
-    if global.stop.is_some() || global.regex.is_some() {
-        return Ok(None);
     }
     let cwd = std::env::current_dir().map_err(|e| Error::Usage(format!("cannot read the current folder: {e}")))?;
     discover(&cwd).map(|path| Config::load(&path)).transpose()

@@ -43,7 +43,9 @@ pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
         ))
         .into());
     };
-    let report = validate(&doc, text.len(), &Limits::default());
+    // The limits of childgen.yml when there is one, GitLab's defaults otherwise.
+    let limits = crate::settings::load_config(global)?.map_or_else(Limits::default, |c| c.file.limits);
+    let report = validate(&doc, text.len(), &limits);
     if !report.errors.is_empty() {
         return Err(Error::Invalid {
             subject,

@@ -265,3 +265,30 @@ fn the_config_is_found_upward_but_not_past_the_repository_root() {
     let found = env.run(&["generate", "--diff", "../../diff.txt"]).success();
     assert!(found.stdout.contains("j-s:\n"), "{}", found.stdout);
 }
+
+#[test]
+fn command_line_rules_keep_the_configs_vars_and_values() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path().join(".git")).expect("repo root");
+    env.write(
+        "childgen.yml",
+        "rules: []\nvars: {greeting: hello}\nvalues: '^[a-z]+$'\n",
+    );
+    env.write("diff.txt", "M\tpipelines/p/stage/a.py\n");
+    env.write(
+        "t.yml.tera",
+        "j-{{ stage_name }}:\n  script: [\"echo {{ vars.greeting }}\"]\n",
+    );
+    let out = env
+        .run(&["render", "diff.txt", "t.yml.tera", "stage_name::pipelines"])
+        .success();
+    assert!(out.stdout.contains("echo hello"), "{}", out.stdout);
+    env.write("diff.txt", "M\tpipelines/p/Stage1/a.py\n");
+    let refused = env.run(&["render", "diff.txt", "t.yml.tera", "stage_name::pipelines"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("does not match the allowed values `^[a-z]+$`"),
+        "{}",
+        refused.stderr
+    );
+}
