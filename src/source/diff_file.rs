@@ -150,8 +150,13 @@ fn build(status: char, score: Option<u16>, fields: &[&str], ctx: &LineError<'_>)
     for field in fields {
         paths.push(decode_path(field).map_err(|detail| ctx.err(detail))?);
     }
+    Ok(assemble(status, score, paths))
+}
+
+/// A change from its status and its path(s): one, or old then new.
+fn assemble(status: char, score: Option<u16>, mut paths: Vec<String>) -> Change {
     let new = paths.pop().unwrap_or_default();
-    Ok(match paths.pop() {
+    match paths.pop() {
         Some(old) => Change::moved(status, score, old, new),
         None => Change {
             path: new,
@@ -159,7 +164,7 @@ fn build(status: char, score: Option<u16>, fields: &[&str], ctx: &LineError<'_>)
             score,
             old_path: None,
         },
-    })
+    }
 }
 
 /// Checks one path field and decodes git quoting.
@@ -222,16 +227,7 @@ fn parse_nul(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
             check_nul_path(&path).map_err(|d| nul_err(source_name, index + 1, raw, d))?;
             paths.push(path);
         }
-        let new = paths.pop().unwrap_or_default();
-        changes.push(match paths.pop() {
-            Some(old) => Change::moved(status, score, old, new),
-            None => Change {
-                path: new,
-                status,
-                score,
-                old_path: None,
-            },
-        });
+        changes.push(assemble(status, score, paths));
     }
     Ok(changes)
 }

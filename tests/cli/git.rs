@@ -47,6 +47,18 @@ pub fn history() -> History {
 
 pub const FEATURE_CHANGES: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
 
+/// Merges `feature` into main with a merge commit (main's late file kept).
+pub fn merge_feature(h: &History) -> git2::Oid {
+    h.git.checkout("main");
+    h.git
+        .write("pipelines/p1/s1/modelserving.yaml", "replicas: 2\n")
+        .write("pipelines/p2/s1/new.py", "print('new')\n")
+        .rename("pipelines/p1/s1/model.py", "pipelines/p1/s2/model.py")
+        .remove("pipelines/p3/s1/x.yaml");
+    h.git
+        .commit_with_parents("Merge branch 'feature' into 'main'", &[h.feature])
+}
+
 #[test]
 fn merge_request_view_uses_the_merge_base_and_detects_renames() {
     let h = history();
@@ -261,14 +273,7 @@ fn locally_the_dry_run_compares_the_working_tree_with_the_default_branch() {
 #[test]
 fn a_merge_commit_on_the_default_branch_gives_the_merged_changes() {
     let h = history();
-    h.git.checkout("main");
-    // Merge feature into main: the merge commit's tree is feature's plus main's late file.
-    h.git
-        .write("pipelines/p1/s1/modelserving.yaml", "replicas: 2\n")
-        .write("pipelines/p2/s1/new.py", "print('new')\n")
-        .rename("pipelines/p1/s1/model.py", "pipelines/p1/s2/model.py")
-        .remove("pipelines/p3/s1/x.yaml");
-    let merge = h.git.commit_with_parents("Merge branch 'feature'", &[h.feature]);
+    let merge = merge_feature(&h);
     let (before, sha) = (h.main.to_string(), merge.to_string());
     let vars = [
         ("CI_PIPELINE_SOURCE", "push"),

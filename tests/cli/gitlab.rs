@@ -2,7 +2,7 @@
 //! serving GitLab's response shapes: pagination headers, 429 + Retry-After,
 //! 502, 401, 403 to a job token, `changes_count: "1000+"`, 3,000 files.
 
-use crate::git::{FEATURE_CHANGES, History, history};
+use crate::git::{FEATURE_CHANGES, History, history, merge_feature};
 use crate::snapshot;
 use crate::support::Output;
 use mockito::{Matcher, Server};
@@ -11,17 +11,25 @@ use serde_json::json;
 const TOKEN: &str = "glpat-SECRET-never-printed-123";
 const PROJECT: &str = "/api/v4/projects/ml%2Fmono";
 
-/// Merges `feature` into main with a merge commit; returns its SHA.
+/// Merges `feature` into main; returns the merge commit's SHA.
 fn merge(h: &History) -> String {
-    h.git.checkout("main");
-    h.git
-        .write("pipelines/p1/s1/modelserving.yaml", "replicas: 2\n")
-        .write("pipelines/p2/s1/new.py", "print('new')\n")
-        .rename("pipelines/p1/s1/model.py", "pipelines/p1/s2/model.py")
-        .remove("pipelines/p3/s1/x.yaml");
-    h.git
-        .commit_with_parents("Merge branch 'feature' into 'main'", &[h.feature])
-        .to_string()
+    merge_feature(h).to_string()
+}
+
+/// Serves the commit's merge request list and the merge request itself.
+fn serve_merge_request(server: &mut Server, mr: &serde_json::Value, sha: &str) {
+    let iid = mr["iid"].as_u64().unwrap_or_default();
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .with_body(json!([mr]).to_string())
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/{iid}").as_str())
+        .with_body(mr.to_string())
+        .create();
 }
 
 fn merge_request(h: &History, iid: u64, merge_sha: &str, changes_count: &str) -> serde_json::Value {
@@ -133,17 +141,7 @@ fn a_3000_file_merge_request_over_30_pages() {
     let h = history();
     let sha = merge(&h);
     let mut server = Server::new();
-    server
-        .mock(
-            "GET",
-            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
-        )
-        .with_body(json!([merge_request(&h, 9, &sha, "3000")]).to_string())
-        .create();
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/9").as_str())
-        .with_body(merge_request(&h, 9, &sha, "3000").to_string())
-        .create();
+    serve_merge_request(&mut server, &merge_request(&h, 9, &sha, "3000"), &sha);
     let mut pages = Vec::new();
     for page in 1..=30 {
         let files: Vec<serde_json::Value> = (0..100)
@@ -297,17 +295,7 @@ fn an_incomplete_list_is_never_used() {
     let h = history();
     let sha = merge(&h);
     let mut server = Server::new();
-    server
-        .mock(
-            "GET",
-            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
-        )
-        .with_body(json!([merge_request(&h, 7, &sha, "1000+")]).to_string())
-        .create();
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
-        .with_body(merge_request(&h, 7, &sha, "1000+").to_string())
-        .create();
+    serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "1000+"), &sha);
     server
         .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
         .match_query(page_query(1))
@@ -355,17 +343,7 @@ fn a_fast_forward_merge_is_found_by_its_head_sha() {
     let mut mr = merge_request(&h, 11, "", "4");
     mr["merge_commit_sha"] = serde_json::Value::Null;
     let mut server = Server::new();
-    server
-        .mock(
-            "GET",
-            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
-        )
-        .with_body(json!([mr]).to_string())
-        .create();
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/11").as_str())
-        .with_body(mr.to_string())
-        .create();
+    serve_merge_request(&mut server, &mr, &sha);
     server
         .mock("GET", format!("{PROJECT}/merge_requests/11/diffs").as_str())
         .match_query(page_query(1))
@@ -419,17 +397,7 @@ fn without_total_pages_the_next_page_header_is_followed() {
     let h = history();
     let sha = merge(&h);
     let mut server = Server::new();
-    server
-        .mock(
-            "GET",
-            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
-        )
-        .with_body(json!([merge_request(&h, 7, &sha, "4")]).to_string())
-        .create();
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
-        .with_body(merge_request(&h, 7, &sha, "4").to_string())
-        .create();
+    serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "4"), &sha);
     let diffs = feature_diffs();
     let (first, second) = diffs.as_array().expect("array").split_at(3);
     let page1 = server
