@@ -307,6 +307,31 @@ fn a_shallow_clone_names_the_fix() {
         stderr,
         "error: revision `[BASE]` is not in this clone; fetch it first: `git fetch origin [BASE]`. This clone is shallow: set `GIT_DEPTH: 0` in the job (or `git fetch --unshallow`).\n"
     );
+    // Both branch tips fetched, but not their common history: no merge base.
+    let both = h.env.path().join("shallow-both");
+    let status = std::process::Command::new("git")
+        .args([
+            "clone",
+            "--quiet",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            "--branch",
+            "feature",
+            &url,
+        ])
+        .arg(&both)
+        .status()
+        .expect("git clone");
+    assert!(status.success());
+    let out = TestEnv::new()
+        .cwd_abs(&both)
+        .run(&["changes", "--base", "origin/main", "--head", "HEAD"]);
+    assert_eq!(out.code, 1, "{}", out.snapshot());
+    assert_eq!(
+        out.stderr,
+        "error: no merge base between `origin/main` and `HEAD`: the clone is shallow: set `GIT_DEPTH: 0` in the job, or `git fetch --unshallow`\n"
+    );
 }
 
 #[test]
