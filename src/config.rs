@@ -28,6 +28,10 @@ pub struct ConfigFile {
     /// Size limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Templates that rules `{% include %}` or `{% import %}` (macros), by
+    /// path relative to this file; globs allowed. Loaded first, named by that path.
+    #[serde(default)]
+    pub partials: Vec<String>,
     /// The branch a local dry run compares against (default: `origin/HEAD`, then main/master).
     pub default_branch: Option<String>,
 }

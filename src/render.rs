@@ -35,6 +35,13 @@ impl Renderer {
         tera.autoescape_on(Vec::new());
         tera.register_filter("yaml_quote", yaml_quote);
         tera.register_filter("yaml_str", yaml_quote);
+        // The environment of a CI job holds its secrets: templates never read it.
+        tera.register_function("get_env", |_: &HashMap<String, Value>| -> tera::Result<Value> {
+            Err(tera::Error::msg(
+                "get_env is disabled in childgen templates (the job's environment holds secrets); \
+                 pass values with --var or `vars` in childgen.yml, or write `$NAME` for GitLab to expand at run time",
+            ))
+        });
         Renderer {
             tera,
             sources: BTreeMap::new(),
@@ -327,6 +334,12 @@ impl Walker {
                 (carrier && prints_path(ident)).then(|| ident.clone())
             }
             ExprVal::StringConcat(concat) => concat.values.iter().find_map(|v| self.unquoted_val(v)),
+            // A macro prints what it is given: paths must be quoted before.
+            ExprVal::MacroCall(call) => {
+                let mut args: Vec<_> = call.args.iter().collect();
+                args.sort_by_key(|(name, _)| name.as_str());
+                args.into_iter().find_map(|(_, arg)| self.unquoted_path(arg))
+            }
             ExprVal::Math(math) => self.unquoted_path(&math.lhs).or_else(|| self.unquoted_path(&math.rhs)),
             ExprVal::Array(items) => items.iter().find_map(|item| self.unquoted_path(item)),
             _ => None,
@@ -525,6 +538,28 @@ mod tests {
             Err(Error::Render {
                 line: Some(2), detail, ..
             }) => assert!(detail.contains("vars.registry"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn paths_passed_to_macros_must_be_quoted_first() {
+        let source =
+            "{% macro show(p) %}{{ p }}{% endmacro show %}{% for f in files %}\n{{ self::show(p=f.path) }}{% endfor %}";
+        match render(source, &context()) {
+            Err(Error::Render {
+                line: Some(2), detail, ..
+            }) => assert!(detail.contains("without quoting"), "{detail}"),
+            other => panic!("{other:?}"),
+        }
+        let quoted = "{% macro show(p) %}{{ p }}{% endmacro show %}{% for f in files %}{{ self::show(p=f.path | yaml_quote) }}{% endfor %}";
+        assert_eq!(render(quoted, &context()).ok().as_deref(), Some("\"a: b\\n- evil\""));
+    }
+
+    #[test]
+    fn templates_cannot_read_the_environment() {
+        match render("token: {{ get_env(name=\"HOME\") }}", &context()) {
+            Err(Error::Render { detail, .. }) => assert!(detail.contains("get_env is disabled"), "{detail}"),
             other => panic!("{other:?}"),
         }
     }

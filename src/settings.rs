@@ -65,6 +65,9 @@ impl Settings {
             .unwrap_or_default();
 
         let mut renderer = Renderer::new();
+        if need == Need::Templates {
+            load_partials(&mut renderer, &dir, &file.partials, &config_name)?;
+        }
         let mut load = |path: &Path| -> Result<String> {
             let name = display_path(path);
             if need == Need::Templates && !renderer.has_template(&name) {
@@ -209,6 +212,55 @@ fn cli_pattern(global: &GlobalArgs) -> Result<Option<Pattern>> {
         (None, Some(regex)) => Pattern::parse_regex(regex).map(Some),
         (None, None) => Ok(None),
     }
+}
+
+/// Loads `partials` (globs relative to the config folder), each named by its
+/// path relative to that folder, in sorted order.
+fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], config_name: &str) -> Result<()> {
+    let fail = |detail: String| Error::Config {
+        path: PathBuf::from(config_name),
+        detail: format!("partials: {detail}"),
+    };
+    for pattern in partials {
+        let glob = GlobBuilder::new(pattern)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| fail(e.to_string()))?
+            .compile_matcher();
+        let mut found: Vec<(String, PathBuf)> = Vec::new();
+        let mut stack = vec![dir.to_owned()];
+        while let Some(folder) = stack.pop() {
+            let entries = std::fs::read_dir(&folder).map_err(|source| Error::Read {
+                path: folder.clone(),
+                source,
+            })?;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if !entry.file_name().to_string_lossy().starts_with('.') {
+                        stack.push(path);
+                    }
+                } else if let Ok(relative) = path.strip_prefix(dir) {
+                    let name = relative.to_string_lossy().replace('\\', "/");
+                    if glob.is_match(&name) {
+                        found.push((name, path));
+                    }
+                }
+            }
+        }
+        if found.is_empty() {
+            return Err(fail(format!("`{pattern}` matches no file under {}", dir.display())));
+        }
+        found.sort();
+        for (name, path) in found {
+            let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            renderer.add_template(&name, &source)?;
+        }
+    }
+    Ok(())
 }
 
 /// How a template's path is named in messages: `..` folded away, and
