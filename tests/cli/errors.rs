@@ -198,7 +198,10 @@ fn partials_that_match_nothing() {
     let env = TestEnv::new();
     env.write("diff.txt", "M\ta\n");
     env.write("t.yml.tera", "j: {script: [x]}\n");
-    env.write("childgen.yml", "rules:\n  - stop: \"a:b\"\n    template: t.yml.tera\npartials: [\"macros/*.tera\"]\n");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"a:b\"\n    template: t.yml.tera\npartials: [\"macros/*.tera\"]\n",
+    );
     let out = env.run(&["generate", "--diff", "diff.txt"]);
     assert_clean_failure(&out, 2);
     snapshot!("error_partials_match_nothing", out);
