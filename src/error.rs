@@ -73,6 +73,10 @@ pub enum Error {
         detail: String,
     },
 
+    /// A fragment whose `stages` or `variables` cannot be merged.
+    #[error("{origin}: {detail}")]
+    Merge { origin: String, detail: String },
+
     /// Two fragments that define one key differently.
     #[error(
         "{key} is defined differently by {first} and by {second}; make the template produce one definition, or give the jobs distinct names"

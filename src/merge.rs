@@ -105,9 +105,8 @@ pub fn merge_fragments(fragments: &[Fragment]) -> Result<Mapping> {
                 Some("stages") => stages.add(value, &fragment.origin)?,
                 Some("variables") => {
                     let Value::Mapping(vars) = value else {
-                        return Err(Error::Fragment {
-                            template: fragment.origin.clone(),
-                            group: String::new(),
+                        return Err(Error::Merge {
+                            origin: fragment.origin.clone(),
                             detail: format!("`variables` must be a mapping, not {}", kind(value)),
                         });
                     };
@@ -195,9 +194,8 @@ impl Stages {
                     .map(|s| s.as_str().map(str::to_owned))
                     .collect::<Option<Vec<_>>>()
             })
-            .ok_or_else(|| Error::Fragment {
-                template: origin.to_owned(),
-                group: String::new(),
+            .ok_or_else(|| Error::Merge {
+                origin: origin.to_owned(),
                 detail: "`stages` must be a list of stage names".to_owned(),
             })?;
         let mut previous: Option<usize> = None;
@@ -290,6 +288,22 @@ mod tests {
         let err = merge(&[("x", "variables: {A: '1'}"), ("y", "variables: {A: '2'}")]).map_err(|e| e.to_string());
         assert!(err.is_err_and(|e| e.starts_with("variable `A` is defined differently by x and by y")));
         Ok(())
+    }
+
+    #[test]
+    fn malformed_stages_and_variables_name_their_origin() {
+        let err =
+            merge(&[("template t.yml.tera (group p=1)", "stages: build\nj: {script: [x]}")]).map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("template t.yml.tera (group p=1): `stages` must be a list of stage names".to_owned())
+        );
+        let err = merge(&[("template t.yml.tera (group p=1)", "variables: [A]\nj: {script: [x]}")])
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("template t.yml.tera (group p=1): `variables` must be a mapping, not a list".to_owned())
+        );
     }
 
     #[test]
