@@ -286,13 +286,24 @@ fn a_merge_commit_on_the_default_branch_gives_the_merged_changes() {
     assert_eq!(out.stdout, FEATURE_CHANGES);
 }
 
+/// The git CLI without inherited `GIT_*` variables.
+fn git_cli() -> std::process::Command {
+    let mut command = std::process::Command::new("git");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("GIT_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
 #[test]
 fn a_shallow_clone_names_the_fix() {
     let h = history();
     let clone_dir = h.env.path().join("shallow");
     // libgit2's local transport cannot fetch shallow; the git CLI can (as GitLab's runner does).
     let url = format!("file://{}", h.git.dir.display());
-    let status = std::process::Command::new("git")
+    let status = git_cli()
         .args(["clone", "--quiet", "--depth", "1", "--branch", "feature", &url])
         .arg(&clone_dir)
         .status()
@@ -309,7 +320,7 @@ fn a_shallow_clone_names_the_fix() {
     );
     // Both branch tips fetched, but not their common history: no merge base.
     let both = h.env.path().join("shallow-both");
-    let status = std::process::Command::new("git")
+    let status = git_cli()
         .args([
             "clone",
             "--quiet",

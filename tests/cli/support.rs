@@ -100,7 +100,9 @@ impl TestEnv {
             .args(args)
             .current_dir(self.cwd.as_deref().unwrap_or(self.path()));
         for (key, _) in std::env::vars_os().filter_map(|(k, v)| k.into_string().ok().map(|k| (k, v))) {
-            if key.starts_with("CI_") || key.starts_with("GITLAB_") || key.starts_with("CHILDGEN_") || key == "CI" {
+            let inherited_ci = key.starts_with("CI_") || key.starts_with("GITLAB_") || key == "CI";
+            // GIT_DIR and friends (set in some CI jobs) would point git elsewhere.
+            if inherited_ci || key.starts_with("CHILDGEN_") || key.starts_with("GIT_") {
                 command.env_remove(&key);
             }
         }
