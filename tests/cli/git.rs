@@ -389,3 +389,40 @@ fn many_renames_are_paired_exactly_like_git_past_the_rename_limit() {
     assert_eq!(lines.iter().filter(|l| l.starts_with("R100\t")).count(), 1100);
     assert!(lines.contains(&"D\tpipelines/edited.py") && lines.contains(&"A\tpipelines/edited2.py"));
 }
+
+#[test]
+fn the_generator_job_end_to_end_in_a_merge_request_pipeline() {
+    // What the root .gitlab-ci.yml runs: `childgen generate --verbose --output generated.yml`
+    // with no source flag, in the clone, with the MR pipeline's variables.
+    let h = history();
+    h.git.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines,stage_name::pipelines\"\n    template: ci/stage.yml.tera\n",
+    );
+    h.git.write("ci/stage.yml.tera", "stages: [test]\ntest-{{ pipeline_name }}-{{ stage_name }}:\n  stage: test\n  variables:\n    CHANGED: \"{{ files | length }}\"\n  script: [make test]\n");
+    let head = h.git.commit("add childgen config").to_string();
+    let base = h.base.to_string();
+    let vars = [
+        ("CI", "true"),
+        ("CI_PIPELINE_SOURCE", "merge_request_event"),
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),
+        ("CI_COMMIT_SHA", head.as_str()),
+        ("CI_JOB_TOKEN", "job-token-secret-value"),
+    ];
+    let out = h
+        .env
+        .run_with(&vars, &["generate", "--verbose", "--output", "generated.yml"])
+        .success();
+    assert_eq!(out.stdout, "");
+    assert!(!out.stderr.contains("job-token-secret-value"));
+    let yaml = std::fs::read_to_string(h.git.dir.join("generated.yml")).expect("generated.yml");
+    crate::support::assert_schema_valid(&yaml);
+    let doc: serde_yaml::Mapping = serde_yaml::from_str(&yaml).expect("yaml");
+    let jobs: Vec<&str> = doc
+        .keys()
+        .filter_map(|k| k.as_str())
+        .filter(|k| k.starts_with("test-"))
+        .collect();
+    assert_eq!(jobs, ["test-p1-s1", "test-p1-s2", "test-p2-s1", "test-p3-s1"]);
+    assert_eq!(doc["test-p1-s1"]["variables"]["CHANGED"].as_str(), Some("2"));
+}
