@@ -266,6 +266,13 @@ impl GitLab {
             }) if self.token.as_ref().is_some_and(Token::is_job_token) => {
                 return git_fallback("the job token may not read its diffs (403)".to_owned());
             }
+            // GitLab before 15.7 has no /diffs endpoint; the merge request exists.
+            Err(Failure::Status {
+                status: StatusCode::NOT_FOUND,
+                ..
+            }) => {
+                return git_fallback("this GitLab has no /merge_requests/:iid/diffs endpoint (404)".to_owned());
+            }
             Err(failure) => return Err(self.error(failure)),
         };
         let expected = mr.changes_count.as_deref().and_then(parse_changes_count);

@@ -419,3 +419,25 @@ fn without_total_pages_the_next_page_header_is_followed() {
     page1.assert();
     page2.assert();
 }
+
+#[test]
+fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
+    let h = history();
+    let sha = merge(&h);
+    let mut server = Server::new();
+    serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "4"), &sha);
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+        .match_query(Matcher::Any)
+        .with_status(404)
+        .with_body(json!({"error": "404 Not Found"}).to_string())
+        .create();
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert!(
+        out.stderr
+            .contains("no /merge_requests/:iid/diffs endpoint (404); git diff"),
+        "{}",
+        out.stderr
+    );
+}
