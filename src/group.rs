@@ -79,14 +79,6 @@ pub struct Grouping<'c> {
     pub unmatched: Vec<&'c Change>,
 }
 
-impl Grouping<'_> {
-    /// Whether no rule matched anything.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.groups.iter().all(Vec::is_empty)
-    }
-}
-
 /// Groups `changes` by rule and value tuple, checking every value against
 /// `values` (fail closed: one bad value fails the run).
 ///

@@ -6,7 +6,7 @@
 use crate::change::Change;
 use crate::error::{Error, Result};
 use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 
 /// An open repository.
@@ -224,9 +224,14 @@ fn git_err(e: git2::Error) -> Error {
 /// renames (same blob) are detected, as `git diff -M` does. libgit2's own
 /// exact pass is quadratic too, so that case pairs blob IDs with a hash map.
 fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
-    let count = |status: Delta| diff.deltas().filter(|d| d.status() == status).count();
-    let added = count(Delta::Added) + count(Delta::Untracked);
-    let deleted = count(Delta::Deleted);
+    let (mut added, mut deleted) = (0usize, 0usize);
+    for delta in diff.deltas() {
+        match delta.status() {
+            Delta::Added | Delta::Untracked => added += 1,
+            Delta::Deleted => deleted += 1,
+            _ => {}
+        }
+    }
     let exact_only = added.saturating_mul(deleted) > RENAME_LIMIT * RENAME_LIMIT;
     if !exact_only && added > 0 && deleted > 0 {
         let mut find = DiffFindOptions::new();
@@ -235,7 +240,7 @@ fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
     }
     let mut changes = Vec::with_capacity(diff.deltas().len());
     // Deleted blobs by ID, for exact renames: each pairs with one added file.
-    let mut deleted_by_id: HashMap<Oid, Vec<usize>> = HashMap::new();
+    let mut deleted_by_id: HashMap<Oid, VecDeque<usize>> = HashMap::new();
     let mut added_ids: Vec<(usize, Oid)> = Vec::new();
     for delta in diff.deltas() {
         let status = match delta.status() {
@@ -259,7 +264,7 @@ fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
             deleted_by_id
                 .entry(delta.old_file().id())
                 .or_default()
-                .push(changes.len());
+                .push_back(changes.len());
         } else if exact_only && status == 'A' && !delta.new_file().id().is_zero() {
             added_ids.push((changes.len(), delta.new_file().id()));
         }
@@ -267,13 +272,9 @@ fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
     }
     let mut consumed = vec![false; changes.len()];
     for (added, id) in added_ids {
-        let Some(sources) = deleted_by_id.get_mut(&id) else {
+        let Some(source) = deleted_by_id.get_mut(&id).and_then(VecDeque::pop_front) else {
             continue;
         };
-        if sources.is_empty() {
-            continue;
-        }
-        let source = sources.remove(0);
         let old = std::mem::take(&mut changes[source].path);
         let new = std::mem::take(&mut changes[added].path);
         changes[added] = Change::moved('R', Some(100), old, new);
