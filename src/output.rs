@@ -30,6 +30,13 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     Ok(())
 }
 
+/// A `--verbose` message on stderr (stdout carries only the product).
+pub fn info(verbose: bool, message: impl AsRef<str>) {
+    if verbose {
+        eprintln!("childgen: {}", message.as_ref());
+    }
+}
+
 /// Writes `content` to stdout. A closed pipe (`| head`) is not an error.
 ///
 /// # Errors

@@ -180,9 +180,7 @@ impl Settings {
 
     /// Prints a `--verbose` message on stderr.
     pub fn info(&self, message: impl AsRef<str>) {
-        if self.verbose {
-            eprintln!("childgen: {}", message.as_ref());
-        }
+        crate::output::info(self.verbose, message);
     }
 
     /// Prints a warning on stderr unless `--quiet`.

@@ -291,9 +291,7 @@ impl GitLab {
     }
 
     fn info(&self, message: impl AsRef<str>) {
-        if self.verbose {
-            eprintln!("childgen: {}", message.as_ref());
-        }
+        crate::output::info(self.verbose, message);
     }
 
     fn error(&self, failure: Failure) -> Error {

@@ -46,9 +46,7 @@ pub struct SourceOptions {
 
 impl SourceOptions {
     fn info(&self, message: impl AsRef<str>) {
-        if self.verbose {
-            eprintln!("childgen: {}", message.as_ref());
-        }
+        crate::output::info(self.verbose, message);
     }
 }
 
