@@ -6,26 +6,15 @@ use crate::error::Error;
 use crate::output::emit;
 use crate::validate::{Limits, validate};
 use anyhow::Result;
-use std::io::Read;
 use std::path::Path;
 
 /// Validates one file.
 pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|source| Error::Read {
-                path: file.to_owned(),
-                source,
-            })?;
-        text
-    } else {
-        std::fs::read_to_string(file).map_err(|source| Error::Read {
-            path: file.to_owned(),
-            source,
-        })?
-    };
+    let bytes = crate::source::read_input(file)?;
+    let text = String::from_utf8(bytes).map_err(|_| Error::Invalid {
+        subject: file.display().to_string(),
+        problems: vec!["the file is not UTF-8".to_owned()],
+    })?;
     let subject = file.display().to_string();
     let invalid = |problem: String| Error::Invalid {
         subject: subject.clone(),

@@ -14,25 +14,35 @@ use gitlab::{GitLab, MergedChanges, Token};
 use std::io::Read;
 use std::path::Path;
 
+/// Reads a file, or stdin for `-`.
+///
+/// # Errors
+/// [`Error::Read`] when it cannot be read.
+pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    let fail = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    if path == Path::new("-") {
+        let mut input = Vec::new();
+        std::io::stdin().read_to_end(&mut input).map_err(fail)?;
+        return Ok(input);
+    }
+    std::fs::read(path).map_err(fail)
+}
+
 /// Reads and parses a diff listing from a file, or stdin for `-`.
 ///
 /// # Errors
 /// [`Error::Read`] when it cannot be read, [`Error::DiffLine`] when a line is
 /// malformed.
 pub fn read_diff(path: &Path) -> Result<Vec<Change>> {
-    if path == Path::new("-") {
-        let mut input = Vec::new();
-        std::io::stdin().read_to_end(&mut input).map_err(|source| Error::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        return diff_file::parse_name_status(&input, "<stdin>");
-    }
-    let input = std::fs::read(path).map_err(|source| Error::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    diff_file::parse_name_status(&input, &path.display().to_string())
+    let name = if path == Path::new("-") {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    diff_file::parse_name_status(&read_input(path)?, &name)
 }
 
 /// What the sources need besides their flags.
