@@ -29,7 +29,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         (Some(Command::Test { dir, bless }), _) => test::run(&global, dir.as_deref(), bless),
         (Some(Command::Completions { shell }), _) => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut command, "childgen", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "childgen", &mut script);
+            crate::output::write_stdout(&String::from_utf8_lossy(&script))?;
             Ok(())
         }
         (None, None) => Err(crate::Error::Usage(

@@ -5,11 +5,12 @@
 
 use crate::cli::GlobalArgs;
 use crate::error::Error;
-use crate::output::write_atomic;
+use crate::output::{write_atomic, write_stdout};
 use crate::pipeline;
 use crate::settings::{Need, Settings, load_config};
 use crate::source::read_diff;
 use anyhow::Result;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The default folder of cases, beside `childgen.yml`.
@@ -38,6 +39,7 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
         .into());
     }
     let (mut passed, mut failed, mut blessed) = (0, 0, 0);
+    let mut report = String::new();
     for case in &cases {
         let name = case
             .file_name()
@@ -57,16 +59,17 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
         let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
         if expected == actual {
             passed += 1;
-            println!("ok      {name}");
+            let _ = writeln!(report, "ok      {name}");
         } else if bless {
             write_atomic(&expected_path, &actual)?;
             blessed += 1;
-            println!("blessed {name}");
+            let _ = writeln!(report, "blessed {name}");
         } else {
             failed += 1;
-            println!("FAILED  {name}");
+            let _ = writeln!(report, "FAILED  {name}");
             let diff = similar::TextDiff::from_lines(&expected, &actual);
-            print!(
+            let _ = write!(
+                report,
                 "{}",
                 diff.unified_diff()
                     .context_radius(3)
@@ -74,7 +77,8 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
             );
         }
     }
-    println!(
+    let _ = writeln!(
+        report,
         "{passed} passed, {failed} failed{}",
         if blessed > 0 {
             format!(", {blessed} blessed")
@@ -82,6 +86,7 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
             String::new()
         }
     );
+    write_stdout(&report)?;
     if failed > 0 {
         return Err(Error::CasesFailed { failed }.into());
     }

@@ -23,3 +23,24 @@ fn reads_nul_separated_and_name_only_output() {
     let names = env.run(&["changes", "--diff", "names.txt"]).success();
     assert_eq!(names.stdout, "M\tpipelines/p/s/a.yaml\nM\tpipelines/p/s/b.yaml\n");
 }
+
+#[test]
+fn a_closed_stdout_pipe_is_not_an_error() {
+    // `childgen changes | head -1`: the reader goes away; childgen exits 0, quietly.
+    let env = TestEnv::new();
+    let diff: String = (0..20_000)
+        .map(|i| format!("M\tpipelines/p/s/file{i:05}.py\n"))
+        .collect();
+    let path = env.write("big.txt", diff);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_childgen"))
+        .args(["changes", "--diff"])
+        .arg(&path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
