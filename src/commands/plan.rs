@@ -34,6 +34,16 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
     Ok(())
 }
 
+/// The jobs that a rule's rendering for one group (or `all groups`) defined.
+fn jobs_of(outcome: &Outcome<'_>, rule: &str, label: &str) -> Vec<String> {
+    outcome
+        .rendered
+        .iter()
+        .filter(|r| r.rule == rule && r.group == label)
+        .flat_map(|r| r.jobs.clone())
+        .collect()
+}
+
 /// Every rule's groups with their files and jobs.
 fn to_json(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> Value {
     let rules: Vec<Value> = settings
@@ -41,14 +51,7 @@ fn to_json(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> Value 
         .iter()
         .zip(&outcome.grouping.groups)
         .map(|(rule, groups)| {
-            let jobs_of = |label: &str| -> Vec<String> {
-                outcome
-                    .rendered
-                    .iter()
-                    .find(|r| r.rule == rule.name && r.group == label)
-                    .map(|r| r.jobs.clone())
-                    .unwrap_or_default()
-            };
+            let jobs_of = |label: &str| jobs_of(outcome, &rule.name, label);
             let groups: Vec<Value> = groups
                 .iter()
                 .map(|group| {
@@ -103,14 +106,7 @@ fn text(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> String {
         if groups.is_empty() {
             out.push_str("  no group\n");
         }
-        let jobs_of = |label: &str| -> Vec<String> {
-            outcome
-                .rendered
-                .iter()
-                .filter(|r| r.rule == rule.name && r.group == label)
-                .flat_map(|r| r.jobs.clone())
-                .collect()
-        };
+        let jobs_of = |label: &str| jobs_of(outcome, &rule.name, label);
         for group in groups {
             let label = group_label(rule, group);
             let _ = writeln!(out, "  {label}");
