@@ -2,7 +2,7 @@
 //! exits 2 with one short paragraph: no panic, no backtrace.
 
 use crate::snapshot;
-use crate::support::{Output, TestEnv};
+use crate::support::{Output, TestEnv, assert_contains};
 
 const STOP: &str = "pipeline_name:pipelines,stage_name::pipelines";
 
@@ -144,11 +144,7 @@ fn config_with_an_unknown_key() {
 fn usage_errors_exit_2() {
     let out = TestEnv::new().run(&["render", "only-one-arg"]);
     assert_eq!(out.code, 2);
-    assert!(
-        out.stderr.contains("required arguments were not provided"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "required arguments were not provided");
     let none = TestEnv::new().run(&[]);
     assert_eq!(none.code, 2);
 }

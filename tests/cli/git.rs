@@ -3,7 +3,7 @@
 //! git2 in temp dirs.
 
 use crate::snapshot;
-use crate::support::{GitRepo, Output, TestEnv};
+use crate::support::{GitRepo, Output, TestEnv, assert_contains};
 
 const MODEL: &str = "import numpy\n\n\ndef predict(x):\n    return x * 2\n";
 
@@ -152,11 +152,7 @@ fn auto_in_a_merge_request_pipeline() {
     ];
     let out = ci(&h, &vars, &["changes"]).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(
-        out.stderr.contains("source (auto): merge request pipeline (detached)"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "source (auto): merge request pipeline (detached)");
 }
 
 #[test]
@@ -202,7 +198,7 @@ fn auto_in_a_tag_pipeline_diffs_from_the_previous_tag() {
     ];
     let out = ci(&h, &vars, &["changes"]).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(out.stderr.contains("previous tag: v1.0.0"), "{}", out.stderr);
+    assert_contains(&out.stderr, "previous tag: v1.0.0");
     // The first tag has no predecessor: everything.
     let first = [("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_TAG", "v1.0.0")];
     let out = ci(&h, &first, &["changes"]).success();
@@ -254,7 +250,7 @@ fn auto_on_the_default_branch_without_api_falls_back_to_the_push_range() {
     ];
     let out = ci(&h, &zero, &["changes"]).success();
     assert_eq!(out.stdout, "A\tpipelines/p4/s1/late.yaml\n");
-    assert!(out.stderr.contains("(first parent)"), "{}", out.stderr);
+    assert_contains(&out.stderr, "(first parent)");
 }
 
 #[test]

@@ -4,16 +4,19 @@
 
 use crate::git::{FEATURE_CHANGES, History, history, merge_feature};
 use crate::snapshot;
-use crate::support::Output;
-use mockito::{Matcher, Server};
+use crate::support::{Output, assert_contains};
+use mockito::{Matcher, Server, ServerGuard};
 use serde_json::json;
 
 const TOKEN: &str = "glpat-SECRET-never-printed-123";
 const PROJECT: &str = "/api/v4/projects/ml%2Fmono";
 
-/// Merges `feature` into main; returns the merge commit's SHA.
-fn merge(h: &History) -> String {
-    merge_feature(h).to_string()
+/// The history with `feature` merged into main, the merge commit's SHA, and
+/// a fresh loopback server.
+fn merged() -> (History, String, ServerGuard) {
+    let h = history();
+    let sha = merge_feature(&h).to_string();
+    (h, sha, Server::new())
 }
 
 /// Serves the commit's merge request list and the merge request itself.
@@ -97,9 +100,7 @@ fn run(h: &History, server: &Server, sha: &str, token: (&str, &str)) -> Output {
 
 #[test]
 fn the_merged_merge_request_comes_from_the_api() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     let commits = server
         .mock("GET", format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str())
         .match_header("private-token", TOKEN)
@@ -138,9 +139,7 @@ fn the_merged_merge_request_comes_from_the_api() {
 
 #[test]
 fn a_3000_file_merge_request_over_30_pages() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     serve_merge_request(&mut server, &merge_request(&h, 9, &sha, "3000"), &sha);
     let mut pages = Vec::new();
     for page in 1..=30 {
@@ -183,7 +182,7 @@ fn a_3000_file_merge_request_over_30_pages() {
         "{}",
         &out.stdout[..200]
     );
-    assert!(out.stderr.contains("30 pages, fetching 10 at a time"), "{}", out.stderr);
+    assert_contains(&out.stderr, "30 pages, fetching 10 at a time");
     for page in pages {
         page.assert();
     }
@@ -191,9 +190,7 @@ fn a_3000_file_merge_request_over_30_pages() {
 
 #[test]
 fn rate_limits_and_bad_gateways_are_retried() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     let commits_path = format!("{PROJECT}/repository/commits/{sha}/merge_requests");
     let limited = server
         .mock("GET", commits_path.as_str())
@@ -226,12 +223,8 @@ fn rate_limits_and_bad_gateways_are_retried() {
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(
-        out.stderr.contains("429 Too Many Requests, retrying in 1.0s"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("502 Bad Gateway, retrying in"), "{}", out.stderr);
+    assert_contains(&out.stderr, "429 Too Many Requests, retrying in 1.0s");
+    assert_contains(&out.stderr, "502 Bad Gateway, retrying in");
     for mock in [limited, ok, bad_gateway, mr] {
         mock.assert();
     }
@@ -239,9 +232,7 @@ fn rate_limits_and_bad_gateways_are_retried() {
 
 #[test]
 fn unauthorized_names_the_token_variable_and_scope_never_its_value() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     server
         .mock(
             "GET",
@@ -259,9 +250,7 @@ fn unauthorized_names_the_token_variable_and_scope_never_its_value() {
 
 #[test]
 fn a_job_token_refused_on_diffs_falls_back_to_git() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     server
         .mock(
             "GET",
@@ -282,19 +271,12 @@ fn a_job_token_refused_on_diffs_falls_back_to_git() {
         .create();
     let out = run(&h, &server, &sha, ("CI_JOB_TOKEN", "job-SECRET-123")).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(
-        out.stderr
-            .contains("the job token may not read its diffs (403); git diff"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "the job token may not read its diffs (403); git diff");
 }
 
 #[test]
 fn an_incomplete_list_is_never_used() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "1000+"), &sha);
     server
         .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
@@ -304,11 +286,9 @@ fn an_incomplete_list_is_never_used() {
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(
-        out.stderr
-            .contains("the API listed 1 file(s) of the 1001 it counts (changes_count \"1000+\")"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "the API listed 1 file(s) of the 1001 it counts (changes_count \"1000+\")",
     );
 }
 
@@ -328,11 +308,9 @@ fn a_direct_push_falls_back_to_the_push_range() {
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, "A\tpipelines/p7/s1/hotfix.py\n");
-    assert!(
-        out.stderr
-            .contains("no merged merge request produced this commit (a direct push)"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "no merged merge request produced this commit (a direct push)",
     );
 }
 
@@ -352,13 +330,13 @@ fn a_fast_forward_merge_is_found_by_its_head_sha() {
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(out.stderr.contains("comes from merge request !11"), "{}", out.stderr);
+    assert_contains(&out.stderr, "comes from merge request !11");
 }
 
 #[test]
 fn an_unreachable_server_is_a_runtime_error() {
     let h = history();
-    let sha = merge(&h);
+    let sha = merge_feature(&h).to_string();
     // A port nothing listens on: connection refused, retried, then exit 1.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -375,11 +353,9 @@ fn an_unreachable_server_is_a_runtime_error() {
     ];
     let out = h.env.run_with(&vars, &["changes"]);
     assert_eq!(out.code, 1, "{}", out.snapshot());
-    assert!(
-        out.stderr
-            .contains("failed after 5 attempt(s): cannot connect to http://127.0.0.1"),
-        "{}",
-        out.stderr
+    assert_contains(
+        &out.stderr,
+        "failed after 5 attempt(s): cannot connect to http://127.0.0.1",
     );
     assert!(!out.stderr.contains(TOKEN));
     snapshot!(
@@ -394,9 +370,7 @@ fn an_unreachable_server_is_a_runtime_error() {
 #[test]
 fn without_total_pages_the_next_page_header_is_followed() {
     // GitLab omits x-total-pages for very large lists; x-next-page still leads on.
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "4"), &sha);
     let diffs = feature_diffs();
     let (first, second) = diffs.as_array().expect("array").split_at(3);
@@ -422,9 +396,7 @@ fn without_total_pages_the_next_page_header_is_followed() {
 
 #[test]
 fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
-    let h = history();
-    let sha = merge(&h);
-    let mut server = Server::new();
+    let (h, sha, mut server) = merged();
     serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "4"), &sha);
     server
         .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
@@ -434,10 +406,5 @@ fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
-    assert!(
-        out.stderr
-            .contains("no /merge_requests/:iid/diffs endpoint (404); git diff"),
-        "{}",
-        out.stderr
-    );
+    assert_contains(&out.stderr, "no /merge_requests/:iid/diffs endpoint (404); git diff");
 }

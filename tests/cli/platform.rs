@@ -2,7 +2,7 @@
 //! `completions`, and `--help`.
 
 use crate::snapshot;
-use crate::support::{TestEnv, assert_schema_valid, root};
+use crate::support::{TestEnv, assert_contains, assert_schema_valid, root};
 
 fn monorepo_env() -> TestEnv {
     TestEnv::new().cwd_abs(&root().join("fixtures/monorepo"))
@@ -38,11 +38,9 @@ fn plan_as_mermaid() {
 fn plan_says_when_nothing_matched() {
     let env = monorepo_env().stdin("M\tREADME.md\n");
     let out = env.run(&["plan", "--diff", "-"]).success();
-    assert!(
-        out.stdout
-            .contains("no rule matched: the pipeline is the no-op job(s) no-changes"),
-        "{}",
-        out.stdout
+    assert_contains(
+        &out.stdout,
+        "no rule matched: the pipeline is the no-op job(s) no-changes",
     );
 }
 
@@ -101,7 +99,7 @@ fn test_command_passes_fails_with_a_diff_and_blesses() {
         "{}",
         first.stdout
     );
-    assert!(first.stdout.contains("+test-p-s:\n"), "{}", first.stdout);
+    assert_contains(&first.stdout, "+test-p-s:\n");
     assert!(first.stdout.ends_with("0 passed, 1 failed\n"));
     let blessed = env.run(&["test", "--bless"]).success();
     assert!(

@@ -1,7 +1,7 @@
 //! `generate --diff` and `render`: the path from a diff file to YAML.
 
 use crate::snapshot;
-use crate::support::{TestEnv, assert_schema_valid, root};
+use crate::support::{TestEnv, assert_contains, assert_schema_valid, root};
 
 fn monorepo_args() -> Vec<String> {
     let monorepo = root().join("fixtures/monorepo");
@@ -263,7 +263,7 @@ fn the_config_is_found_upward_but_not_past_the_repository_root() {
         "rules:\n  - stop: \"stage_name::pipelines\"\n    template: t.yml.tera\n",
     );
     let found = env.run(&["generate", "--diff", "../../diff.txt"]).success();
-    assert!(found.stdout.contains("j-s:\n"), "{}", found.stdout);
+    assert_contains(&found.stdout, "j-s:\n");
 }
 
 #[test]
@@ -282,13 +282,9 @@ fn command_line_rules_keep_the_configs_vars_and_values() {
     let out = env
         .run(&["render", "diff.txt", "t.yml.tera", "stage_name::pipelines"])
         .success();
-    assert!(out.stdout.contains("echo hello"), "{}", out.stdout);
+    assert_contains(&out.stdout, "echo hello");
     env.write("diff.txt", "M\tpipelines/p/Stage1/a.py\n");
     let refused = env.run(&["render", "diff.txt", "t.yml.tera", "stage_name::pipelines"]);
     assert_eq!(refused.code, 2);
-    assert!(
-        refused.stderr.contains("does not match the allowed values `^[a-z]+$`"),
-        "{}",
-        refused.stderr
-    );
+    assert_contains(&refused.stderr, "does not match the allowed values `^[a-z]+$`");
 }

@@ -168,6 +168,12 @@ pub fn assert_schema_valid(yaml: &str) {
     assert!(errors.is_empty(), "schema errors:\n{}\n---\n{yaml}", errors.join("\n"));
 }
 
+/// Panics, showing the whole text, unless `text` contains `needle`.
+#[track_caller]
+pub fn assert_contains(text: &str, needle: &str) {
+    assert!(text.contains(needle), "expected {needle:?} in:\n{text}");
+}
+
 /// Insta settings that make snapshots stable.
 pub fn insta_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
