@@ -18,8 +18,11 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
     let settings = Settings::resolve(global, Need::Templates)?;
     let changes = collect(&settings, source)?;
     let outcome = crate::pipeline::generate(&settings, &changes)?;
-    for warning in &outcome.report.warnings {
-        settings.warn(warning);
+    // Text and JSON carry the warnings themselves; the chart cannot.
+    if format == PlanFormat::Mermaid {
+        for warning in &outcome.report.warnings {
+            settings.warn(warning);
+        }
     }
     let text = match format {
         PlanFormat::Text => text(&settings, &outcome, changes.len()),
