@@ -141,3 +141,28 @@ fn version() {
     let out = TestEnv::new().run(&["--version"]).success();
     assert_eq!(out.stdout, format!("childgen {}\n", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn plan_reports_limit_warnings_once() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path().join(".git")).expect("repo root");
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\nlimits: {warn_jobs: 1}\n",
+    );
+    env.write("t.yml.tera", "job-{{ pipeline_name }}:\n  script: [x]\n");
+    env.write("diff.txt", "M\tpipelines/a/x\nM\tpipelines/b/x\n");
+    let out = env.run(&["plan", "--diff", "diff.txt"]).success();
+    assert_contains(
+        &out.stdout,
+        "\nwarning: 2 jobs, over 1: GitLab instances often limit jobs per pipeline\n",
+    );
+    assert_eq!(out.stderr, "");
+    let generate = env.run(&["generate", "--diff", "diff.txt"]).success();
+    assert_eq!(
+        generate.stderr,
+        "warning: 2 jobs, over 1: GitLab instances often limit jobs per pipeline\n"
+    );
+    let quiet = env.run(&["generate", "--diff", "diff.txt", "--quiet"]).success();
+    assert_eq!(quiet.stderr, "");
+}
