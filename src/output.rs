@@ -37,6 +37,13 @@ pub fn info(verbose: bool, message: impl AsRef<str>) {
     }
 }
 
+/// A warning on stderr unless `--quiet`.
+pub fn warn(quiet: bool, message: impl AsRef<str>) {
+    if !quiet {
+        eprintln!("warning: {}", message.as_ref());
+    }
+}
+
 /// Writes `content` to stdout. A closed pipe (`| head`) is not an error.
 ///
 /// # Errors

@@ -185,9 +185,7 @@ impl Settings {
 
     /// Prints a warning on stderr unless `--quiet`.
     pub fn warn(&self, message: impl AsRef<str>) {
-        if !self.quiet {
-            eprintln!("warning: {}", message.as_ref());
-        }
+        crate::output::warn(self.quiet, message);
     }
 }
 

@@ -42,10 +42,8 @@ pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
         }
         .into());
     }
-    if !global.quiet {
-        for warning in &report.warnings {
-            eprintln!("warning: {warning}");
-        }
+    for warning in &report.warnings {
+        crate::output::warn(global.quiet, warning);
     }
     emit(
         global.output.as_deref(),

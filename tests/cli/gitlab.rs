@@ -68,6 +68,16 @@ fn feature_diffs() -> serde_json::Value {
     ])
 }
 
+/// Serves a merge request's diffs as a single page.
+fn serve_one_page(server: &mut Server, iid: u64, diffs: &serde_json::Value) {
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/{iid}/diffs").as_str())
+        .match_query(page_query(1))
+        .with_header("x-total-pages", "1")
+        .with_body(diffs.to_string())
+        .create();
+}
+
 fn page_query(page: usize) -> Matcher {
     Matcher::AllOf(vec![
         Matcher::UrlEncoded("per_page".into(), "100".into()),
@@ -215,12 +225,7 @@ fn rate_limits_and_bad_gateways_are_retried() {
         .with_body(merge_request(&h, 7, &sha, "4").to_string())
         .expect(1)
         .create();
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
-        .match_query(page_query(1))
-        .with_header("x-total-pages", "1")
-        .with_body(feature_diffs().to_string())
-        .create();
+    serve_one_page(&mut server, 7, &feature_diffs());
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
     assert_contains(&out.stderr, "429 Too Many Requests, retrying in 1.0s");
@@ -278,12 +283,11 @@ fn a_job_token_refused_on_diffs_falls_back_to_git() {
 fn an_incomplete_list_is_never_used() {
     let (h, sha, mut server) = merged();
     serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "1000+"), &sha);
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
-        .match_query(page_query(1))
-        .with_header("x-total-pages", "1")
-        .with_body(json!([file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A")]).to_string())
-        .create();
+    serve_one_page(
+        &mut server,
+        7,
+        &json!([file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A")]),
+    );
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
     assert_contains(
@@ -322,12 +326,7 @@ fn a_fast_forward_merge_is_found_by_its_head_sha() {
     mr["merge_commit_sha"] = serde_json::Value::Null;
     let mut server = Server::new();
     serve_merge_request(&mut server, &mr, &sha);
-    server
-        .mock("GET", format!("{PROJECT}/merge_requests/11/diffs").as_str())
-        .match_query(page_query(1))
-        .with_header("x-total-pages", "1")
-        .with_body(feature_diffs().to_string())
-        .create();
+    serve_one_page(&mut server, 11, &feature_diffs());
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
     assert_contains(&out.stderr, "comes from merge request !11");
