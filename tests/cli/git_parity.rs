@@ -149,7 +149,11 @@ fn inexact_renames_match_git_in_both_directions() {
         .write("src/first.txt", lines("shared", 20))
         .write("src/second.txt", edit(&lines("shared", 20), 3))
         // Grown a lot: past the size filter.
-        .write("src/small.txt", lines("small", 4));
+        .write("src/small.txt", lines("small", 4))
+        // CRLF text (the CR before LF is not counted) and binary (NUL bytes:
+        // it is) files, moved and edited.
+        .write("src/crlf.txt", lines("crlf", 30).replace('\n', "\r\n"))
+        .write("src/blob.bin", binary(0));
     let base = repo.commit("base");
     repo.remove("src/one.py")
         .write("lib/renamed.py", edit(&text, 10))
@@ -164,7 +168,11 @@ fn inexact_renames_match_git_in_both_directions() {
         .remove("src/second.txt")
         .write("lib/merged.txt", edit(&lines("shared", 20), 7))
         .remove("src/small.txt")
-        .write("lib/small.txt", lines("small", 40));
+        .write("lib/small.txt", lines("small", 40))
+        .remove("src/crlf.txt")
+        .write("lib/crlf.txt", edit(&lines("crlf", 30), 4).replace('\n', "\r\n"))
+        .remove("src/blob.bin")
+        .write("lib/blob.bin", binary(7));
     let head = repo.commit("move and edit");
     let listing = repo.assert_parity(&base, &head);
     // The classes are really there: scored renames, an A + D pair git scores
@@ -176,6 +184,21 @@ fn inexact_renames_match_git_in_both_directions() {
     assert_contains(&listing, "\tsrc/first.txt\tlib/merged.txt\n");
     assert_contains(&listing, "D\tsrc/second.txt\n");
     assert_contains(&listing, "A\tlib/small.txt\n");
+    assert_contains(&listing, "\tsrc/crlf.txt\tlib/crlf.txt\n");
+    assert_contains(&listing, "\tsrc/blob.bin\tlib/blob.bin\n");
+}
+
+/// Bytes with NULs and CRLFs; `edit` changes one 64-byte stretch in eight.
+fn binary(edit: u8) -> Vec<u8> {
+    (0..4096u32)
+        .map(|i| match i % 97 {
+            0 => 0,
+            1 => b'\r',
+            2 => b'\n',
+            _ if edit > 0 && (i / 64) % 8 == 0 => u8::try_from(i % 251).expect("byte") ^ edit,
+            _ => u8::try_from(i % 251).expect("byte"),
+        })
+        .collect()
 }
 
 #[test]
@@ -409,6 +432,15 @@ fn names_that_are_not_utf8_stay_quoted_and_are_rejected_by_values_alone() {
         "R100\t\"pipelines/p1/caf\\351.txt\"\t\"pipelines/p1/d\\351j\\340.txt\"\n",
     );
     assert_contains(&listing, "A\t\"pipelines/p\\351/x.txt\"\n");
+    // A --diff listing of the same names reads the same way.
+    repo.env.write("listing.txt", &listing);
+    let from_listing = repo.env.run(&["changes", "--diff", "../listing.txt"]).success();
+    let sorted = |text: &str| {
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(&from_listing.stdout), sorted(&listing));
     // --all lists the names as git ls-tree does.
     let all = repo.env.run(&["changes", "--all"]).success();
     let ls_tree = repo.git(&["ls-tree", "-r", "--name-only", "HEAD"]);
