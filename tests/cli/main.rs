@@ -11,4 +11,5 @@ mod gitlab;
 mod platform;
 mod readme;
 mod render;
+mod runner;
 mod validate;
