@@ -602,6 +602,11 @@ struct Job<'a> {
 
 impl Job<'_> {
     fn run(&self, api_url: &str, token: Option<(&str, &str)>) -> Output {
+        self.run_in(api_url, token, |_| {})
+    }
+
+    /// [`Job::run`], with `prepare` called on the clone before childgen runs.
+    fn run_in(&self, api_url: &str, token: Option<(&str, &str)>, prepare: impl Fn(&Path)) -> Output {
         let pipeline = PIPELINES
             .iter()
             .find(|(n, _)| *n == self.name)
@@ -609,6 +614,7 @@ impl Job<'_> {
         let env = TestEnv::new();
         let dir = env.path().join("build");
         clone(&dir, pipeline, self.kind, self.depth, &self.sha);
+        prepare(&dir);
         let env = env.cwd_abs(&dir);
         let pipeline_id = pipeline.to_string();
         let mut vars: Vec<(&str, &str)> = vec![
@@ -617,9 +623,11 @@ impl Job<'_> {
             ("CI_PIPELINE_ID", &pipeline_id),
             ("CI_COMMIT_SHA", &self.sha),
             ("CI_DEFAULT_BRANCH", "main"),
-            ("CI_API_V4_URL", api_url),
             ("CI_PROJECT_ID", "42"),
         ];
+        if !api_url.is_empty() {
+            vars.push(("CI_API_V4_URL", api_url));
+        }
         vars.extend(self.vars.iter().map(|(k, v)| (*k, v.as_str())));
         vars.extend(token);
         let out = env.run_with(&vars, self.args);
@@ -906,4 +914,117 @@ fn tag_pipelines_at_every_depth() {
         }
     }
     run_all(&cases);
+}
+
+/// A true root commit is the one place a push selects every file; a shallow
+/// boundary at depth 1 is not one.
+#[test]
+fn a_root_commit_selects_everything_and_says_so() {
+    let o = origin();
+    let job = Job {
+        name: "m1",
+        kind: Kind::Branch("main"),
+        depth: 1,
+        sha: o.sha("m1"),
+        vars: push_vars("main", ZERO),
+        args: GENERATE,
+    };
+    let out = job.run("", None);
+    assert_eq!(groups(&out), ["p1-s1", "p2-s1", "p3-s1", "p4-s1", "p5-s1"]);
+    assert_contains(&out.stderr, "is a root commit: every file of its tree is new");
+}
+
+/// Without a way to fetch, exit 1 with the command that fixes it, and never
+/// a credential from origin's URL.
+#[test]
+fn without_a_way_to_fetch_the_fix_is_named() {
+    let o = origin();
+    let sha = o.sha("squash");
+    let job = Job {
+        name: "squash",
+        kind: Kind::Branch("main"),
+        depth: 1,
+        sha: sha.clone(),
+        vars: push_vars("main", ZERO),
+        args: &["changes", "--no-fetch"],
+    };
+    let out = job.run("", None);
+    assert_eq!(out.code, 1, "{}", out.snapshot());
+    assert_eq!(
+        out.stderr.replace(&sha, "[SHA]"),
+        "error: commit [SHA] is at this clone's shallow boundary, so its parents are not here and could not be fetched \
+         (fetching is off (--no-fetch)); run `git fetch --deepen=1 origin [SHA]` before childgen, or set `GIT_DEPTH: 0` in the job\n"
+    );
+    // origin unreachable, with the job token in its URL as the runner sets it.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let job = Job {
+        args: &["changes"],
+        vars: push_vars("main", &o.sha("merge")),
+        ..job
+    };
+    let out = job.run_in("", Some(("CI_JOB_TOKEN", JOB_TOKEN)), |dir| {
+        let url = format!("http://gitlab-ci-token:{JOB_TOKEN}@127.0.0.1:{port}/group/project.git");
+        run_git(dir, &["remote", "set-url", "origin", &url]);
+    });
+    assert_eq!(out.code, 1, "{}", out.snapshot());
+    let before = o.sha("merge");
+    assert_contains(
+        &out.stderr,
+        &format!("error: revision `{before}` is not in this clone and could not be fetched (git fetch failed: "),
+    );
+    assert_contains(
+        &out.stderr,
+        &format!("run `git fetch --depth=50 origin {before}` before childgen, or set `GIT_DEPTH: 0` in the job"),
+    );
+}
+
+/// A merge request pipeline without the variables its type needs says
+/// which one is missing (not "local dry run").
+#[test]
+fn missing_merge_request_variables_are_named() {
+    let o = origin();
+    let job = Job {
+        name: "open_b",
+        kind: Kind::MergeRequest,
+        depth: 20,
+        sha: o.sha("open_b"),
+        vars: vec![("CI_PIPELINE_SOURCE", "merge_request_event".to_owned())],
+        args: &["changes"],
+    };
+    let out = job.run("", None);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_eq!(
+        out.stderr,
+        "error: CI_PIPELINE_SOURCE=merge_request_event (detached) but CI_MERGE_REQUEST_DIFF_BASE_SHA is not set; \
+         childgen cannot tell what this pipeline changed. Pass --base REV (or --all) to say it, or check that the job runs \
+         in the pipeline GitLab describes (these variables are predefined)\n"
+    );
+}
+
+/// The API's list and git's agree, file by file, for each kind of merge.
+#[test]
+fn the_api_and_git_give_the_same_changes() {
+    let o = origin();
+    let answers = gitlab(Api::Answers);
+    let refused = gitlab(Api::Forbidden);
+    for (commit, before) in [("merge", "d1"), ("squash", "merge"), ("ff_b", "squash")] {
+        let job = Job {
+            name: commit,
+            kind: Kind::Branch("main"),
+            depth: 1,
+            sha: o.sha(commit),
+            vars: push_vars("main", &o.sha(before)),
+            args: &["changes", "--verbose"],
+        };
+        let from_api = job.run(&api_url(answers.as_ref()), Api::Answers.token());
+        assert_contains(&from_api.stderr, "changed file(s) from the API");
+        let from_git = job.run(&api_url(refused.as_ref()), Api::Forbidden.token());
+        assert_contains(&from_git.stderr, "(CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA)");
+        assert_contains(&from_git.stderr, "fetching");
+        assert_eq!(from_api.code, 0, "{}", from_api.snapshot());
+        assert_eq!(from_api.stdout, from_git.stdout, "{commit}");
+    }
 }
