@@ -162,6 +162,8 @@ impl Checkout {
     pub fn previous_tag(&mut self, tag: &str) -> Result<Option<(String, Oid)>> {
         let target = self.commit(&format!("refs/tags/{tag}"))?;
         let mut tagged = self.local_tags();
+        // At GIT_DEPTH > 0 the runner fetches only this tag: origin knows the others.
+        let mut unlisted = None;
         if self.can_fetch {
             match self.remote_tags() {
                 Ok(remote) => {
@@ -169,8 +171,13 @@ impl Checkout {
                         tagged.entry(oid).or_default().extend(names);
                     }
                 }
-                Err(why) => self.info(format!("cannot list origin's tags ({why}); using this clone's")),
+                Err(why) => {
+                    self.info(format!("cannot list origin's tags ({why}); using this clone's"));
+                    unlisted = Some(why);
+                }
             }
+        } else {
+            self.info("origin's tags not listed (--no-fetch): this clone's tags only");
         }
         tagged.remove(&target);
         for names in tagged.values_mut() {
@@ -181,13 +188,19 @@ impl Checkout {
         let found = self.deepen_until(&tips, &format!("the tag before {tag}"), |me| {
             me.closest_tagged(target, &tagged)
         })?;
-        Ok(match found {
-            Some(TagWalk::Tagged(oid)) => tagged
+        match found {
+            Some(TagWalk::Tagged(oid)) => Ok(tagged
                 .get(&oid)
                 .and_then(|names| names.last().cloned())
-                .map(|name| (name, oid)),
-            Some(TagWalk::RootsOnly) | None => None,
-        })
+                .map(|name| (name, oid))),
+            // This clone may simply not have the earlier tags.
+            Some(TagWalk::RootsOnly) | None if unlisted.is_some() => Err(Error::Git(format!(
+                "cannot tell whether {tag} is the first tag: this clone has no earlier tag and origin's tags could not be listed ({}); \
+                 run `git fetch --tags origin` before childgen, or set `GIT_DEPTH: 0` in the job",
+                unlisted.unwrap_or_default()
+            ))),
+            Some(TagWalk::RootsOnly) | None => Ok(None),
+        }
     }
 
     /// Walks back from `target`'s parents to the closest tagged commit, or

@@ -620,6 +620,23 @@ mod tests {
     }
 
     #[test]
+    fn failures_are_classified_for_the_git_fallback() {
+        let status = |code: u16| Failure::Status {
+            status: StatusCode::from_u16(code).expect("status"),
+            path: "/x".into(),
+        };
+        assert_eq!(status(401).kind(), ApiFailure::Refused);
+        assert_eq!(status(403).kind(), ApiFailure::Refused);
+        assert_eq!(status(404).kind(), ApiFailure::NotFound);
+        assert_eq!(status(503).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(429).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(500).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(400).kind(), ApiFailure::Unexpected);
+        assert_eq!(Failure::Network("timed out".into()).kind(), ApiFailure::Unreachable);
+        assert_eq!(Failure::Other("bad JSON".into()).kind(), ApiFailure::Unexpected);
+    }
+
+    #[test]
     fn changes_count_forms() {
         assert_eq!(parse_changes_count("42"), Some(42));
         assert_eq!(parse_changes_count("1000+"), Some(1001));

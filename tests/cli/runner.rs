@@ -1028,3 +1028,34 @@ fn the_api_and_git_give_the_same_changes() {
         assert_eq!(from_api.stdout, from_git.stdout, "{commit}");
     }
 }
+
+/// A clone without the earlier tags and an origin that cannot list them:
+/// not "the first tag" (everything), but an error naming the fix.
+#[test]
+fn a_tag_whose_history_cannot_be_checked_is_not_taken_for_the_first() {
+    let o = origin();
+    let job = Job {
+        name: "f24",
+        kind: Kind::Tag("v1.0"),
+        depth: 0,
+        sha: o.sha("f24"),
+        vars: vec![
+            ("CI_PIPELINE_SOURCE", "push".to_owned()),
+            ("CI_COMMIT_TAG", "v1.0".to_owned()),
+        ],
+        args: &["changes"],
+    };
+    let out = job.run_in("", None, |dir| {
+        run_git(dir, &["tag", "-d", "v0.9"]);
+        run_git(dir, &["remote", "set-url", "origin", "file:///nonexistent/origin.git"]);
+    });
+    assert_eq!(out.code, 1, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "error: cannot tell whether v1.0 is the first tag: this clone has no earlier tag and origin's tags could not be listed (git ls-remote failed: ",
+    );
+    assert_contains(
+        &out.stderr,
+        "run `git fetch --tags origin` before childgen, or set `GIT_DEPTH: 0` in the job",
+    );
+}
