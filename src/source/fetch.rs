@@ -164,7 +164,8 @@ impl Checkout {
         let mut tagged = self.local_tags();
         // At GIT_DEPTH > 0 the runner fetches only this tag: origin knows the others.
         let mut unlisted = None;
-        if self.can_fetch {
+        let has_origin = self.repo.raw().find_remote("origin").is_ok();
+        if self.can_fetch && has_origin {
             match self.remote_tags() {
                 Ok(remote) => {
                     for (oid, names) in remote {
@@ -176,7 +177,7 @@ impl Checkout {
                     unlisted = Some(why);
                 }
             }
-        } else {
+        } else if has_origin {
             self.info("origin's tags not listed (--no-fetch): this clone's tags only");
         }
         tagged.remove(&target);
