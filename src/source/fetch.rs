@@ -64,7 +64,7 @@ impl Checkout {
 
     /// The commits at the shallow boundary: their parents exist but are not here.
     fn shallow(&self) -> HashSet<Oid> {
-        let path = self.repo.raw().path().join("shallow");
+        let path = self.repo.raw().commondir().join("shallow");
         std::fs::read_to_string(path)
             .unwrap_or_default()
             .lines()
@@ -350,7 +350,7 @@ impl Checkout {
             return Err("this repository has no `origin` remote".to_owned());
         }
         self.info(format!("fetching {what}: {}", command(fetch_args)));
-        let mut args = vec!["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"];
+        let mut args = vec!["fetch", "--quiet", "--no-tags"];
         args.extend(fetch_args.iter().map(String::as_str));
         self.git(&args)?;
         self.repo = Repo::open(self.dir.as_deref()).map_err(|e| e.to_string())?;
