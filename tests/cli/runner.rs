@@ -388,15 +388,53 @@ fn build_origin() -> Origin {
 }
 
 /// What the runner fetches for a pipeline.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Branch(&'static str),
     Tag(&'static str),
     MergeRequest,
 }
 
-/// `git init; git remote add; git fetch <refspecs> --prune --quiet [--depth N]; git checkout -f -q SHA`.
+/// A runner's clone for `pipeline` at `depth`, copied from one made once
+/// per test binary (childgen may fetch into it, so each run gets its own).
 fn clone(into: &Path, pipeline: u32, kind: Kind, depth: u32, sha: &str) {
+    type Clones = std::sync::Mutex<BTreeMap<(u32, u32, String), std::sync::Arc<OnceLock<PathBuf>>>>;
+    static CLONES: OnceLock<(tempfile::TempDir, Clones)> = OnceLock::new();
+    let (root, clones) = CLONES.get_or_init(|| (tempfile::tempdir().expect("temp dir"), Clones::default()));
+    let slot = clones
+        .lock()
+        .expect("lock")
+        .entry((pipeline, depth, format!("{kind:?}")))
+        .or_default()
+        .clone();
+    let made = slot.get_or_init(|| {
+        let dir = root.path().join(format!("{pipeline}-{depth}-{}", clones_made()));
+        runner_clone(&dir, pipeline, kind, depth, sha);
+        dir
+    });
+    copy_dir(made, into);
+}
+
+fn clones_made() -> usize {
+    static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// `git init; git remote add; git fetch <refspecs> --prune --quiet [--depth N]; git checkout -f -q SHA`.
+fn runner_clone(into: &Path, pipeline: u32, kind: Kind, depth: u32, sha: &str) {
     std::fs::create_dir_all(into).expect("mkdir");
     let o = origin();
     run_git(into, &["init", "--quiet"]);
