@@ -103,6 +103,7 @@ pub struct RenderArgs {
 
 /// Where the changes come from.
 #[derive(Debug, Args, Default, Clone)]
+#[command(group(clap::ArgGroup::new("head_scope").args(["base", "all"]).multiple(true)))]
 pub struct SourceArgs {
     /// Read changes from a diff listing (`-` for stdin) instead of git or GitLab
     #[arg(long, value_name = "FILE", conflicts_with_all = ["base", "all"])]
@@ -112,11 +113,11 @@ pub struct SourceArgs {
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
 
-    /// Head revision; without it the working tree is included (local dry run)
-    #[arg(long, value_name = "REV", requires = "base")]
+    /// Head revision for --base (without it: the working tree too) or --all [default: HEAD]
+    #[arg(long, value_name = "REV", requires = "head_scope")]
     pub head: Option<String>,
 
-    /// Every file of the tree at HEAD, as modified (full rebuilds, schedules)
+    /// Every file of the tree at HEAD (or --head), as modified (full rebuilds, schedules)
     #[arg(long)]
     pub all: bool,
 

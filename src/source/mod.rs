@@ -6,6 +6,7 @@ pub mod diff_file;
 pub mod fetch;
 pub mod git;
 pub mod gitlab;
+pub mod rename;
 
 use crate::change::Change;
 use crate::cli::SourceArgs;
@@ -97,8 +98,9 @@ pub fn collect_with(
     }
     let repo = || git::Repo::open(args.repo.as_deref());
     if args.all {
-        options.info("source: every file of the tree at HEAD (--all)");
-        return repo()?.all_files("HEAD");
+        let rev = args.head.as_deref().unwrap_or("HEAD");
+        options.info(format!("source: every file of the tree at {rev} (--all)"));
+        return repo()?.all_files(rev);
     }
     if let Some(base) = &args.base {
         let head = args.head.as_deref();

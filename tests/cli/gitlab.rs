@@ -2,7 +2,7 @@
 //! serving GitLab's response shapes: pagination headers, 429 + Retry-After,
 //! 502, 401, 403 to a job token, `changes_count: "1000+"`, 3,000 files.
 
-use crate::git::{FEATURE_CHANGES, History, history, merge_feature};
+use crate::git::{FEATURE_CHANGES, FEATURE_CHANGES_API, History, history, merge_feature};
 use crate::snapshot;
 use crate::support::{Output, assert_contains};
 use mockito::{Matcher, Server, ServerGuard};
@@ -136,7 +136,7 @@ fn the_merged_merge_request_comes_from_the_api() {
         .expect(1)
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
-    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_eq!(out.stdout, FEATURE_CHANGES_API);
     assert!(
         out.stderr.contains("comes from merge request !7") && out.stderr.contains("token from GITLAB_TOKEN"),
         "{}",
@@ -227,7 +227,7 @@ fn rate_limits_and_bad_gateways_are_retried() {
         .create();
     serve_one_page(&mut server, 7, &feature_diffs());
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
-    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_eq!(out.stdout, FEATURE_CHANGES_API);
     assert_contains(&out.stderr, "429 Too Many Requests, retrying in 1.0s");
     assert_contains(&out.stderr, "502 Bad Gateway, retrying in");
     for mock in [limited, ok, bad_gateway, mr] {
@@ -341,7 +341,7 @@ fn a_fast_forward_merge_is_found_by_its_head_sha() {
     serve_merge_request(&mut server, &mr, &sha);
     serve_one_page(&mut server, 11, &feature_diffs());
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
-    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_eq!(out.stdout, FEATURE_CHANGES_API);
     assert_contains(&out.stderr, "comes from merge request !11");
 }
 
@@ -401,7 +401,7 @@ fn without_total_pages_the_next_page_header_is_followed() {
         .expect(1)
         .create();
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
-    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_eq!(out.stdout, FEATURE_CHANGES_API);
     page1.assert();
     page2.assert();
 }

@@ -7,6 +7,7 @@ mod changes;
 mod errors;
 mod explain;
 mod git;
+mod git_parity;
 mod gitlab;
 mod platform;
 mod readme;
