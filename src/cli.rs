@@ -125,6 +125,11 @@ pub struct SourceArgs {
     #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
 
+    /// Never fetch from origin what a shallow CI clone lacks (auto mode fetches
+    /// the missing commit, branch, merge base or tag history by default)
+    #[arg(long)]
+    pub no_fetch: bool,
+
     /// GitLab API base URL
     #[arg(long, value_name = "URL", env = "CI_API_V4_URL", hide_env_values = true)]
     pub gitlab_url: Option<String>,

@@ -31,6 +31,7 @@ pub fn collect(settings: &Settings, source: &SourceArgs) -> Result<Vec<crate::ch
     let options = source::SourceOptions {
         verbose: settings.verbose,
         default_branch: settings.config.as_ref().and_then(|c| c.file.default_branch.clone()),
+        quiet: settings.quiet,
     };
     Ok(source::collect(source, &options)?)
 }

@@ -35,6 +35,13 @@ impl Repo {
         })
     }
 
+    /// The libgit2 repository, for the revision and history lookups of
+    /// [`super::fetch`].
+    #[must_use]
+    pub fn raw(&self) -> &Repository {
+        &self.0
+    }
+
     /// The commit `rev` names.
     ///
     /// # Errors

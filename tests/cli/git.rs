@@ -253,7 +253,7 @@ fn auto_on_the_default_branch_without_api_falls_back_to_the_push_range() {
     ];
     let out = ci(&h, &zero, &["changes"]).success();
     assert_eq!(out.stdout, "A\tpipelines/p4/s1/late.yaml\n");
-    assert_contains(&out.stderr, "(first parent)");
+    assert_contains(&out.stderr, "(one commit: from its parent)");
 }
 
 #[test]

@@ -12,4 +12,5 @@ mod gitlab;
 mod platform;
 mod readme;
 mod render;
+mod runner;
 mod validate;
