@@ -260,6 +260,7 @@ impl Repo {
             } else {
                 None
             },
+            unreadable: Vec::new(),
         };
         let outcome = rename::detect(&srcs, &dsts, &mut contents, self.rename_limit());
         if let Some(needed) = outcome.needed_limit {
@@ -267,6 +268,18 @@ impl Repo {
                 false,
                 format!(
                     "inexact rename detection was skipped due to too many files (as git does); set diff.renameLimit to at least {needed} to detect them"
+                ),
+            );
+        }
+        if let Some(first) = contents.unreadable.first() {
+            // git stops here ("unable to read"); a listing is still useful,
+            // but say that it may be coarser than git's.
+            crate::output::warn(
+                false,
+                format!(
+                    "{} file(s) could not be read for rename detection (first: {}; a partial or damaged clone?): renames involving them are listed as A and D",
+                    contents.unreadable.len(),
+                    path_from_bytes(first)
                 ),
             );
         }
@@ -331,23 +344,33 @@ struct Contents<'r> {
     repo: &'r Repository,
     odb: git2::Odb<'r>,
     workdir: Option<PathBuf>,
+    /// Paths whose blob could not be read.
+    unreadable: Vec<Vec<u8>>,
 }
 
 impl rename::Contents for Contents<'_> {
     fn size(&mut self, candidate: &rename::Candidate, dst: bool) -> Option<u64> {
-        match (&self.workdir, dst) {
+        let size = match (&self.workdir, dst) {
             (Some(root), true) => std::fs::symlink_metadata(root.join(bytes_path(&candidate.path)))
                 .ok()
                 .map(|m| m.len()),
             _ => self.odb.read_header(candidate.id).ok().map(|(size, _)| size as u64),
+        };
+        if size.is_none() {
+            self.unreadable.push(candidate.path.clone());
         }
+        size
     }
 
     fn data(&mut self, candidate: &rename::Candidate, dst: bool) -> Option<Vec<u8>> {
-        match (&self.workdir, dst) {
+        let data = match (&self.workdir, dst) {
             (Some(root), true) => read_worktree(&root.join(bytes_path(&candidate.path))),
             _ => self.repo.find_blob(candidate.id).ok().map(|b| b.content().to_vec()),
+        };
+        if data.is_none() {
+            self.unreadable.push(candidate.path.clone());
         }
+        data
     }
 }
 

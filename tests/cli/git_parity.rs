@@ -579,3 +579,25 @@ fn random_histories_match_git() {
         assert!(count(&seen, prefix) >= 3, "{prefix}: {seen}");
     }
 }
+
+/// Where git stops ("unable to read"), childgen lists the changes without
+/// the rename it cannot score, and says so.
+#[test]
+fn an_unreadable_blob_is_named_not_silently_unpaired() {
+    let repo = Oracle::new();
+    repo.write("src/model.py", lines("model", 30));
+    let base = repo.commit("base");
+    repo.remove("src/model.py")
+        .write("lib/model2.py", edit(&lines("model", 30), 5));
+    let head = repo.commit("move");
+    assert_eq!(repo.git_diff(&base, &head), "R080\tsrc/model.py\tlib/model2.py\n");
+    let blob = repo.git(&["rev-parse", &format!("{base}:src/model.py")]);
+    let blob = blob.trim();
+    std::fs::remove_file(repo.path(format!(".git/objects/{}/{}", &blob[..2], &blob[2..]))).expect("rm blob");
+    let out = repo.env.run(&["changes", "--base", &base, "--head", &head]).success();
+    assert_eq!(out.stdout, "A\tlib/model2.py\nD\tsrc/model.py\n");
+    assert_contains(
+        &out.stderr,
+        "1 file(s) could not be read for rename detection (first: src/model.py; a partial or damaged clone?)",
+    );
+}
