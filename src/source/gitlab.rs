@@ -24,6 +24,8 @@ const CONCURRENT_PAGES: usize = 10;
 const ATTEMPTS: u32 = 5;
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
+/// Same-origin redirects followed per request.
+const MAX_REDIRECTS: usize = 5;
 /// Timeout of one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline for the whole source.
@@ -231,6 +233,7 @@ impl GitLab {
     pub fn new(base: &str, project: &str, token: Option<Token>, verbose: bool) -> Result<Self> {
         let http = Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            .redirect(same_origin_redirects())
             .user_agent(concat!("childgen/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::GitLab(format!("cannot build the HTTP client: {e}")))?;
@@ -453,6 +456,9 @@ impl GitLab {
                         path: path.to_owned(),
                     });
                 }
+                Err(e) if e.is_redirect() => {
+                    return Err(Failure::Other(format!("GET {path}: {}", redirect_refusal(&e))));
+                }
                 Err(e) if (e.is_connect() || e.is_timeout() || e.is_request()) && attempt < ATTEMPTS => {
                     let wait = self.backoff(attempt);
                     self.info(format!(
@@ -487,6 +493,46 @@ impl GitLab {
         let jitter = self.retry_base.mul_f64(f64::from(nanos % 1000) / 1000.0);
         self.retry_base * 2u32.saturating_pow(attempt - 1) + jitter
     }
+}
+
+/// Redirects are followed only within the configured origin (scheme, host
+/// and port), at most [`MAX_REDIRECTS`] of them: a custom header such as
+/// `PRIVATE-TOKEN` would otherwise go to whatever server a redirect names
+/// (reqwest strips only `Authorization` across origins).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        let (from, to) = (first.origin(), attempt.url().origin());
+        if from != to {
+            let message = format!(
+                "GitLab answered {} with a redirect to another origin ({}), which childgen does not follow so \
+                 that the token is never sent there; set CI_API_V4_URL (or --gitlab-url) to the origin that \
+                 serves the API",
+                attempt.status(),
+                to.ascii_serialization()
+            );
+            return attempt.error(message);
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            let message = format!("more than {MAX_REDIRECTS} redirects");
+            return attempt.error(message);
+        }
+        attempt.follow()
+    })
+}
+
+/// The reason a redirect was refused (the policy's message), without the URL.
+fn redirect_refusal(error: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        if inner.source().is_none() {
+            return inner.to_string();
+        }
+        source = inner.source();
+    }
+    "a redirect could not be followed".to_owned()
 }
 
 /// A network error without the URL's query (and never a header).

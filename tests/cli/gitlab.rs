@@ -4,7 +4,7 @@
 
 use crate::git::{FEATURE_CHANGES, FEATURE_CHANGES_API, History, history, merge_feature};
 use crate::snapshot;
-use crate::support::{Output, assert_contains};
+use crate::support::{CaptureServer, Output, assert_contains};
 use mockito::{Matcher, Server, ServerGuard};
 use serde_json::json;
 
@@ -423,4 +423,82 @@ fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
         "404 Not Found to GET /projects/ml%2Fmono/merge_requests/7/diffs",
     );
     assert_contains(&out.stderr, "(CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA)");
+}
+
+/// Every redirect status to another origin: another port on 127.0.0.1 (a
+/// capturing server), and `localhost` on the API's own port. None is followed,
+/// no request (so no token) reaches the other origin, the warning says why,
+/// and the changes come from git (issue 8's fallback).
+#[test]
+fn redirects_to_another_origin_are_refused_and_the_token_stays_home() {
+    let h = history();
+    let sha = merge_feature(&h).to_string();
+    let capture = CaptureServer::start();
+    for status in [301, 302, 303, 307, 308] {
+        let mut server = Server::new();
+        let port = server.socket_address().port();
+        for (target, other) in [
+            (
+                format!("http://127.0.0.1:{}", capture.port),
+                "127.0.0.1 on another port",
+            ),
+            (format!("http://localhost:{port}"), "localhost"),
+        ] {
+            let redirect = server
+                .mock(
+                    "GET",
+                    format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+                )
+                .with_status(status)
+                .with_header(
+                    "location",
+                    &format!("{target}{PROJECT}/repository/commits/{sha}/merge_requests"),
+                )
+                .expect(2)
+                .create();
+            let followed = server.mock("GET", Matcher::Any).expect(0).create();
+            for token in [("GITLAB_TOKEN", TOKEN), ("CI_JOB_TOKEN", TOKEN)] {
+                let out = run(&h, &server, &sha, token).success();
+                assert_eq!(out.stdout, FEATURE_CHANGES, "{status} to {other}");
+                assert_contains(&out.stderr, "with a redirect to another origin");
+                assert_contains(&out.stderr, "which childgen does not follow");
+                assert_contains(&out.stderr, "The changes come from git");
+                assert!(!out.stderr.contains(TOKEN) && !out.stdout.contains(TOKEN));
+            }
+            redirect.assert();
+            followed.assert();
+            redirect.remove();
+            followed.remove();
+        }
+    }
+    assert_eq!(capture.requests(), Vec::<String>::new(), "the other origin was reached");
+}
+
+/// A redirect within the origin is followed (GitLab behind a path rewrite).
+#[test]
+fn same_origin_redirects_are_followed() {
+    let (h, sha, mut server) = merged();
+    let mr = merge_request(&h, 7, &sha, "4");
+    server
+        .mock(
+            "GET",
+            format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+        )
+        .match_header("private-token", TOKEN)
+        .with_status(301)
+        .with_header("location", &format!("{}/moved/commits", server.url()))
+        .create();
+    server
+        .mock("GET", "/moved/commits")
+        .match_header("private-token", TOKEN)
+        .with_body(json!([mr]).to_string())
+        .expect(1)
+        .create();
+    server
+        .mock("GET", format!("{PROJECT}/merge_requests/7").as_str())
+        .with_body(mr.to_string())
+        .create();
+    serve_one_page(&mut server, 7, &feature_diffs());
+    let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES_API);
 }

@@ -290,3 +290,39 @@ impl GitRepo {
         self.repo.tag_lightweight(name, &object, true).expect("tag");
     }
 }
+
+/// A loopback HTTP server that records every request it receives (head and
+/// any body bytes already sent) and answers `200 []`: the "other origin" of
+/// the redirect tests, which must never be reached.
+pub struct CaptureServer {
+    pub port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl CaptureServer {
+    pub fn start() -> Self {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the capture server");
+        let port = listener.local_addr().expect("capture address").port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&requests);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let _ = stream.set_read_timeout(Some(std::time::Duration::from_millis(500)));
+                let mut buffer = [0u8; 8192];
+                let n = stream.read(&mut buffer).unwrap_or(0);
+                seen.lock()
+                    .expect("capture lock")
+                    .push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n[]");
+            }
+        });
+        CaptureServer { port, requests }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("capture lock").clone()
+    }
+}
