@@ -30,6 +30,20 @@ const MAX_REDIRECTS: usize = 5;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline for the whole source.
 const DEADLINE: Duration = Duration::from_mins(3);
+/// Pages read from one list: 100,000 items, far past GitLab's own cap on a
+/// merge request's diffs.
+const MAX_PAGES: usize = 1000;
+/// Bytes read from one response body.
+const MAX_BODY: u64 = 32 * 1024 * 1024;
+
+/// Milliseconds from an internal test knob (`CHILDGEN_TEST_API_TIMEOUT_MS`,
+/// `CHILDGEN_TEST_API_DEADLINE_MS`: tests shorten the waits with them).
+fn knob(variable: &str, default: Duration) -> Duration {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(default, Duration::from_millis)
+}
 
 /// A GitLab token. Its value is only ever written into a sensitive header;
 /// `Debug` and `Display` print `***`.
@@ -194,6 +208,8 @@ pub struct GitLab {
     token: Option<Token>,
     http: Client,
     deadline: Instant,
+    deadline_length: Duration,
+    request_timeout: Duration,
     retry_base: Duration,
     verbose: bool,
 }
@@ -231,8 +247,10 @@ impl GitLab {
     /// # Errors
     /// [`Error::GitLab`] when the HTTP client cannot be built.
     pub fn new(base: &str, project: &str, token: Option<Token>, verbose: bool) -> Result<Self> {
+        let request_timeout = knob("CHILDGEN_TEST_API_TIMEOUT_MS", REQUEST_TIMEOUT);
+        let deadline_length = knob("CHILDGEN_TEST_API_DEADLINE_MS", DEADLINE);
         let http = Client::builder()
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(request_timeout)
             .redirect(same_origin_redirects())
             .user_agent(concat!("childgen/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -242,7 +260,9 @@ impl GitLab {
             project: ProjectRef::new(project),
             token,
             http,
-            deadline: Instant::now() + DEADLINE,
+            deadline: Instant::now() + deadline_length,
+            deadline_length,
+            request_timeout,
             retry_base: Duration::from_millis(200),
             verbose,
         })
@@ -375,9 +395,39 @@ impl GitLab {
 
     fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> std::result::Result<T, Failure> {
         let response = self.get(path, query)?;
-        response
-            .json()
-            .map_err(|e| Failure::Other(format!("GET {path}: unexpected response from GitLab: {e}")))
+        self.read_json(response, path)
+    }
+
+    /// The body, at most [`MAX_BODY`] bytes and within the request timeout
+    /// and the deadline, as JSON.
+    fn read_json<T: DeserializeOwned>(&self, response: Response, what: &str) -> std::result::Result<T, Failure> {
+        use std::io::Read;
+        let mut body = Vec::new();
+        let read = response.take(MAX_BODY + 1).read_to_end(&mut body);
+        if let Err(e) = read {
+            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                || std::iter::successors(std::error::Error::source(&e), |e| e.source()).any(|e| {
+                    e.downcast_ref::<reqwest::Error>()
+                        .is_some_and(reqwest::Error::is_timeout)
+                })
+                || e.to_string().contains("timed out");
+            return Err(if timed_out {
+                Failure::Network(format!(
+                    "GET {what}: timed out reading the response body (the request timeout is {}s)",
+                    self.request_timeout.as_secs_f32()
+                ))
+            } else {
+                Failure::Network(format!("GET {what}: the response body could not be read: {e}"))
+            });
+        }
+        if body.len() as u64 > MAX_BODY {
+            return Err(Failure::Other(format!(
+                "GET {what}: the response body is larger than {} MiB, more than childgen reads from one answer",
+                MAX_BODY / 1024 / 1024
+            )));
+        }
+        serde_json::from_slice(&body)
+            .map_err(|e| Failure::Other(format!("GET {what}: unexpected response from GitLab: {e}")))
     }
 
     /// Page 1, then pages 2..=`x-total-pages` concurrently; without
@@ -386,9 +436,7 @@ impl GitLab {
         let page = |n: usize| -> std::result::Result<(Vec<T>, HeaderMap), Failure> {
             let response = self.get(path, &[("per_page", PER_PAGE.to_string()), ("page", n.to_string())])?;
             let headers = response.headers().clone();
-            let items = response
-                .json()
-                .map_err(|e| Failure::Other(format!("GET {path} page {n}: unexpected response from GitLab: {e}")))?;
+            let items: Vec<T> = self.read_json(response, &format!("{path} page {n}"))?;
             Ok((items, headers))
         };
         let (mut items, headers) = page(1)?;
@@ -398,7 +446,28 @@ impl GitLab {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<usize>().ok())
         };
-        if let Some(total) = number("x-total-pages") {
+        let too_many = |pages: &str| {
+            Failure::Other(format!(
+                "GET {path}: GitLab lists {pages} pages; childgen reads at most {MAX_PAGES} ({} items)",
+                MAX_PAGES * PER_PAGE
+            ))
+        };
+        let total_pages = headers
+            .get("x-total-pages")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        if let Some(total) = total_pages {
+            let total = match total.parse::<usize>() {
+                Ok(total) if total <= MAX_PAGES => total,
+                Ok(_) => return Err(too_many(total)),
+                Err(_) if total.bytes().all(|b| b.is_ascii_digit()) => return Err(too_many(total)),
+                Err(_) => {
+                    return Err(Failure::Other(format!(
+                        "GET {path}: GitLab's x-total-pages header {total:?} is not a page count"
+                    )));
+                }
+            };
             if total > 1 {
                 self.info(format!(
                     "GET {path}: {total} pages, fetching {} at a time",
@@ -410,9 +479,21 @@ impl GitLab {
             return Ok(items);
         }
         let mut next = number("x-next-page");
+        let mut last = 1;
+        let mut read = 1;
         while let Some(n) = next {
+            if n <= last {
+                return Err(Failure::Other(format!(
+                    "GET {path}: GitLab's x-next-page went from page {last} back to page {n}"
+                )));
+            }
+            read += 1;
+            if read > MAX_PAGES {
+                return Err(too_many(&format!("more than {MAX_PAGES}")));
+            }
             let (more, headers) = page(n)?;
             items.extend(more);
+            last = n;
             next = headers
                 .get("x-next-page")
                 .and_then(|v| v.to_str().ok())
@@ -431,7 +512,11 @@ impl GitLab {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut request = self.http.get(&url);
+            let left = self.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(self.past_deadline(path));
+            }
+            let mut request = self.http.get(&url).timeout(left.min(self.request_timeout));
             if let Some(token) = &self.token {
                 let mut value = HeaderValue::from_str(&token.value).map_err(|_| {
                     Failure::Other(format!("the token in {} is not a valid header value", token.variable))
@@ -476,13 +561,17 @@ impl GitLab {
                 }
             };
             if Instant::now() + wait > self.deadline {
-                return Err(Failure::Network(format!(
-                    "GET {path}: giving up, the {}s deadline for the GitLab API would pass",
-                    DEADLINE.as_secs()
-                )));
+                return Err(self.past_deadline(path));
             }
             std::thread::sleep(wait);
         }
+    }
+
+    fn past_deadline(&self, path: &str) -> Failure {
+        Failure::Network(format!(
+            "GET {path}: giving up, the {}s deadline for the GitLab API has passed or would pass",
+            self.deadline_length.as_secs_f32()
+        ))
     }
 
     /// Exponential backoff with jitter: base × 2^(attempt-1) plus up to one base.

@@ -502,3 +502,153 @@ fn same_origin_redirects_are_followed() {
     let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
     assert_eq!(out.stdout, FEATURE_CHANGES_API);
 }
+
+/// Runs `childgen changes` as a default-branch pipeline against `port`, with
+/// extra variables (the internal timeout knobs).
+fn run_against(h: &History, sha: &str, port: u16, extra: &[(&str, &str)]) -> Output {
+    let url = format!("http://127.0.0.1:{port}/api/v4");
+    let mut vars = vec![
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_COMMIT_SHA", sha),
+        ("CI_API_V4_URL", url.as_str()),
+        ("CI_PROJECT_ID", "ml/mono"),
+        ("GITLAB_TOKEN", TOKEN),
+    ];
+    vars.extend_from_slice(extra);
+    let out = h.env.run_with(&vars, &["changes", "--verbose"]);
+    assert!(
+        !out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN),
+        "token leaked:\n{}",
+        out.snapshot()
+    );
+    out
+}
+
+/// A server that answers the merge request lookups for merge request 7, and
+/// hands `/diffs` requests (request line) to `diffs`.
+fn api_with_diffs(
+    h: &History,
+    sha: &str,
+    diffs: impl Fn(&str, &mut std::net::TcpStream) + Send + Sync + 'static,
+) -> u16 {
+    use std::io::Write;
+    let mr = merge_request(h, 7, sha, "4").to_string();
+    let list = json!([merge_request(h, 7, sha, "4")]).to_string();
+    crate::support::raw_server(move |line, stream| {
+        let body = if line.contains("/diffs") {
+            return diffs(line, stream);
+        } else if line.contains("/repository/commits/") {
+            &list
+        } else {
+            &mr
+        };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    })
+}
+
+fn page_of(line: &str) -> usize {
+    line.split(['?', '&', ' '])
+        .find_map(|part| part.strip_prefix("page="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+#[test]
+fn absurd_total_pages_are_refused_without_allocating() {
+    let (h, sha, _) = merged();
+    for total in ["18446744073709551615", "1000000000", "99999999999999999999999"] {
+        let mut server = Server::new();
+        serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "4"), &sha);
+        server
+            .mock("GET", format!("{PROJECT}/merge_requests/7/diffs").as_str())
+            .match_query(page_query(1))
+            .with_header("x-total-pages", total)
+            .with_body(feature_diffs().to_string())
+            .expect(1)
+            .create();
+        let later = server.mock("GET", Matcher::Regex("page=2".into())).expect(0).create();
+        let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+        assert_eq!(out.stdout, FEATURE_CHANGES, "x-total-pages {total}");
+        assert_contains(
+            &out.stderr,
+            &format!("GitLab lists {total} pages; childgen reads at most 1000"),
+        );
+        later.assert();
+    }
+}
+
+#[test]
+fn an_endless_next_page_chain_stops_at_the_deadline() {
+    use std::io::Write;
+    let (h, sha, _) = merged();
+    let port = api_with_diffs(&h, &sha, |line, stream| {
+        let body = feature_diffs().to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-next-page: {}\r\ncontent-length: {}\r\n\r\n{body}",
+            page_of(line) + 1,
+            body.len()
+        );
+    });
+    let started = std::time::Instant::now();
+    let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_DEADLINE_MS", "1500")]).success();
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "deadline for the GitLab API has passed");
+}
+
+#[test]
+fn a_next_page_that_goes_back_is_refused() {
+    use std::io::Write;
+    let (h, sha, _) = merged();
+    let port = api_with_diffs(&h, &sha, |_, stream| {
+        let body = feature_diffs().to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-next-page: 2\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let out = run_against(&h, &sha, port, &[]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "x-next-page went from page 2 back to page 2");
+}
+
+#[test]
+fn an_endless_body_stops_at_32_mib() {
+    use std::io::Write;
+    let (h, sha, _) = merged();
+    let port = api_with_diffs(&h, &sha, |_, stream| {
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nx-total-pages: 1\r\n\r\n3\r\n[\"a\r\n",
+        );
+        let chunk = format!("{:x}\r\n{}\r\n", 1 << 20, "a".repeat(1 << 20));
+        while stream.write_all(chunk.as_bytes()).is_ok() {}
+    });
+    let out = run_against(&h, &sha, port, &[]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "the response body is larger than 32 MiB");
+}
+
+#[test]
+fn a_stalled_body_says_it_timed_out() {
+    use std::io::Write;
+    let (h, sha, _) = merged();
+    let port = api_with_diffs(&h, &sha, |_, stream| {
+        let _ = stream.write_all(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\nx-total-pages: 1\r\n\r\n[{\"old_path\"",
+        );
+        let _ = stream.flush();
+        std::thread::sleep(std::time::Duration::from_secs(5));
+    });
+    let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_TIMEOUT_MS", "500")]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "timed out reading the response body");
+    assert!(!out.stderr.contains("error decoding response body"));
+}

@@ -326,3 +326,36 @@ impl CaptureServer {
         self.requests.lock().expect("capture lock").clone()
     }
 }
+
+/// A loopback HTTP server whose answers a test writes byte by byte (what
+/// mockito cannot express: an endless or stalled body, headers computed from
+/// the request). `answer` gets the request line and the connection; every
+/// connection runs on its own thread.
+pub fn raw_server(answer: impl Fn(&str, &mut std::net::TcpStream) + Send + Sync + 'static) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the raw server");
+    let port = listener.local_addr().expect("raw server address").port();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let answer = std::sync::Arc::clone(&answer);
+            std::thread::spawn(move || {
+                let Ok(clone) = stream.try_clone() else { return };
+                let mut reader = BufReader::new(clone);
+                loop {
+                    let mut request_line = String::new();
+                    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut header = String::new();
+                    while reader.read_line(&mut header).unwrap_or(0) > 2 {
+                        header.clear();
+                    }
+                    answer(request_line.trim_end(), &mut stream);
+                }
+            });
+        }
+    });
+    port
+}
