@@ -178,6 +178,30 @@ pub struct GitLab {
     verbose: bool,
 }
 
+/// Redirects followed at most (same origin only).
+const MAX_REDIRECTS: usize = 5;
+
+/// The token goes only to the configured origin: a redirect to another scheme,
+/// host or port (`127.0.0.1` to `localhost` included) is refused, since the
+/// `PRIVATE-TOKEN`/`JOB-TOKEN` header would otherwise follow it.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        if attempt.url().origin() != first.origin() {
+            let to = attempt.url().origin().ascii_serialization();
+            return attempt.error(format!(
+                "refusing a redirect to another origin ({to}); the token is only sent to the configured GitLab URL"
+            ));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        attempt.follow()
+    })
+}
+
 /// A failed request, before it becomes an [`Error`].
 enum Failure {
     Status { status: StatusCode, path: String },
@@ -192,6 +216,7 @@ impl GitLab {
     pub fn new(base: &str, project: &str, token: Option<Token>, verbose: bool) -> Result<Self> {
         let http = Client::builder()
             .timeout(REQUEST_TIMEOUT)
+            .redirect(same_origin_redirects())
             .user_agent(concat!("childgen/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::GitLab(format!("cannot build the HTTP client: {e}")))?;
@@ -436,6 +461,12 @@ impl GitLab {
 
 /// A network error without the URL's query (and never a header).
 fn describe(error: &reqwest::Error) -> String {
+    if error.is_redirect() {
+        // The policy's own message (origins only, never userinfo or a path).
+        let reason =
+            std::error::Error::source(error).map_or_else(|| "redirect refused".to_owned(), ToString::to_string);
+        return reason;
+    }
     let kind = if error.is_connect() {
         "cannot connect"
     } else if error.is_timeout() {

@@ -407,3 +407,30 @@ fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
     assert_eq!(out.stdout, FEATURE_CHANGES);
     assert_contains(&out.stderr, "no /merge_requests/:iid/diffs endpoint (404); git diff");
 }
+
+/// Every redirect status pointing at another origin (another port on
+/// 127.0.0.1, or `localhost`) is refused: the second server gets no request,
+/// so the token never reaches it, and the token is printed nowhere.
+#[test]
+fn redirects_to_another_origin_are_refused() {
+    for status in [301, 302, 303, 307, 308] {
+        for host in ["127.0.0.1", "localhost"] {
+            let (h, sha, mut server) = merged();
+            let mut capture = Server::new();
+            let port = capture.socket_address().port();
+            let elsewhere = capture.mock("GET", Matcher::Any).expect(0).create();
+            let location = format!("http://{host}:{port}{PROJECT}/repository/commits/{sha}/merge_requests");
+            server
+                .mock(
+                    "GET",
+                    format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+                )
+                .with_status(status)
+                .with_header("location", &location)
+                .create();
+            let out = run(&h, &server, &sha, ("CI_JOB_TOKEN", TOKEN));
+            assert_contains(&out.stderr, "refusing a redirect to another origin");
+            elsewhere.assert();
+        }
+    }
+}
