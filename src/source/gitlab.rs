@@ -444,7 +444,13 @@ fn describe(error: &reqwest::Error) -> String {
         "request failed"
     };
     match error.url() {
-        Some(url) => format!("{kind} to {}://{}", url.scheme(), url.host_str().unwrap_or_default()),
+        Some(url) => {
+            let host = url.host_str().unwrap_or_default();
+            match url.port() {
+                Some(port) => format!("{kind} to {}://{host}:{port}", url.scheme()),
+                None => format!("{kind} to {}://{host}", url.scheme()),
+            }
+        }
         None => kind.to_owned(),
     }
 }
