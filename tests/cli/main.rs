@@ -10,5 +10,6 @@ mod git;
 mod gitlab;
 mod platform;
 mod readme;
+mod release;
 mod render;
 mod validate;
