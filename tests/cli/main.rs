@@ -9,6 +9,7 @@ mod explain;
 mod git;
 mod git_parity;
 mod gitlab;
+mod output;
 mod platform;
 mod readme;
 mod render;
