@@ -601,3 +601,34 @@ fn an_unreadable_blob_is_named_not_silently_unpaired() {
         "1 file(s) could not be read for rename detection (first: src/model.py; a partial or damaged clone?)",
     );
 }
+
+/// Without `--head`, the working tree: what `git diff -M BASE` says for
+/// tracked files (renames staged, the moved file edited further on disk and
+/// not staged), plus untracked files as `A` (which git diff leaves out).
+#[test]
+fn the_working_tree_matches_git_diff_against_the_base() {
+    let repo = Oracle::new();
+    repo.write("src/a.py", lines("a", 30))
+        .write("src/b.py", lines("b", 30))
+        .write("src/c.py", lines("c", 30));
+    let base = repo.commit("base");
+    std::fs::create_dir_all(repo.path("lib")).expect("mkdir");
+    repo.git(&["mv", "src/a.py", "lib/a.py"]);
+    repo.git(&["mv", "src/b.py", "lib/renamed_b.py"]);
+    // On disk only: the staged blob is the old one, the working tree's differs.
+    repo.write("lib/renamed_b.py", edit(&lines("b", 30), 6))
+        .write("src/c.py", edit(&lines("c", 30), 2));
+    let git_says = repo.git(&["diff", "--no-ext-diff", "--name-status", "-M", &base]);
+    assert_eq!(
+        git_says,
+        "R100\tsrc/a.py\tlib/a.py\nR083\tsrc/b.py\tlib/renamed_b.py\nM\tsrc/c.py\n"
+    );
+    let ours = repo.env.run(&["changes", "--base", &base]).success();
+    assert_eq!(ours.stdout, git_says);
+    repo.write("notes/untracked.txt", "new\n");
+    let with_untracked = repo.env.run(&["changes", "--base", &base]).success();
+    assert_eq!(
+        with_untracked.stdout,
+        git_says.replace("M\tsrc/c.py", "A\tnotes/untracked.txt\nM\tsrc/c.py")
+    );
+}
