@@ -388,43 +388,29 @@ fn submodule_pointer_moves_are_m_and_all_lists_gitlinks() {
     );
     let second = git_in(&sub, &["rev-parse", "HEAD"]).trim().to_owned();
     // Gitlinks straight into the index: no clone needed.
-    repo.write("README.md", "top\n");
-    repo.git(&["add", "README.md"]);
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("160000,{first},vendor/lib"),
-    ]);
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("160000,{first},vendor/gone"),
-    ]);
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("160000,{first},vendor/moving"),
-    ]);
+    let gitlink = |commit: &str, path: &str| {
+        repo.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{commit},{path}"),
+        ]);
+    };
+    repo.write("README.md", "top\n").write("tools/lint", "#!/bin/sh\n");
+    repo.git(&["add", "README.md", "tools/lint"]);
+    for path in ["vendor/lib", "vendor/gone", "vendor/moving"] {
+        gitlink(&first, path);
+    }
     repo.git(&["commit", "-q", "-m", "base"]);
     let base = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
-    repo.git(&["update-index", "--cacheinfo", &format!("160000,{second},vendor/lib")]);
-    repo.git(&["update-index", "--force-remove", "vendor/gone"]);
-    repo.git(&["update-index", "--force-remove", "vendor/moving"]);
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("160000,{first},third_party/moving"),
-    ]);
-    repo.git(&[
-        "update-index",
-        "--add",
-        "--cacheinfo",
-        &format!("160000,{second},vendor/new"),
-    ]);
+    for path in ["vendor/gone", "vendor/moving", "tools/lint"] {
+        repo.git(&["update-index", "--force-remove", path]);
+    }
+    gitlink(&second, "vendor/lib");
+    gitlink(&first, "third_party/moving");
+    gitlink(&second, "vendor/new");
+    // A file replaced by a submodule: a type change.
+    gitlink(&first, "tools/lint");
     repo.git(&["commit", "-q", "-m", "bump"]);
     let head = repo.git(&["rev-parse", "HEAD"]).trim().to_owned();
     let listing = repo.assert_parity(&base, &head);
@@ -432,10 +418,11 @@ fn submodule_pointer_moves_are_m_and_all_lists_gitlinks() {
     assert_contains(&listing, "D\tvendor/gone\n");
     assert_contains(&listing, "A\tvendor/new\n");
     assert_contains(&listing, "R100\tvendor/moving\tthird_party/moving\n");
+    assert_contains(&listing, "T\ttools/lint\n");
     let all = repo.env.run(&["changes", "--all"]).success();
     assert_eq!(
         all.stdout,
-        "M\tREADME.md\nM\tthird_party/moving\nM\tvendor/lib\nM\tvendor/new\n"
+        "M\tREADME.md\nM\tthird_party/moving\nM\ttools/lint\nM\tvendor/lib\nM\tvendor/new\n"
     );
 }
 
