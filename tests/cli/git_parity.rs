@@ -2,7 +2,9 @@
 //! where childgen once disagreed with `git diff --name-status -M B...H`, a
 //! repository built with the git CLI whose history exercises it, and a
 //! seeded property test over random renames, edits and type changes. git is
-//! the oracle: status letter, score and paths must match line for line.
+//! the oracle: status letter, score and paths must match line for line. The
+//! oracle must be git 2.33 or later (its basename step; Debian bookworm has
+//! 2.39).
 
 use crate::support::{TestEnv, assert_contains};
 use std::path::{Path, PathBuf};
