@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::output::{write_atomic, write_stdout};
 use crate::pipeline;
 use crate::settings::{Need, Settings, load_config};
+use crate::source::diff_file::DiffFormat;
 use crate::source::read_diff;
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -50,7 +51,7 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
             case_global.config = Some(case.join("childgen.yml"));
         }
         let settings = Settings::resolve(&case_global, Need::Templates)?;
-        let changes = read_diff(&case.join("diff.txt"))?;
+        let changes = read_diff(&case.join("diff.txt"), DiffFormat::NameStatus)?;
         let actual = match pipeline::generate(&settings, &changes) {
             Ok(outcome) => outcome.yaml,
             Err(e) => format!("# error: {e}\n"),
