@@ -23,6 +23,13 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
         Some(dir) => dir.to_owned(),
         None => load_config(global)?.map_or_else(|| PathBuf::from(DEFAULT_DIR), |c| c.dir.join(DEFAULT_DIR)),
     };
+    if !dir.exists() {
+        return Err(Error::Usage(format!(
+            "{} does not exist: create one folder per case holding a diff.txt (a `git diff --name-status` listing), then run `childgen test --bless` to write each expected.yml",
+            dir.display()
+        ))
+        .into());
+    }
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
         path: dir.clone(),
         source,
@@ -57,7 +64,16 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
             Err(e) => format!("# error: {e}\n"),
         };
         let expected_path = case.join("expected.yml");
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        let expected = std::fs::read_to_string(&expected_path).ok();
+        if expected.is_none() && !bless {
+            failed += 1;
+            let _ = writeln!(
+                report,
+                "FAILED  {name}: no expected.yml; run `childgen test --bless` to accept the current output"
+            );
+            continue;
+        }
+        let expected = expected.unwrap_or_default();
         if expected == actual {
             passed += 1;
             let _ = writeln!(report, "ok      {name}");
