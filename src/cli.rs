@@ -85,6 +85,8 @@ pub enum PlanFormat {
     Json,
     /// A Mermaid flowchart of stages, jobs and needs (paste into an MR description)
     Mermaid,
+    /// The Mermaid chart fenced as ```mermaid, ready for an MR description or a README
+    Markdown,
 }
 
 /// The positional arguments of `render` (and of the bare form).

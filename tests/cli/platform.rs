@@ -35,6 +35,24 @@ fn plan_as_mermaid() {
 }
 
 #[test]
+fn plan_as_markdown_is_the_mermaid_chart_fenced() {
+    // Issue 12: ready to paste into a merge request description.
+    let chart = monorepo_env()
+        .run(&["plan", "--diff", "mr.diff", "--format", "mermaid"])
+        .success();
+    let fenced = monorepo_env()
+        .run(&["plan", "--diff", "mr.diff", "--format", "markdown"])
+        .success();
+    assert_eq!(fenced.stdout, format!("```mermaid\n{}```\n", chart.stdout));
+    assert!(
+        chart.stdout.starts_with("flowchart") && chart.stdout.ends_with('\n'),
+        "{}",
+        chart.stdout
+    );
+    assert_eq!(fenced.stderr, chart.stderr);
+}
+
+#[test]
 fn plan_says_when_nothing_matched() {
     let env = monorepo_env().stdin("M\tREADME.md\n");
     let out = env.run(&["plan", "--diff", "-"]).success();
