@@ -8,11 +8,13 @@ use std::path::PathBuf;
 
 /// Generate GitLab dynamic child pipelines from the paths a merge request changed.
 ///
-/// Without a subcommand, `childgen DIFF TEMPLATE PATTERNS` is `childgen render`.
+/// In CI: `childgen generate --output generated.yml`. The legacy form
+/// `childgen DIFF TEMPLATE PATTERNS` is `childgen render`.
 #[derive(Debug, Parser)]
 #[command(
     name = "childgen",
     version,
+    override_usage = "childgen generate [OPTIONS]\n       childgen <COMMAND> [OPTIONS]\n       childgen [OPTIONS] <DIFF> <TEMPLATE> <PATTERNS>   (legacy: render)",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
