@@ -123,6 +123,23 @@ fn run(scenario: &Scenario, done: &[Row]) -> Row {
     }
 }
 
+/// Panics unless childgen lists what `git diff --name-status -M` lists for
+/// `main...feature` in `repo` (a benchmark of a wrong answer is worthless).
+fn assert_same_listing(git: &Path, binary: &Path, repo: &str) {
+    let git_out = Command::new(git)
+        .args(["-C", repo, "diff", "--name-status", "-M", "main...feature"])
+        .output()
+        .expect("git diff");
+    let ours = Command::new(binary)
+        .args(["changes", "--repo", repo, "--base", "main", "--head", "feature"])
+        .output()
+        .expect("childgen changes");
+    assert!(
+        git_out.stdout == ours.stdout,
+        "childgen and git diff -M disagree on {repo}"
+    );
+}
+
 /// A `git diff --name-status` of `lines` changes spread over `groups` stages
 /// (`pipelines/pNNN/sNN/...`), statuses mixed, some renames; sorted by path
 /// as git prints it.
@@ -219,6 +236,7 @@ fn main() {
             started.elapsed().as_secs_f64()
         );
         let repo_arg = repo.display().to_string();
+        assert_same_listing(&git, &binary, &repo_arg);
         let mut reference = Scenario::new(
             "git diff --name-status -M (100k files, 10k changed)",
             &git,
@@ -287,6 +305,32 @@ fn main() {
             ("GITLAB_TOKEN".into(), "bench-token".into()),
         ];
         scenarios.push(api);
+    }
+
+    // Git, rename-heavy: thousands of similar files moved, a thousand of them
+    // edited, so git's similarity matrix (900 × 900 pairs) does real work.
+    if wanted("rename") {
+        let moves = work.path().join("moves");
+        let summary = synth::generate_moves(&moves, 6_000, 2_000, 100, 900).expect("rename-heavy repo");
+        eprintln!("rename-heavy repo: {summary}");
+        let moves = moves.display().to_string();
+        assert_same_listing(&git, &binary, &moves);
+        let reference = "git diff --name-status -M (rename-heavy: 3,000 moves, 1,000 edited)";
+        let mut git_moves = Scenario::new(
+            reference,
+            &git,
+            &["-C", &moves, "diff", "--name-status", "-M", "main", "feature"],
+        );
+        git_moves.runs = 7;
+        scenarios.push(git_moves);
+        let mut ours = Scenario::new(
+            "git source, rename-heavy: childgen changes --base --head",
+            &binary,
+            &["changes", "--repo", &moves, "--base", "main", "--head", "feature"],
+        );
+        ours.runs = 7;
+        ours.versus = Some((reference.into(), 1.5));
+        scenarios.push(ours);
     }
 
     println!(

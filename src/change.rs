@@ -52,7 +52,7 @@ impl Change {
         } else {
             None
         };
-        std::iter::once(self.path.as_str()).chain(old.filter(|o| *o != self.path))
+        std::iter::once(match_form(&self.path)).chain(old.filter(|o| *o != self.path).map(match_form))
     }
 }
 
@@ -90,20 +90,63 @@ pub fn parse_status(field: &str) -> Option<(char, Option<u16>)> {
 }
 
 /// Whether git (with the default `core.quotePath`) would quote this path.
-fn needs_quoting(path: &str) -> bool {
-    path.bytes()
-        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b >= 0x80)
+fn needs_quoting(path: &[u8]) -> bool {
+    path.iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b >= 0x80)
 }
 
 /// Quotes a path the way git does: `"..."` with C escapes and octal bytes.
+/// A path that is not UTF-8 is carried as its quoted form already (see
+/// [`path_from_bytes`]) and printed as it is.
 #[must_use]
 pub fn quote_path(path: &str) -> String {
-    if !needs_quoting(path) {
+    if is_quoted_bytes(path) {
         return path.to_owned();
+    }
+    quote_bytes(path.as_bytes())
+}
+
+/// A path git stores as bytes, as a `String`: itself when it is UTF-8, else
+/// git's quoted form (`"caf\351.txt"`, with the quotes), which
+/// [`quote_path`] prints unchanged and rules match without the quotes, so a
+/// value taken from it fails the `values` check by name rather than the whole
+/// diff failing or the path vanishing.
+#[must_use]
+pub fn path_from_bytes(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => quote_bytes(bytes),
+    }
+}
+
+/// Whether `path` is the quoted form of a path that is not UTF-8.
+fn is_quoted_bytes(path: &str) -> bool {
+    path.len() >= 2
+        && path.starts_with('"')
+        && path.ends_with('"')
+        && path.contains('\\')
+        && unquote_bytes(path).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_err())
+}
+
+/// The text rules match a path against: a quoted non-UTF-8 path without its
+/// quotes (`pipelines/caf\351/x.yaml`), any other path as it is.
+#[must_use]
+pub fn match_form(path: &str) -> &str {
+    if is_quoted_bytes(path) {
+        &path[1..path.len() - 1]
+    } else {
+        path
+    }
+}
+
+/// Quotes bytes the way git does, when git would.
+fn quote_bytes(path: &[u8]) -> String {
+    if !needs_quoting(path) {
+        return String::from_utf8_lossy(path).into_owned();
     }
     let mut out = String::with_capacity(path.len() + 2);
     out.push('"');
-    for b in path.bytes() {
+    for &b in path {
         match b {
             b'"' => out.push_str("\\\""),
             b'\\' => out.push_str("\\\\"),
@@ -123,11 +166,17 @@ pub fn quote_path(path: &str) -> String {
 }
 
 /// Decodes one of git's C-style quoted paths (with its surrounding quotes).
+/// When the decoded bytes are not UTF-8 the quoted form itself is the path
+/// (see [`path_from_bytes`]).
 ///
 /// # Errors
-/// A message saying what is wrong: a bad escape, a missing closing quote, or
-/// bytes that are not UTF-8.
+/// A message saying what is wrong: a bad escape or a missing closing quote.
 pub fn unquote_path(quoted: &str) -> Result<String, String> {
+    let bytes = unquote_bytes(quoted)?;
+    Ok(String::from_utf8(bytes).unwrap_or_else(|_| quoted.to_owned()))
+}
+
+fn unquote_bytes(quoted: &str) -> Result<Vec<u8>, String> {
     let inner = quoted
         .strip_prefix('"')
         .and_then(|s| s.strip_suffix('"'))
@@ -168,7 +217,7 @@ pub fn unquote_path(quoted: &str) -> Result<String, String> {
         };
         bytes.push(decoded);
     }
-    String::from_utf8(bytes).map_err(|_| "the decoded path is not valid UTF-8".to_owned())
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -220,9 +269,22 @@ mod tests {
 
     #[test]
     fn bad_quoting_is_rejected() {
-        for bad in ["\"abc", "\"a\\qb\"", "\"a\\30\"", "\"\\377\"", "\"a\"b\""] {
+        for bad in ["\"abc", "\"a\\qb\"", "\"a\\30\"", "\"a\"b\""] {
             assert!(unquote_path(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn paths_that_are_not_utf8_stay_quoted() {
+        let path = path_from_bytes(b"pipelines/caf\xe9/x.yaml");
+        assert_eq!(path, "\"pipelines/caf\\351/x.yaml\"");
+        assert_eq!(quote_path(&path), path);
+        assert_eq!(unquote_path(&path).as_deref(), Ok(path.as_str()));
+        assert_eq!(match_form(&path), "pipelines/caf\\351/x.yaml");
+        assert_eq!(Change::new('A', path.clone()).to_string(), format!("A\t{path}"));
+        // A UTF-8 name that merely looks quoted is quoted again, as git does.
+        assert_eq!(quote_path("\"a\\\\b\""), "\"\\\"a\\\\\\\\b\\\"\"");
+        assert_eq!(match_form("plain/x"), "plain/x");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     let options = source::SourceOptions {
         verbose: global.verbose,
         default_branch: config.and_then(|c| c.file.default_branch),
+        quiet: global.quiet,
     };
     let changes = source::collect(source, &options)?;
     let mut out = String::new();

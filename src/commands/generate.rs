@@ -15,7 +15,7 @@ pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
     global.stop = Some(args.patterns.clone());
     global.regex = None;
     let settings = Settings::resolve(&global, Need::Templates)?;
-    let changes = source::read_diff(&args.diff)?;
+    let changes = source::read_diff(&args.diff, source::diff_format(args.name_only))?;
     write(&settings, &global, &changes)
 }
 
@@ -31,6 +31,7 @@ pub fn collect(settings: &Settings, source: &SourceArgs) -> Result<Vec<crate::ch
     let options = source::SourceOptions {
         verbose: settings.verbose,
         default_branch: settings.config.as_ref().and_then(|c| c.file.default_branch.clone()),
+        quiet: settings.quiet,
     };
     Ok(source::collect(source, &options)?)
 }

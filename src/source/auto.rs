@@ -62,8 +62,13 @@ pub enum Decision {
     },
     /// From the previous tag to `tag`, or everything when there is none.
     Tag { tag: String },
+    /// `sha^1..sha`: a merged-results or merge-train commit whose first
+    /// parent is the target branch (when GitLab did not give its SHA).
+    FirstParent { sha: String },
     /// Every file of the tree at HEAD.
     All,
+    /// A pipeline without a variable its type needs (named in `problem`).
+    Missing { problem: String },
     /// A local dry run: HEAD plus the working tree against the default branch.
     LocalDryRun,
 }
@@ -85,18 +90,29 @@ pub fn decide(env: &CiEnv) -> (Decision, String) {
         let base = if merged_result {
             env.get("CI_MERGE_REQUEST_TARGET_BRANCH_SHA")
         } else {
-            None
-        }
-        .or_else(|| env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA"));
-        if let Some(base) = base {
-            return (
+            env.get("CI_MERGE_REQUEST_DIFF_BASE_SHA")
+        };
+        return match base {
+            Some(base) => (
                 Decision::MergeBase {
                     base: base.to_owned(),
                     head: Some(sha.clone()),
                 },
                 format!("merge request pipeline ({event}): git diff merge-base({base}, {sha})..{sha}"),
-            );
-        }
+            ),
+            // The merge ref's commit: its first parent is the target branch.
+            // CI_MERGE_REQUEST_DIFF_BASE_SHA would add what the target gained since.
+            None if merged_result => (
+                Decision::FirstParent { sha: sha.clone() },
+                format!(
+                    "merge request pipeline ({event}) without CI_MERGE_REQUEST_TARGET_BRANCH_SHA: \
+                     git diff {sha}^1..{sha} (the merge commit's first parent is the target branch)"
+                ),
+            ),
+            None => missing(format!(
+                "CI_PIPELINE_SOURCE=merge_request_event ({event}) but CI_MERGE_REQUEST_DIFF_BASE_SHA is not set"
+            )),
+        };
     }
     if let Some(tag) = env.get("CI_COMMIT_TAG") {
         return (
@@ -105,7 +121,15 @@ pub fn decide(env: &CiEnv) -> (Decision, String) {
         );
     }
     if let Some(branch) = env.get("CI_COMMIT_BRANCH") {
-        let default = env.get("CI_DEFAULT_BRANCH").unwrap_or("main");
+        let default = match (env.get("CI_DEFAULT_BRANCH"), source) {
+            (Some(default), _) => default,
+            (None, None) => "main",
+            (None, Some(source)) => {
+                return missing(format!(
+                    "CI_PIPELINE_SOURCE={source} on branch {branch} but CI_DEFAULT_BRANCH is not set"
+                ));
+            }
+        };
         if branch == default {
             return (
                 Decision::MergedMergeRequest {
@@ -124,10 +148,20 @@ pub fn decide(env: &CiEnv) -> (Decision, String) {
             format!("branch {branch}: git diff merge-base(origin/{default}, {sha})..{sha}"),
         );
     }
+    if let Some(source) = source {
+        return missing(format!(
+            "CI_PIPELINE_SOURCE={source} but neither CI_COMMIT_BRANCH nor CI_COMMIT_TAG is set"
+        ));
+    }
     (
         Decision::LocalDryRun,
         "no GitLab CI variables: local dry run, HEAD and the working tree against the default branch".to_owned(),
     )
+}
+
+fn missing(problem: String) -> (Decision, String) {
+    let why = format!("missing CI variable: {problem}");
+    (Decision::Missing { problem }, why)
 }
 
 #[cfg(test)]
@@ -140,7 +174,7 @@ mod tests {
             base: "b4se".into(),
             head: Some("c0ffee".into()),
         };
-        let cases: Vec<(Vec<(&str, &str)>, Decision)> = vec![
+        let mut cases: Vec<(Vec<(&str, &str)>, Decision)> = vec![
             (
                 vec![
                     ("CI_PIPELINE_SOURCE", "merge_request_event"),
@@ -166,6 +200,16 @@ mod tests {
                 vec![
                     ("CI_PIPELINE_SOURCE", "merge_request_event"),
                     ("CI_MERGE_REQUEST_EVENT_TYPE", "merge_train"),
+                    ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "b4se"),
+                    ("CI_COMMIT_SHA", "c0ffee"),
+                ],
+                Decision::FirstParent { sha: "c0ffee".into() },
+            ),
+            (
+                vec![
+                    ("CI_PIPELINE_SOURCE", "merge_request_event"),
+                    ("CI_MERGE_REQUEST_EVENT_TYPE", "detached"),
+                    ("CI_MERGE_REQUEST_TARGET_BRANCH_SHA", "t4rget"),
                     ("CI_MERGE_REQUEST_DIFF_BASE_SHA", "b4se"),
                     ("CI_COMMIT_SHA", "c0ffee"),
                 ],
@@ -226,6 +270,35 @@ mod tests {
                 Decision::LocalDryRun,
             ),
         ];
+        let missing = |problem: &str| Decision::Missing {
+            problem: problem.to_owned(),
+        };
+        cases.extend([
+            (
+                vec![
+                    ("CI_PIPELINE_SOURCE", "merge_request_event"),
+                    ("CI_COMMIT_SHA", "c0ffee"),
+                ],
+                missing(
+                    "CI_PIPELINE_SOURCE=merge_request_event (detached) but CI_MERGE_REQUEST_DIFF_BASE_SHA is not set",
+                ),
+            ),
+            (
+                vec![("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_BRANCH", "main")],
+                missing("CI_PIPELINE_SOURCE=push on branch main but CI_DEFAULT_BRANCH is not set"),
+            ),
+            (
+                vec![("CI_PIPELINE_SOURCE", "push"), ("CI_COMMIT_SHA", "c0ffee")],
+                missing("CI_PIPELINE_SOURCE=push but neither CI_COMMIT_BRANCH nor CI_COMMIT_TAG is set"),
+            ),
+            (
+                vec![("CI_COMMIT_BRANCH", "feature")],
+                Decision::MergeBase {
+                    base: "origin/main".into(),
+                    head: Some("HEAD".into()),
+                },
+            ),
+        ]);
         for (pairs, expected) in cases {
             let (decision, why) = decide(&CiEnv::from_pairs(&pairs));
             assert_eq!(decision, expected, "{pairs:?}: {why}");

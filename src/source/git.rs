@@ -1,19 +1,17 @@
 //! The git source (libgit2 through git2): the merge-request view
-//! `merge-base(base, head)..head` with rename detection, the working tree for
+//! `merge-base(base, head)..head` with git's own rename detection
+//! ([`super::rename`]; libgit2 only lists the paths), the working tree for
 //! local dry runs, every file at HEAD (`--all`), and the ref lookups that auto
 //! mode needs. Every missing revision names the `git fetch` that fixes it.
 
-use crate::change::Change;
+use super::rename;
+use crate::change::{Change, path_from_bytes};
 use crate::error::{Error, Result};
-use git2::{Delta, DiffFindOptions, DiffOptions, Oid, Repository};
-use std::collections::{HashMap, VecDeque};
-use std::path::Path;
+use git2::{Delta, DiffOptions, Oid, Repository};
+use std::path::{Path, PathBuf};
 
 /// An open repository.
 pub struct Repo(Repository);
-
-/// git's default `diff.renameLimit`.
-const RENAME_LIMIT: usize = 1000;
 
 /// SHA-1 of nothing: GitLab's `CI_COMMIT_BEFORE_SHA` for a new branch.
 pub const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
@@ -36,6 +34,13 @@ impl Repo {
                 e.message()
             ))
         })
+    }
+
+    /// The libgit2 repository, for the revision and history lookups of
+    /// [`super::fetch`].
+    #[must_use]
+    pub fn raw(&self) -> &Repository {
+        &self.0
     }
 
     /// The commit `rev` names.
@@ -107,31 +112,44 @@ impl Repo {
             Ok(parent) => Some(parent.tree().map_err(git_err)?),
             Err(_) => None,
         };
-        let mut diff = self
+        let diff = self
             .0
             .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options()))
             .map_err(git_err)?;
-        collect(&mut diff)
+        self.collect(&diff, false)
     }
 
-    /// Every file of the tree at `rev`, as status `M`.
+    /// Every file of the tree at `rev`, as status `M`: blobs, symlinks and
+    /// submodules (gitlinks), like `git ls-tree -r`; names that are not UTF-8
+    /// in git's quoted form.
     ///
     /// # Errors
     /// [`Error::Git`] for a missing revision.
     pub fn all_files(&self, rev: &str) -> Result<Vec<Change>> {
         let tree = self.commit(rev)?.tree().map_err(git_err)?;
         let mut changes = Vec::new();
-        tree.walk(git2::TreeWalkMode::PreOrder, |root, entry| {
-            if entry.kind() == Some(git2::ObjectType::Blob)
-                && let Ok(name) = entry.name()
-            {
-                changes.push(Change::new('M', format!("{root}{name}")));
+        // Our own walk: libgit2's stops at a folder name that is not UTF-8.
+        let mut pending = vec![(Vec::new(), tree)];
+        while let Some((prefix, tree)) = pending.pop() {
+            for entry in &tree {
+                let mut path = prefix.clone();
+                path.extend_from_slice(entry.name_bytes());
+                match entry.kind() {
+                    Some(git2::ObjectType::Tree) => {
+                        path.push(b'/');
+                        pending.push((path, self.0.find_tree(entry.id()).map_err(git_err)?));
+                    }
+                    Some(git2::ObjectType::Blob | git2::ObjectType::Commit) => {
+                        let change = Change::new('M', path_from_bytes(&path));
+                        changes.push((path, change));
+                    }
+                    _ => {}
+                }
             }
-            git2::TreeWalkResult::Ok
-        })
-        .map_err(git_err)?;
-        changes.sort();
-        Ok(changes)
+        }
+        // As `git ls-tree -r` lists them: by path bytes.
+        changes.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(changes.into_iter().map(|(_, change)| change).collect())
     }
 
     /// The closest tag reachable from `rev`'s parents (the previous release).
@@ -185,114 +203,208 @@ impl Repo {
     fn diff_commits(&self, from: Oid, to: Oid) -> Result<Vec<Change>> {
         let old = self.0.find_commit(from).and_then(|c| c.tree()).map_err(git_err)?;
         let new = self.0.find_commit(to).and_then(|c| c.tree()).map_err(git_err)?;
-        let mut diff = self
+        let diff = self
             .0
             .diff_tree_to_tree(Some(&old), Some(&new), Some(&mut options()))
             .map_err(git_err)?;
-        collect(&mut diff)
+        self.collect(&diff, false)
     }
 
     fn diff_workdir(&self, from: Oid) -> Result<Vec<Change>> {
         let old = self.0.find_commit(from).and_then(|c| c.tree()).map_err(git_err)?;
         let mut opts = options();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_typechange(true);
-        let mut diff = self
+        opts.include_untracked(true).recurse_untracked_dirs(true);
+        let diff = self
             .0
             .diff_tree_to_workdir_with_index(Some(&old), Some(&mut opts))
             .map_err(git_err)?;
-        collect(&mut diff)
+        self.collect(&diff, true)
+    }
+
+    /// One [`Change`] per delta, with git's rename detection
+    /// ([`rename::detect`]) pairing deleted and created files, sorted by path.
+    /// `workdir`: the new side is the working tree (read from disk).
+    fn collect(&self, diff: &git2::Diff<'_>, workdir: bool) -> Result<Vec<Change>> {
+        // Keyed by the (new) path's bytes: git prints them in that order.
+        let mut keyed: Vec<(Vec<u8>, Change)> = Vec::with_capacity(diff.deltas().len());
+        let (mut srcs, mut dsts) = (Vec::new(), Vec::new());
+        for delta in diff.deltas() {
+            let status = match delta.status() {
+                Delta::Added | Delta::Untracked => {
+                    dsts.push(self.candidate(&delta.new_file(), workdir));
+                    continue;
+                }
+                Delta::Deleted => {
+                    srcs.push(candidate(&delta.old_file(), None));
+                    continue;
+                }
+                Delta::Modified => 'M',
+                Delta::Typechange => 'T',
+                Delta::Conflicted => 'U',
+                Delta::Unreadable => 'X',
+                // Rename detection is ours (libgit2's find_similar is never
+                // called), so libgit2 reports no renames or copies.
+                Delta::Unmodified | Delta::Ignored | Delta::Renamed | Delta::Copied => continue,
+            };
+            let path = delta.new_file().path_bytes().unwrap_or_default();
+            keyed.push((path.to_vec(), Change::new(status, path_from_bytes(path))));
+        }
+        // git's order: by path bytes (libgit2 may fold case).
+        srcs.sort_by(|a, b| a.path.cmp(&b.path));
+        dsts.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut contents = Contents {
+            repo: &self.0,
+            odb: self.0.odb().map_err(git_err)?,
+            workdir: if workdir {
+                self.0.workdir().map(Path::to_owned)
+            } else {
+                None
+            },
+            unreadable: Vec::new(),
+        };
+        let outcome = rename::detect(&srcs, &dsts, &mut contents, self.rename_limit());
+        if let Some(needed) = outcome.needed_limit {
+            crate::output::warn(
+                false,
+                format!(
+                    "inexact rename detection was skipped due to too many files (as git does); set diff.renameLimit to at least {needed} to detect them"
+                ),
+            );
+        }
+        if let Some(first) = contents.unreadable.first() {
+            // git stops here ("unable to read"); a listing is still useful,
+            // but say that it may be coarser than git's.
+            crate::output::warn(
+                false,
+                format!(
+                    "{} file(s) could not be read for rename detection (first: {}; a partial or damaged clone?): renames involving them are listed as A and D",
+                    contents.unreadable.len(),
+                    path_from_bytes(first)
+                ),
+            );
+        }
+        let mut src_renamed = vec![false; srcs.len()];
+        let mut dst_renamed = vec![false; dsts.len()];
+        for found in &outcome.renames {
+            src_renamed[found.src] = true;
+            dst_renamed[found.dst] = true;
+            let (src, dst) = (&srcs[found.src].path, &dsts[found.dst].path);
+            let change = Change::moved('R', Some(found.percent()), path_from_bytes(src), path_from_bytes(dst));
+            keyed.push((dst.clone(), change));
+        }
+        let deleted = srcs.iter().zip(src_renamed).filter(|(_, renamed)| !renamed);
+        keyed.extend(deleted.map(|(src, _)| (src.path.clone(), Change::new('D', path_from_bytes(&src.path)))));
+        let added = dsts.iter().zip(dst_renamed).filter(|(_, renamed)| !renamed);
+        keyed.extend(added.map(|(dst, _)| (dst.path.clone(), Change::new('A', path_from_bytes(&dst.path)))));
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        keyed.dedup_by(|later, first| later.0 == first.0);
+        let changes = keyed.into_iter().map(|(_, change)| change).collect();
+        Ok(changes)
+    }
+
+    /// A created file; in the working tree its blob ID is hashed from disk
+    /// when libgit2 has not computed it.
+    fn candidate(&self, file: &git2::DiffFile<'_>, workdir: bool) -> rename::Candidate {
+        if !workdir || file.is_valid_id() && !file.id().is_zero() {
+            return candidate(file, None);
+        }
+        let Some(root) = self.0.workdir() else {
+            return candidate(file, None);
+        };
+        let path = root.join(bytes_path(file.path_bytes().unwrap_or_default()));
+        let id = read_worktree(&path)
+            .and_then(|data| Oid::hash_object(git2::ObjectType::Blob, &data).ok())
+            .unwrap_or(Oid::ZERO_SHA1);
+        candidate(file, Some(id))
+    }
+
+    /// `diff.renameLimit` from the repository's configuration (git's
+    /// default, 1000, when unset; 0 or less: no limit).
+    fn rename_limit(&self) -> usize {
+        self.0
+            .config()
+            .and_then(|c| c.get_i64("diff.renameLimit"))
+            .map_or(rename::DEFAULT_RENAME_LIMIT, |limit| {
+                usize::try_from(limit).unwrap_or(0)
+            })
     }
 }
 
+fn candidate(file: &git2::DiffFile<'_>, id: Option<Oid>) -> rename::Candidate {
+    rename::Candidate {
+        path: file.path_bytes().unwrap_or_default().to_vec(),
+        id: id.unwrap_or_else(|| file.id()),
+        mode: u32::from(file.mode()),
+    }
+}
+
+/// The blobs rename detection compares: from the object database, or for the
+/// working tree's side, from disk.
+struct Contents<'r> {
+    repo: &'r Repository,
+    odb: git2::Odb<'r>,
+    workdir: Option<PathBuf>,
+    /// Paths whose blob could not be read.
+    unreadable: Vec<Vec<u8>>,
+}
+
+impl rename::Contents for Contents<'_> {
+    fn size(&mut self, candidate: &rename::Candidate, dst: bool) -> Option<u64> {
+        let size = match (&self.workdir, dst) {
+            (Some(root), true) => std::fs::symlink_metadata(root.join(bytes_path(&candidate.path)))
+                .ok()
+                .map(|m| m.len()),
+            _ => self.odb.read_header(candidate.id).ok().map(|(size, _)| size as u64),
+        };
+        if size.is_none() {
+            self.unreadable.push(candidate.path.clone());
+        }
+        size
+    }
+
+    fn data(&mut self, candidate: &rename::Candidate, dst: bool) -> Option<Vec<u8>> {
+        let data = match (&self.workdir, dst) {
+            (Some(root), true) => read_worktree(&root.join(bytes_path(&candidate.path))),
+            _ => self.repo.find_blob(candidate.id).ok().map(|b| b.content().to_vec()),
+        };
+        if data.is_none() {
+            self.unreadable.push(candidate.path.clone());
+        }
+        data
+    }
+}
+
+/// A working-tree file's content as git would store it (a symlink: its
+/// target). Filters (CRLF, LFS) are not applied.
+fn read_worktree(path: &Path) -> Option<Vec<u8>> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    if meta.file_type().is_symlink() {
+        let target = std::fs::read_link(path).ok()?;
+        return Some(target.into_os_string().into_encoded_bytes());
+    }
+    std::fs::read(path).ok()
+}
+
+#[cfg(unix)]
+fn bytes_path(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn bytes_path(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// Tree diffs report gitlinks (submodule pointers) and type changes (file ↔
+/// symlink) as git does; rename detection is ours.
 fn options() -> DiffOptions {
     let mut opts = DiffOptions::new();
-    opts.ignore_submodules(true);
+    opts.ignore_submodules(false).include_typechange(true);
     opts
 }
 
 #[allow(clippy::needless_pass_by_value)] // used as `map_err(git_err)`
 fn git_err(e: git2::Error) -> Error {
     Error::Git(format!("git: {}", e.message()))
-}
-
-/// Rename detection on, then one [`Change`] per delta, sorted by path.
-///
-/// Like git's `diff.renameLimit` (1000): inexact detection compares every
-/// added file with every deleted one, so past 1000 × 1000 pairs only exact
-/// renames (same blob) are detected, as `git diff -M` does. libgit2's own
-/// exact pass is quadratic too, so that case pairs blob IDs with a hash map.
-fn collect(diff: &mut git2::Diff<'_>) -> Result<Vec<Change>> {
-    let (mut added, mut deleted) = (0usize, 0usize);
-    for delta in diff.deltas() {
-        match delta.status() {
-            Delta::Added | Delta::Untracked => added += 1,
-            Delta::Deleted => deleted += 1,
-            _ => {}
-        }
-    }
-    let exact_only = added.saturating_mul(deleted) > RENAME_LIMIT * RENAME_LIMIT;
-    if !exact_only && added > 0 && deleted > 0 {
-        let mut find = DiffFindOptions::new();
-        find.renames(true).for_untracked(true).rename_limit(RENAME_LIMIT);
-        diff.find_similar(Some(&mut find)).map_err(git_err)?;
-    }
-    let mut changes = Vec::with_capacity(diff.deltas().len());
-    // Deleted blobs by ID, for exact renames: each pairs with one added file.
-    let mut deleted_by_id: HashMap<Oid, VecDeque<usize>> = HashMap::new();
-    let mut added_ids: Vec<(usize, Oid)> = Vec::new();
-    for delta in diff.deltas() {
-        let status = match delta.status() {
-            Delta::Added | Delta::Untracked => 'A',
-            Delta::Deleted => 'D',
-            Delta::Modified => 'M',
-            Delta::Renamed => 'R',
-            Delta::Copied => 'C',
-            Delta::Typechange => 'T',
-            Delta::Conflicted => 'U',
-            Delta::Unreadable => 'X',
-            Delta::Unmodified | Delta::Ignored => continue,
-        };
-        let new = path_of(&delta.new_file())?;
-        let change = match status {
-            'R' | 'C' => Change::moved(status, None, path_of(&delta.old_file())?, new),
-            'D' => Change::new('D', path_of(&delta.old_file())?),
-            _ => Change::new(status, new),
-        };
-        if exact_only && status == 'D' && !delta.old_file().id().is_zero() {
-            deleted_by_id
-                .entry(delta.old_file().id())
-                .or_default()
-                .push_back(changes.len());
-        } else if exact_only && status == 'A' && !delta.new_file().id().is_zero() {
-            added_ids.push((changes.len(), delta.new_file().id()));
-        }
-        changes.push(change);
-    }
-    let mut consumed = vec![false; changes.len()];
-    for (added, id) in added_ids {
-        let Some(source) = deleted_by_id.get_mut(&id).and_then(VecDeque::pop_front) else {
-            continue;
-        };
-        let old = std::mem::take(&mut changes[source].path);
-        let new = std::mem::take(&mut changes[added].path);
-        changes[added] = Change::moved('R', Some(100), old, new);
-        consumed[source] = true;
-    }
-    let mut changes: Vec<Change> = changes
-        .into_iter()
-        .zip(consumed)
-        .filter(|(_, gone)| !gone)
-        .map(|(change, _)| change)
-        .collect();
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    changes.dedup_by(|later, first| later.path == first.path);
-    Ok(changes)
-}
-
-fn path_of(file: &git2::DiffFile<'_>) -> Result<String> {
-    let bytes = file.path_bytes().unwrap_or_default();
-    String::from_utf8(bytes.to_vec())
-        .map_err(|_| Error::Git(format!("path {:?} is not valid UTF-8", String::from_utf8_lossy(bytes))))
 }

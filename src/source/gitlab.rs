@@ -59,7 +59,9 @@ impl Token {
         })
     }
 
-    fn is_job_token(&self) -> bool {
+    /// Whether this is the CI job token (which GitLab refuses on the merge request API).
+    #[must_use]
+    pub fn is_job_token(&self) -> bool {
         self.header == "JOB-TOKEN"
     }
 }
@@ -165,6 +167,22 @@ pub enum MergedChanges {
     },
     /// No merged MR produced the commit (a direct push).
     NoMergeRequest,
+    /// The API could not be used (refused, not found, unreachable, or an
+    /// answer childgen cannot read): the caller decides what git can do.
+    Unavailable { kind: ApiFailure, detail: String },
+}
+
+/// Why the API could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFailure {
+    /// 401 or 403: the token (or its absence) is not allowed to read it.
+    Refused,
+    /// 404: no such project or merge request, or not visible without a token.
+    NotFound,
+    /// Connection refused, timeouts, the deadline, or 429/5xx after the retries.
+    Unreachable,
+    /// Any other answer (an unexpected status or body).
+    Unexpected,
 }
 
 /// A GitLab API client for one project.
@@ -204,8 +222,29 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 
 /// A failed request, before it becomes an [`Error`].
 enum Failure {
-    Status { status: StatusCode, path: String },
+    Status {
+        status: StatusCode,
+        path: String,
+    },
+    /// The request did not get an answer (connection, timeout, deadline).
+    Network(String),
     Other(String),
+}
+
+impl Failure {
+    fn kind(&self) -> ApiFailure {
+        match self {
+            Failure::Status { status, .. } if matches!(*status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                ApiFailure::Refused
+            }
+            Failure::Status { status, .. } if *status == StatusCode::NOT_FOUND => ApiFailure::NotFound,
+            Failure::Status { status, .. } if is_retryable(*status) || status.is_server_error() => {
+                ApiFailure::Unreachable
+            }
+            Failure::Network(_) => ApiFailure::Unreachable,
+            Failure::Status { .. } | Failure::Other(_) => ApiFailure::Unexpected,
+        }
+    }
 }
 
 impl GitLab {
@@ -261,58 +300,74 @@ impl GitLab {
     /// # Errors
     /// [`Error::GitLab`] for network, authentication or API failures.
     pub fn merged_changes(&self, sha: &str, default_branch: &str) -> Result<MergedChanges> {
-        let candidates = self.commit_merge_requests(sha)?;
+        let path = format!("/projects/{}/repository/commits/{sha}/merge_requests", self.project);
+        let candidates: Vec<MergeRequest> = match self.get_json(&path, &[]) {
+            Ok(candidates) => candidates,
+            Err(failure) => return Ok(self.unavailable(&failure, None)),
+        };
         let Some(found) = choose_merge_request(&candidates, sha, default_branch) else {
             return Ok(MergedChanges::NoMergeRequest);
         };
         let iid = found.iid;
         self.info(format!("commit {sha} comes from merge request !{iid}"));
-        let mr = self.merge_request(iid)?;
-        let git_fallback = |reason: String| -> Result<MergedChanges> {
-            let refs = mr.diff_refs.as_ref();
-            let base = refs.and_then(|r| r.base_sha.clone().or_else(|| r.start_sha.clone()));
-            match (base, refs.and_then(|r| r.head_sha.clone())) {
-                (Some(base), Some(head)) => Ok(MergedChanges::UseGit {
-                    iid,
-                    base,
-                    head,
-                    reason,
-                }),
-                _ => Err(Error::GitLab(format!(
-                    "merge request !{iid}: {reason}, and it has no diff_refs to diff with git instead; refusing to generate from a partial list"
-                ))),
-            }
+        let path = format!("/projects/{}/merge_requests/{iid}", self.project);
+        let mr: MergeRequest = match self.get_json(&path, &[]) {
+            Ok(mr) => mr,
+            Err(failure) => return Ok(self.unavailable(&failure, Some(iid))),
         };
+        // A refused or missing /diffs (the job token; GitLab before 15.7) is
+        // not answered from diff_refs: after a squash their head is only in
+        // refs/merge-requests/, which no runner fetches.
         let diffs = match self.merge_request_diffs(iid) {
             Ok(diffs) => diffs,
-            Err(Failure::Status {
-                status: StatusCode::FORBIDDEN,
-                ..
-            }) if self.token.as_ref().is_some_and(Token::is_job_token) => {
-                return git_fallback("the job token may not read its diffs (403)".to_owned());
-            }
-            // GitLab before 15.7 has no /diffs endpoint; the merge request exists.
-            Err(Failure::Status {
-                status: StatusCode::NOT_FOUND,
-                ..
-            }) => {
-                return git_fallback("this GitLab has no /merge_requests/:iid/diffs endpoint (404)".to_owned());
-            }
-            Err(failure) => return Err(self.error(failure)),
+            Err(failure) => return Ok(self.unavailable(&failure, Some(iid))),
         };
         let expected = mr.changes_count.as_deref().and_then(parse_changes_count);
         if let Some(expected) = expected.filter(|e| diffs.len() < *e) {
-            return git_fallback(format!(
+            let reason = format!(
                 "the API listed {} file(s) of the {} it counts (changes_count {:?})",
                 diffs.len(),
                 expected,
                 mr.changes_count.as_deref().unwrap_or_default()
-            ));
+            );
+            let refs = mr.diff_refs.as_ref();
+            let base = refs.and_then(|r| r.base_sha.clone().or_else(|| r.start_sha.clone()));
+            return Ok(match (base, refs.and_then(|r| r.head_sha.clone())) {
+                (Some(base), Some(head)) => MergedChanges::UseGit {
+                    iid,
+                    base,
+                    head,
+                    reason,
+                },
+                _ => MergedChanges::Unavailable {
+                    kind: ApiFailure::Unexpected,
+                    detail: format!("merge request !{iid}: {reason}, and it has no diff_refs"),
+                },
+            });
         }
         let mut changes: Vec<Change> = diffs.iter().map(FileDiff::to_change).collect();
         changes.sort_by(|a, b| a.path.cmp(&b.path));
         changes.dedup_by(|later, first| later.path == first.path);
         Ok(MergedChanges::Complete { iid, changes })
+    }
+
+    /// What went wrong, in words that name the token's variable, never its value.
+    fn unavailable(&self, failure: &Failure, iid: Option<u64>) -> MergedChanges {
+        let who = self.token.as_ref().map_or_else(
+            || " without a token".to_owned(),
+            |t| format!(" with the token from {} ({} header)", t.variable, t.header),
+        );
+        let detail = match failure {
+            Failure::Status { status, path } => format!("GitLab answered {status} to GET {path}{who}"),
+            Failure::Network(message) | Failure::Other(message) => message.clone(),
+        };
+        MergedChanges::Unavailable {
+            kind: failure.kind(),
+            detail: match iid {
+                Some(iid) => format!("merge request !{iid}: {detail}"),
+                None => detail,
+            },
+        }
     }
 
     fn info(&self, message: impl AsRef<str>) {
@@ -336,7 +391,7 @@ impl GitLab {
                 self.project, self.base
             )),
             Failure::Status { status, path } => Error::GitLab(format!("GitLab answered {status} to GET {path}")),
-            Failure::Other(message) => Error::GitLab(message),
+            Failure::Network(message) | Failure::Other(message) => Error::GitLab(message),
         }
     }
 
@@ -433,14 +488,14 @@ impl GitLab {
                     wait
                 }
                 Err(e) => {
-                    return Err(Failure::Other(format!(
+                    return Err(Failure::Network(format!(
                         "GET {path} failed after {attempt} attempt(s): {}",
                         describe(&e)
                     )));
                 }
             };
             if Instant::now() + wait > self.deadline {
-                return Err(Failure::Other(format!(
+                return Err(Failure::Network(format!(
                     "GET {path}: giving up, the {}s deadline for the GitLab API would pass",
                     DEADLINE.as_secs()
                 )));
@@ -475,7 +530,13 @@ fn describe(error: &reqwest::Error) -> String {
         "request failed"
     };
     match error.url() {
-        Some(url) => format!("{kind} to {}://{}", url.scheme(), url.host_str().unwrap_or_default()),
+        Some(url) => {
+            let host = url.host_str().unwrap_or_default();
+            match url.port() {
+                Some(port) => format!("{kind} to {}://{host}:{port}", url.scheme()),
+                None => format!("{kind} to {}://{host}", url.scheme()),
+            }
+        }
         None => kind.to_owned(),
     }
 }
@@ -593,6 +654,23 @@ mod tests {
         let squash = [mr(5, "merged", "main", Some("m"), Some("c0"), "h")];
         assert_eq!(choose_merge_request(&squash, "c0", "main").map(|m| m.iid), Some(5));
         assert!(choose_merge_request(&list[..2], "c0", "main").is_none());
+    }
+
+    #[test]
+    fn failures_are_classified_for_the_git_fallback() {
+        let status = |code: u16| Failure::Status {
+            status: StatusCode::from_u16(code).expect("status"),
+            path: "/x".into(),
+        };
+        assert_eq!(status(401).kind(), ApiFailure::Refused);
+        assert_eq!(status(403).kind(), ApiFailure::Refused);
+        assert_eq!(status(404).kind(), ApiFailure::NotFound);
+        assert_eq!(status(503).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(429).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(500).kind(), ApiFailure::Unreachable);
+        assert_eq!(status(400).kind(), ApiFailure::Unexpected);
+        assert_eq!(Failure::Network("timed out".into()).kind(), ApiFailure::Unreachable);
+        assert_eq!(Failure::Other("bad JSON".into()).kind(), ApiFailure::Unexpected);
     }
 
     #[test]

@@ -3,14 +3,16 @@
 
 pub mod auto;
 pub mod diff_file;
+pub mod fetch;
 pub mod git;
 pub mod gitlab;
+pub mod rename;
 
 use crate::change::Change;
 use crate::cli::SourceArgs;
 use crate::error::{Error, Result};
 use auto::{CiEnv, Decision, decide};
-use gitlab::{GitLab, MergedChanges, Token};
+use gitlab::{ApiFailure, GitLab, MergedChanges, Token};
 use std::io::Read;
 use std::path::Path;
 
@@ -36,13 +38,22 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
 /// # Errors
 /// [`Error::Read`] when it cannot be read, [`Error::DiffLine`] when a line is
 /// malformed.
-pub fn read_diff(path: &Path) -> Result<Vec<Change>> {
+pub fn read_diff(path: &Path, format: diff_file::DiffFormat) -> Result<Vec<Change>> {
     let name = if path == Path::new("-") {
         "<stdin>".to_owned()
     } else {
         path.display().to_string()
     };
-    diff_file::parse_name_status(&read_input(path)?, &name)
+    diff_file::parse_listing(&read_input(path)?, &name, format)
+}
+
+/// The declared format of a diff listing.
+pub fn diff_format(name_only: bool) -> diff_file::DiffFormat {
+    if name_only {
+        diff_file::DiffFormat::NameOnly
+    } else {
+        diff_file::DiffFormat::NameStatus
+    }
 }
 
 /// What the sources need besides their flags.
@@ -52,11 +63,17 @@ pub struct SourceOptions {
     pub verbose: bool,
     /// `default_branch` from `childgen.yml`, for local dry runs.
     pub default_branch: Option<String>,
+    /// No warnings on stderr (`--quiet`).
+    pub quiet: bool,
 }
 
 impl SourceOptions {
     fn info(&self, message: impl AsRef<str>) {
         crate::output::info(self.verbose, message);
+    }
+
+    fn warn(&self, message: impl AsRef<str>) {
+        crate::output::warn(self.quiet, message);
     }
 }
 
@@ -86,12 +103,13 @@ pub fn collect_with(
 ) -> Result<Vec<Change>> {
     if let Some(path) = &args.diff {
         options.info(format!("source: diff listing {}", path.display()));
-        return read_diff(path);
+        return read_diff(path, diff_format(args.name_only));
     }
     let repo = || git::Repo::open(args.repo.as_deref());
     if args.all {
-        options.info("source: every file of the tree at HEAD (--all)");
-        return repo()?.all_files("HEAD");
+        let rev = args.head.as_deref().unwrap_or("HEAD");
+        options.info(format!("source: every file of the tree at {rev} (--all)"));
+        return repo()?.all_files(rev);
     }
     if let Some(base) = &args.base {
         let head = args.head.as_deref();
@@ -104,24 +122,51 @@ pub fn collect_with(
     }
     let (decision, why) = decide(env);
     options.info(format!("source (auto): {why}"));
+    let checkout = || fetch::Checkout::open(args.repo.as_deref(), !args.no_fetch, options.verbose);
     match decision {
-        Decision::MergeBase { base, head } => repo()?.merge_request_changes(&base, head.as_deref()),
+        Decision::Missing { problem } => Err(Error::Usage(format!(
+            "{problem}; childgen cannot tell what this pipeline changed. Pass --base REV (or --all) to say it, \
+             or check that the job runs in the pipeline GitLab describes (these variables are predefined)"
+        ))),
+        Decision::MergeBase { base, head: None } => repo()?.merge_request_changes(&base, None),
+        Decision::MergeBase { base, head: Some(head) } => {
+            let mut checkout = checkout()?;
+            let head_oid = checkout.commit(&head)?;
+            let merge_base = checkout.merge_base(&base, &head)?;
+            options.info(format!("merge base of {base} and {head}: {merge_base}"));
+            checkout
+                .repo()
+                .range_changes(&merge_base.to_string(), &head_oid.to_string())
+        }
+        Decision::FirstParent { sha } => checkout()?.pushed_changes(&sha, None),
         Decision::All => repo()?.all_files("HEAD"),
         Decision::Tag { tag } => {
-            let repo = repo()?;
-            if let Some(previous) = repo.previous_tag(&tag)? {
-                options.info(format!("previous tag: {previous}"));
-                repo.range_changes(&previous, &tag)
+            let mut checkout = checkout()?;
+            if let Some((previous, oid)) = checkout.previous_tag(&tag)? {
+                options.info(format!("previous tag: {previous} ({oid})"));
+                checkout
+                    .repo()
+                    .range_changes(&oid.to_string(), &format!("refs/tags/{tag}"))
             } else {
-                options.info("no earlier tag: every file of the tree");
-                repo.all_files(&tag)
+                options.info(format!(
+                    "{tag} is the first tag (no earlier tag in its complete history): every file of the tree"
+                ));
+                checkout.repo().all_files(&format!("refs/tags/{tag}"))
             }
         }
         Decision::MergedMergeRequest {
             sha,
             default_branch,
             before,
-        } => merged_merge_request(args, options, token, &sha, &default_branch, before.as_deref()),
+        } => merged_merge_request(
+            args,
+            options,
+            token,
+            &mut checkout()?,
+            &sha,
+            &default_branch,
+            before.as_deref(),
+        ),
         Decision::LocalDryRun => {
             let repo = repo()?;
             let base = options.default_branch.clone().or_else(|| repo.default_branch()).ok_or_else(|| {
@@ -136,28 +181,20 @@ pub fn collect_with(
     }
 }
 
-/// The default-branch source: the merged MR through the API, falling back
-/// to git for a direct push or an incomplete API list.
+/// The default-branch source: the merged MR through the API when a token
+/// can read it; otherwise, or for a direct push, git from the commit itself.
 fn merged_merge_request(
     args: &SourceArgs,
     options: &SourceOptions,
     token: Option<Token>,
+    checkout: &mut fetch::Checkout,
     sha: &str,
     default_branch: &str,
     before: Option<&str>,
 ) -> Result<Vec<Change>> {
-    let repo = git::Repo::open(args.repo.as_deref())?;
-    let push = |reason: &str| -> Result<Vec<Change>> {
-        if let Some(before) = before.filter(|b| *b != git::ZERO_SHA) {
-            options.info(format!("{reason}: git diff {before}..{sha}"));
-            repo.range_changes(before, sha)
-        } else {
-            options.info(format!("{reason}: git diff {sha}^..{sha} (first parent)"));
-            repo.first_parent_changes(sha)
-        }
-    };
     let (Some(url), Some(project)) = (&args.gitlab_url, &args.project) else {
-        return push("no CI_API_V4_URL/CI_PROJECT_ID (or --gitlab-url/--project)");
+        options.info("no CI_API_V4_URL/CI_PROJECT_ID (or --gitlab-url/--project): the changes come from git");
+        return checkout.pushed_changes(sha, before);
     };
     if let Some(token) = &token {
         options.info(format!(
@@ -165,8 +202,14 @@ fn merged_merge_request(
             token.variable
         ));
     }
-    let api = GitLab::new(url, project, token, options.verbose)?;
-    match api.merged_changes(sha, default_branch)? {
+    let job_token = token.as_ref().is_some_and(Token::is_job_token);
+    let found = GitLab::new(url, project, token, options.verbose)
+        .and_then(|api| api.merged_changes(sha, default_branch))
+        .unwrap_or_else(|e| MergedChanges::Unavailable {
+            kind: ApiFailure::Unexpected,
+            detail: e.to_string(),
+        });
+    match found {
         MergedChanges::Complete { iid, changes } => {
             options.info(format!(
                 "merge request !{iid}: {} changed file(s) from the API",
@@ -174,22 +217,55 @@ fn merged_merge_request(
             ));
             Ok(changes)
         }
+        // A fast-forward merge: the merge request's range ends at this commit.
         MergedChanges::UseGit {
             iid,
             base,
             head,
             reason,
-        } => {
+        } if head == sha => {
             options.info(format!(
                 "merge request !{iid}: {reason}; git diff {base}..{head} instead"
             ));
-            repo.range_changes(&base, &head).map_err(|e| match e {
-                Error::Git(message) => Error::Git(format!(
-                    "{message} (merge request !{iid}'s head may be gone after a squash: `git fetch origin refs/merge-requests/{iid}/head`)"
-                )),
-                other => other,
-            })
+            let base = checkout.commit(&base)?;
+            checkout.repo().range_changes(&base.to_string(), sha)
         }
-        MergedChanges::NoMergeRequest => push("no merged merge request produced this commit (a direct push)"),
+        MergedChanges::UseGit { iid, reason, .. } => {
+            options.info(format!(
+                "merge request !{iid}: {reason}; the changes come from git, from the commit itself"
+            ));
+            checkout.pushed_changes(sha, before)
+        }
+        MergedChanges::NoMergeRequest => {
+            options.info("no merged merge request produced this commit (a direct push): the changes come from git");
+            checkout.pushed_changes(sha, before)
+        }
+        MergedChanges::Unavailable { kind, detail } => {
+            options.warn(api_warning(kind, &detail, job_token));
+            checkout.pushed_changes(sha, before)
+        }
     }
+}
+
+/// The warning for an API that could not be used: why, and what would
+/// enable it (a variable and a scope, never a token's value).
+fn api_warning(kind: ApiFailure, detail: &str, job_token: bool) -> String {
+    let enable = "to read the merged merge request's own diff, store a project access token with the `read_api` scope \
+                  as a masked CI/CD variable CHILDGEN_GITLAB_TOKEN";
+    let job_token = if job_token {
+        " (GitLab refuses CI_JOB_TOKEN on the merge request endpoints)"
+    } else {
+        ""
+    };
+    let (why, hint) = match kind {
+        ApiFailure::Refused => ("the token may not read it", format!("; {enable}{job_token}")),
+        ApiFailure::NotFound => (
+            "GitLab answered 404: a private project the token cannot see, a wrong CI_PROJECT_ID, \
+             or a GitLab before 15.7 without the /diffs endpoint",
+            format!("; check CI_PROJECT_ID, or {enable}"),
+        ),
+        ApiFailure::Unreachable => ("GitLab could not be reached", String::new()),
+        ApiFailure::Unexpected => ("GitLab's answer could not be used", String::new()),
+    };
+    format!("the GitLab API was not used: {why} ({detail}). The changes come from git, from the commit itself{hint}.")
 }

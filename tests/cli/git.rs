@@ -45,7 +45,10 @@ pub fn history() -> History {
     }
 }
 
-pub const FEATURE_CHANGES: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
+pub const FEATURE_CHANGES: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR100\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
+
+/// The same changes as GitLab's API gives them: renames without a score.
+pub const FEATURE_CHANGES_API: &str = "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\n";
 
 /// Merges `feature` into main with a merge commit (main's late file kept).
 pub fn merge_feature(h: &History) -> git2::Oid {
@@ -115,7 +118,7 @@ fn without_head_the_working_tree_is_included_but_not_ignored_files() {
     let out = h.env.run(&["changes", "--base", "main"]).success();
     assert_eq!(
         out.stdout,
-        "M\tpipelines/p1/s1/modelserving.yaml\nR\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\nA\tpipelines/p5/s1/staged.py\nA\tpipelines/p6/s1/untracked.py\n"
+        "M\tpipelines/p1/s1/modelserving.yaml\nR100\tpipelines/p1/s1/model.py\tpipelines/p1/s2/model.py\nA\tpipelines/p2/s1/new.py\nD\tpipelines/p3/s1/x.yaml\nA\tpipelines/p5/s1/staged.py\nA\tpipelines/p6/s1/untracked.py\n"
     );
     // An explicit --head excludes the working tree.
     let committed = h.env.run(&["changes", "--base", "main", "--head", "HEAD"]).success();
@@ -250,7 +253,7 @@ fn auto_on_the_default_branch_without_api_falls_back_to_the_push_range() {
     ];
     let out = ci(&h, &zero, &["changes"]).success();
     assert_eq!(out.stdout, "A\tpipelines/p4/s1/late.yaml\n");
-    assert_contains(&out.stderr, "(first parent)");
+    assert_contains(&out.stderr, "(one commit: from its parent)");
 }
 
 #[test]
