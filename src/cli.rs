@@ -8,11 +8,13 @@ use std::path::PathBuf;
 
 /// Generate GitLab dynamic child pipelines from the paths a merge request changed.
 ///
-/// Without a subcommand, `childgen DIFF TEMPLATE PATTERNS` is `childgen render`.
+/// In CI: `childgen generate --output generated.yml`. The legacy form
+/// `childgen DIFF TEMPLATE PATTERNS` is `childgen render`.
 #[derive(Debug, Parser)]
 #[command(
     name = "childgen",
     version,
+    override_usage = "childgen generate [OPTIONS]\n       childgen <COMMAND> [OPTIONS]\n       childgen [OPTIONS] <DIFF> <TEMPLATE> <PATTERNS>   (legacy: render)",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -85,14 +87,19 @@ pub enum PlanFormat {
     Json,
     /// A Mermaid flowchart of stages, jobs and needs (paste into an MR description)
     Mermaid,
+    /// The Mermaid chart fenced as ```mermaid, ready for an MR description or a README
+    Markdown,
 }
 
 /// The positional arguments of `render` (and of the bare form).
 #[derive(Debug, Args, Clone)]
 pub struct RenderArgs {
-    /// Diff listing (`git diff --name-status`, `-z` or `--name-only`); `-` for stdin
+    /// Diff listing (`git diff --name-status`, with or without `-z`); `-` for stdin
     #[arg(id = "render_diff", value_name = "DIFF")]
     pub diff: PathBuf,
+    /// The listing is `git diff --name-only` output (every line a path, read as M)
+    #[arg(id = "render_name_only", long = "name-only")]
+    pub name_only: bool,
     /// Tera template rendered once per group
     #[arg(id = "render_template", value_name = "TEMPLATE")]
     pub template: PathBuf,
@@ -108,6 +115,11 @@ pub struct SourceArgs {
     /// Read changes from a diff listing (`-` for stdin) instead of git or GitLab
     #[arg(long, value_name = "FILE", conflicts_with_all = ["base", "all"])]
     pub diff: Option<PathBuf>,
+
+    /// The --diff listing is `git diff --name-only` output, with or without -z
+    /// (every path read as M); without it a listing must be name-status
+    #[arg(long, requires = "diff")]
+    pub name_only: bool,
 
     /// Diff from merge-base(BASE, HEAD) to HEAD (the merge-request view)
     #[arg(long, value_name = "REV")]

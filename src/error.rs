@@ -99,6 +99,10 @@ pub enum Error {
     #[error("{failed} case(s) differ from expected.yml; review the diff, then fix the template or rerun with --bless")]
     CasesFailed { failed: usize },
 
+    /// An `--output` target that childgen refuses to replace.
+    #[error("refusing to write {path}: {reason}")]
+    OutputTarget { path: PathBuf, reason: String },
+
     /// Writing the output failed.
     #[error("cannot write {path}")]
     Write { path: PathBuf, source: std::io::Error },

@@ -8,26 +8,78 @@ use std::path::Path;
 
 /// Writes `content` to `path` atomically.
 ///
+/// Only a regular file is ever written: an existing symlink, device, FIFO,
+/// socket or folder at `path` is refused (a symlink is never followed
+/// silently: `-o link` could otherwise replace whatever the link points at,
+/// `/dev/full` as root). An existing file keeps its permissions; a new one
+/// gets `0666` less the umask, as any other tool's output would (the artifact
+/// is read by other jobs). The content goes to a temporary file in the same
+/// folder, is synced, then renamed over `path`: a failure leaves no partial
+/// file and never replaces a previous good one.
+///
 /// # Errors
+/// [`Error::OutputTarget`] for a target that is not a regular file,
 /// [`Error::Write`] when the folder is not writable or the rename fails.
 pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     let fail = |source| Error::Write {
         path: path.to_owned(),
         source,
     };
+    let existing = existing_permissions(path)?;
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut file = tempfile::Builder::new()
-        .prefix(".childgen-")
-        .suffix(".tmp")
-        .tempfile_in(folder)
-        .map_err(fail)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".childgen-").suffix(".tmp");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        // open(2) applies the umask to this mode.
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut file = builder.tempfile_in(folder).map_err(fail)?;
+    if let Some(permissions) = existing {
+        file.as_file().set_permissions(permissions).map_err(fail)?;
+    }
     file.write_all(content.as_bytes()).map_err(fail)?;
     file.as_file().sync_all().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// The permissions of the regular file at `path`, `None` when nothing is
+/// there; an error for anything that is not a regular file.
+fn existing_permissions(path: &Path) -> Result<Option<std::fs::Permissions>> {
+    let refuse = |reason: &str| Error::OutputTarget {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Write {
+                path: path.to_owned(),
+                source,
+            });
+        }
+    };
+    let kind = metadata.file_type();
+    if kind.is_symlink() {
+        return Err(refuse(
+            "it is a symbolic link; give the path of the file itself (childgen does not write through links)",
+        ));
+    }
+    if kind.is_dir() {
+        return Err(refuse("it is a folder; give a file path"));
+    }
+    if !kind.is_file() {
+        return Err(refuse(
+            "it is not a regular file (a device, FIFO or socket); use `-o -` or no --output for stdout",
+        ));
+    }
+    Ok(Some(metadata.permissions()))
 }
 
 /// A `--verbose` message on stderr (stdout carries only the product).
@@ -65,7 +117,8 @@ pub fn write_stdout(content: &str) -> Result<()> {
 /// As [`write_atomic`] and [`write_stdout`].
 pub fn emit(path: Option<&Path>, content: &str) -> Result<()> {
     match path {
-        Some(path) if path != Path::new("-") => write_atomic(path, content),
+        // `/dev/stdout` is a link to a descriptor, not a file to replace.
+        Some(path) if path != Path::new("-") && path != Path::new("/dev/stdout") => write_atomic(path, content),
         _ => write_stdout(content),
     }
 }

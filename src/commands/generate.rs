@@ -15,7 +15,7 @@ pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
     global.stop = Some(args.patterns.clone());
     global.regex = None;
     let settings = Settings::resolve(&global, Need::Templates)?;
-    let changes = source::read_diff(&args.diff)?;
+    let changes = source::read_diff(&args.diff, source::diff_format(args.name_only))?;
     write(&settings, &global, &changes)
 }
 

@@ -19,7 +19,7 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
     let changes = collect(&settings, source)?;
     let outcome = crate::pipeline::generate(&settings, &changes)?;
     // Text and JSON carry the warnings themselves; the chart cannot.
-    if format == PlanFormat::Mermaid {
+    if matches!(format, PlanFormat::Mermaid | PlanFormat::Markdown) {
         for warning in &outcome.report.warnings {
             settings.warn(warning);
         }
@@ -32,6 +32,7 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
             json
         }
         PlanFormat::Mermaid => mermaid(&outcome.doc),
+        PlanFormat::Markdown => format!("```mermaid\n{}```\n", mermaid(&outcome.doc)),
     };
     emit(global.output.as_deref(), &text)?;
     Ok(())

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::output::{write_atomic, write_stdout};
 use crate::pipeline;
 use crate::settings::{Need, Settings, load_config};
+use crate::source::diff_file::DiffFormat;
 use crate::source::read_diff;
 use anyhow::Result;
 use std::fmt::Write as _;
@@ -22,6 +23,13 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
         Some(dir) => dir.to_owned(),
         None => load_config(global)?.map_or_else(|| PathBuf::from(DEFAULT_DIR), |c| c.dir.join(DEFAULT_DIR)),
     };
+    if !dir.exists() {
+        return Err(Error::Usage(format!(
+            "{} does not exist: create one folder per case holding a diff.txt (a `git diff --name-status` listing), then run `childgen test --bless` to write each expected.yml",
+            dir.display()
+        ))
+        .into());
+    }
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
         path: dir.clone(),
         source,
@@ -50,13 +58,22 @@ pub fn run(global: &GlobalArgs, dir: Option<&Path>, bless: bool) -> Result<()> {
             case_global.config = Some(case.join("childgen.yml"));
         }
         let settings = Settings::resolve(&case_global, Need::Templates)?;
-        let changes = read_diff(&case.join("diff.txt"))?;
+        let changes = read_diff(&case.join("diff.txt"), DiffFormat::NameStatus)?;
         let actual = match pipeline::generate(&settings, &changes) {
             Ok(outcome) => outcome.yaml,
             Err(e) => format!("# error: {e}\n"),
         };
         let expected_path = case.join("expected.yml");
-        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        let expected = std::fs::read_to_string(&expected_path).ok();
+        if expected.is_none() && !bless {
+            failed += 1;
+            let _ = writeln!(
+                report,
+                "FAILED  {name}: no expected.yml; run `childgen test --bless` to accept the current output"
+            );
+            continue;
+        }
+        let expected = expected.unwrap_or_default();
         if expected == actual {
             passed += 1;
             let _ = writeln!(report, "ok      {name}");

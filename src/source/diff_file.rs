@@ -1,19 +1,49 @@
 //! The diff-file source: parses the output of `git diff --name-status`,
-//! `git diff --name-status -z` and `git diff --name-only` (design §1.1, §7).
+//! `git diff --name-status -z` and, when the user says so, `git diff
+//! --name-only` (with or without `-z`) (design §1.1, §7).
+//!
+//! The format is a property of the whole input, never guessed line by line or
+//! field by field: a merge request chooses its file names, and a file named
+//! `D pipelines/prod/serve/modelserving.yaml` must never read as a deletion of
+//! another path (issue 10). Input with a NUL byte is `-z` output; it is
+//! name-status unless [`DiffFormat::NameOnly`] is given, and so is any other
+//! input. A listing that is not name-status fails on its first line that is not,
+//! and the error says to pass `--name-only` when that is what it is.
 
 use crate::change::{Change, parse_status, unquote_path};
 use crate::error::{Error, Result};
 
-/// Parses a diff listing. `source_name` names the input in errors (a file
-/// path, or `<stdin>`). The result is sorted by path, one entry per path.
+/// What a diff listing holds, as the user declared it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DiffFormat {
+    /// `git diff --name-status` (TABs, or runs of spaces in a file without a
+    /// TAB), or its `-z` form.
+    #[default]
+    NameStatus,
+    /// `git diff --name-only` or `--name-only -z`: every line (field) is a path,
+    /// read as status `M`.
+    NameOnly,
+}
+
+/// Parses a name-status listing (see [`parse_listing`]).
 ///
 /// # Errors
 /// [`Error::DiffLine`] for the first malformed line, with its 1-based number.
 pub fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
-    let changes = if input.contains(&0) {
-        parse_nul(input, source_name)?
-    } else {
-        parse_lines(input, source_name)?
+    parse_listing(input, source_name, DiffFormat::NameStatus)
+}
+
+/// Parses a diff listing of the declared format. `source_name` names the
+/// input in errors (a file path, or `<stdin>`). The result is sorted by path,
+/// one entry per path.
+///
+/// # Errors
+/// [`Error::DiffLine`] for the first malformed line, with its 1-based number.
+pub fn parse_listing(input: &[u8], source_name: &str, format: DiffFormat) -> Result<Vec<Change>> {
+    let changes = match (input.contains(&0), format) {
+        (true, DiffFormat::NameStatus) => parse_nul(input, source_name)?,
+        (true, DiffFormat::NameOnly) => parse_nul_names(input, source_name)?,
+        (false, format) => parse_lines(input, source_name, format)?,
     };
     Ok(dedup(changes))
 }
@@ -46,7 +76,7 @@ impl LineError<'_> {
     }
 }
 
-fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+fn parse_lines(input: &[u8], source_name: &str, format: DiffFormat) -> Result<Vec<Change>> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let before = &input[..e.valid_up_to()];
         let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
@@ -73,7 +103,11 @@ fn parse_lines(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
             line: index + 1,
             text,
         };
-        changes.push(parse_line(text, file_has_tab, &ctx)?);
+        let change = match format {
+            DiffFormat::NameStatus => parse_line(text, file_has_tab, &ctx)?,
+            DiffFormat::NameOnly => build('M', None, &[text], &ctx)?,
+        };
+        changes.push(change);
     }
     Ok(changes)
 }
@@ -103,8 +137,12 @@ fn parse_line(text: &str, file_has_tab: bool, ctx: &LineError<'_>) -> Result<Cha
         }
         return build(status, score, &[rest], ctx);
     }
-    build('M', None, &[text], ctx)
+    Err(ctx.err(NOT_NAME_STATUS))
 }
+
+/// The error for a line that has no status: most likely a `--name-only` listing.
+const NOT_NAME_STATUS: &str = "not a name-status line (a status letter, then a TAB and the path); \
+     for a `git diff --name-only` listing pass --name-only";
 
 /// Splits on runs of spaces, keeping git-quoted fields (which may hold spaces) whole.
 fn split_spaces<'a>(rest: &'a str, ctx: &LineError<'_>) -> Result<Vec<&'a str>> {
@@ -191,29 +229,28 @@ fn decode_path(field: &str) -> std::result::Result<String, String> {
     Ok(path)
 }
 
-/// `-z` output: NUL-terminated fields, a status field followed by its path(s),
-/// or bare paths (`--name-only -z`). Paths are not quoted in this format.
+/// `git diff --name-status -z` output: NUL-terminated fields, each record a
+/// status field followed by its path(s). Paths are not quoted in this format.
+/// Every record must start with a status: a bare path is an error that points
+/// at `--name-only`, never a guess.
 fn parse_nul(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
-    let body = input.strip_suffix(b"\0").unwrap_or(input);
-    let mut fields = body.split(|b| *b == 0).enumerate().peekable();
+    let mut fields = nul_fields(input).peekable();
     let mut changes = Vec::new();
-    while let Some((index, raw)) = fields.next() {
-        let field_no = index + 1;
+    while let Some((field_no, raw)) = fields.next() {
         let text = std::str::from_utf8(raw).map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
-        // A leading newline shows up when -z output was captured with `echo`.
-        let text = text.trim_start_matches(['\n', '\r']);
-        if text.is_empty() {
-            continue;
-        }
-        let Some((status, score)) = parse_status(text) else {
-            check_nul_path(text).map_err(|d| nul_err(source_name, field_no, raw, d))?;
-            changes.push(Change::new('M', text));
-            continue;
+        let Some((status, score)) = parse_status(text.trim_start_matches(['\n', '\r'])) else {
+            return Err(nul_err(
+                source_name,
+                field_no,
+                raw,
+                "expected a status (A M D R C T U X B) to start a -z name-status record; \
+                 for `git diff --name-only -z` output pass --name-only",
+            ));
         };
         let count = if matches!(status, 'R' | 'C') { 2 } else { 1 };
         let mut paths = Vec::with_capacity(count);
         for _ in 0..count {
-            let Some((index, raw)) = fields.next() else {
+            let Some((path_no, raw)) = fields.next() else {
                 return Err(nul_err(
                     source_name,
                     field_no,
@@ -221,15 +258,35 @@ fn parse_nul(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
                     &format!("status {status} is missing its path"),
                 ));
             };
-            let path = std::str::from_utf8(raw)
-                .map_err(|_| nul_err(source_name, index + 1, raw, "not valid UTF-8"))?
-                .to_owned();
-            check_nul_path(&path).map_err(|d| nul_err(source_name, index + 1, raw, d))?;
-            paths.push(path);
+            paths.push(nul_path(source_name, path_no, raw)?);
         }
         changes.push(assemble(status, score, paths));
     }
     Ok(changes)
+}
+
+/// `git diff --name-only -z` output: every field is a path, read as `M`.
+fn parse_nul_names(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+    nul_fields(input)
+        .map(|(field_no, raw)| Ok(Change::new('M', nul_path(source_name, field_no, raw)?)))
+        .collect()
+}
+
+/// The NUL-terminated fields with their 1-based numbers, less those that are
+/// empty or only line breaks (a trailing newline shows up when -z output was
+/// captured with `echo`).
+fn nul_fields(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let body = input.strip_suffix(b"\0").unwrap_or(input);
+    body.split(|b| *b == 0)
+        .enumerate()
+        .filter(|(_, raw)| !raw.iter().all(|b| matches!(b, b'\n' | b'\r')))
+        .map(|(index, raw)| (index + 1, raw))
+}
+
+fn nul_path(source_name: &str, field_no: usize, raw: &[u8]) -> Result<String> {
+    let path = std::str::from_utf8(raw).map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
+    check_nul_path(path).map_err(|d| nul_err(source_name, field_no, raw, d))?;
+    Ok(path.to_owned())
 }
 
 fn check_nul_path(path: &str) -> std::result::Result<(), &'static str> {
@@ -268,7 +325,6 @@ mod tests {
         let cases: &[(&str, &[&str])] = &[
             ("M\tpipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
             ("M    pipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
-            ("pipelines/p/s/a.yaml\n", &["M\tpipelines/p/s/a.yaml"]),
             ("R087\told/x\tnew/x\r\n\r\n", &["R087\told/x\tnew/x"]),
             ("R100  old/x  new/x\n", &["R100\told/x\tnew/x"]),
             ("C\ta\tb\n", &["C\ta\tb"]),
@@ -298,8 +354,41 @@ mod tests {
     fn nul_separated() -> Result<()> {
         let changes = parse_name_status(b"M\0a b/x\0R087\0old\0new\0D\0gone\0", "z")?;
         assert_eq!(lines(&changes), ["M\ta b/x", "D\tgone", "R087\told\tnew"]);
-        let names = parse_name_status(b"a\0b\0", "z")?;
+        let names = parse_listing(b"a\0b\0", "z", DiffFormat::NameOnly)?;
         assert_eq!(lines(&names), ["M\ta", "M\tb"]);
+        Ok(())
+    }
+
+    /// Issue 10: a file name never changes another path's status, in any form.
+    #[test]
+    fn a_file_name_cannot_fake_a_status() -> Result<()> {
+        // An MR that only adds a file named `D pipelines/prod/serve/modelserving.yaml`,
+        // listed by `git diff --name-only`: read as a path with --name-only, and
+        // an error pointing at --name-only without it, never a deletion.
+        let listing = b"D pipelines/prod/serve/modelserving.yaml\n";
+        let names = parse_listing(listing, "d", DiffFormat::NameOnly)?;
+        assert_eq!(lines(&names), ["M\tD pipelines/prod/serve/modelserving.yaml"]);
+        let mixed = b"D pipelines/prod/serve/modelserving.yaml\npipelines/p/s/a.yaml\n";
+        let err = parse_listing(mixed, "d", DiffFormat::NameStatus).map_err(|e| e.to_string());
+        assert!(
+            matches!(&err, Err(m) if m.starts_with("d: line 2: not a name-status line") && m.contains("pass --name-only")),
+            "{err:?}"
+        );
+        // `-z --name-only` output of an MR that adds a root file `D` and edits a
+        // real stage: with --name-only two edits; without it not a deletion either
+        // once any field breaks the record structure.
+        let z = b"D\0pipelines/prod/serve/modelserving.yaml\0";
+        let names = parse_listing(z, "z", DiffFormat::NameOnly)?;
+        assert_eq!(lines(&names), ["M\tD", "M\tpipelines/prod/serve/modelserving.yaml"]);
+        let z = b"D\0pipelines/prod/serve/modelserving.yaml\0pipelines/p/s/a.yaml\0";
+        let err = parse_listing(z, "z", DiffFormat::NameStatus).map_err(|e| e.to_string());
+        assert!(
+            matches!(&err, Err(m) if m.contains("field 3") && m.contains("pass --name-only")),
+            "{err:?}"
+        );
+        // A name-status path with a TAB inside cannot shift the fields either:
+        // git quotes it, and a raw TAB makes the record malformed.
+        assert!(parse("A\tD\tpipelines/prod/serve/modelserving.yaml\n").is_err());
         Ok(())
     }
 

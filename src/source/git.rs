@@ -1,5 +1,6 @@
 //! The git source (libgit2 through git2): the merge-request view
-//! `merge-base(base, head)..head` with rename detection, the working tree for
+//! `merge-base(base, head)..head` with git's own rename detection
+//! ([`super::rename`]; libgit2 only lists the paths), the working tree for
 //! local dry runs, every file at HEAD (`--all`), and the ref lookups that auto
 //! mode needs. Every missing revision names the `git fetch` that fixes it.
 
@@ -241,10 +242,9 @@ impl Repo {
                 Delta::Typechange => 'T',
                 Delta::Conflicted => 'U',
                 Delta::Unreadable => 'X',
-                // Rename detection is ours, so libgit2 reports none.
-                Delta::Renamed => 'R',
-                Delta::Copied => 'C',
-                Delta::Unmodified | Delta::Ignored => continue,
+                // Rename detection is ours (libgit2's find_similar is never
+                // called), so libgit2 reports no renames or copies.
+                Delta::Unmodified | Delta::Ignored | Delta::Renamed | Delta::Copied => continue,
             };
             let path = delta.new_file().path_bytes().unwrap_or_default();
             keyed.push((path.to_vec(), Change::new(status, path_from_bytes(path))));

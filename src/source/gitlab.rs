@@ -24,8 +24,6 @@ const CONCURRENT_PAGES: usize = 10;
 const ATTEMPTS: u32 = 5;
 /// The longest `Retry-After` honoured.
 const MAX_RETRY_AFTER: Duration = Duration::from_mins(1);
-/// Same-origin redirects followed per request.
-const MAX_REDIRECTS: usize = 5;
 /// Timeout of one request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Deadline for the whole source.
@@ -212,6 +210,30 @@ pub struct GitLab {
     request_timeout: Duration,
     retry_base: Duration,
     verbose: bool,
+}
+
+/// Redirects followed at most (same origin only).
+const MAX_REDIRECTS: usize = 5;
+
+/// The token goes only to the configured origin: a redirect to another scheme,
+/// host or port (`127.0.0.1` to `localhost` included) is refused, since the
+/// `PRIVATE-TOKEN`/`JOB-TOKEN` header would otherwise follow it.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let Some(first) = attempt.previous().first() else {
+            return attempt.stop();
+        };
+        if attempt.url().origin() != first.origin() {
+            let to = attempt.url().origin().ascii_serialization();
+            return attempt.error(format!(
+                "refusing a redirect to another origin ({to}); the token is only sent to the configured GitLab URL"
+            ));
+        }
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        attempt.follow()
+    })
 }
 
 /// A failed request, before it becomes an [`Error`].
@@ -541,9 +563,6 @@ impl GitLab {
                         path: path.to_owned(),
                     });
                 }
-                Err(e) if e.is_redirect() => {
-                    return Err(Failure::Other(format!("GET {path}: {}", redirect_refusal(&e))));
-                }
                 Err(e) if (e.is_connect() || e.is_timeout() || e.is_request()) && attempt < ATTEMPTS => {
                     let wait = self.backoff(attempt);
                     self.info(format!(
@@ -584,48 +603,14 @@ impl GitLab {
     }
 }
 
-/// Redirects are followed only within the configured origin (scheme, host
-/// and port), at most [`MAX_REDIRECTS`] of them: a custom header such as
-/// `PRIVATE-TOKEN` would otherwise go to whatever server a redirect names
-/// (reqwest strips only `Authorization` across origins).
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let Some(first) = attempt.previous().first() else {
-            return attempt.stop();
-        };
-        let (from, to) = (first.origin(), attempt.url().origin());
-        if from != to {
-            let message = format!(
-                "GitLab answered {} with a redirect to another origin ({}), which childgen does not follow so \
-                 that the token is never sent there; set CI_API_V4_URL (or --gitlab-url) to the origin that \
-                 serves the API",
-                attempt.status(),
-                to.ascii_serialization()
-            );
-            return attempt.error(message);
-        }
-        if attempt.previous().len() > MAX_REDIRECTS {
-            let message = format!("more than {MAX_REDIRECTS} redirects");
-            return attempt.error(message);
-        }
-        attempt.follow()
-    })
-}
-
-/// The reason a redirect was refused (the policy's message), without the URL.
-fn redirect_refusal(error: &reqwest::Error) -> String {
-    let mut source = std::error::Error::source(error);
-    while let Some(inner) = source {
-        if inner.source().is_none() {
-            return inner.to_string();
-        }
-        source = inner.source();
-    }
-    "a redirect could not be followed".to_owned()
-}
-
 /// A network error without the URL's query (and never a header).
 fn describe(error: &reqwest::Error) -> String {
+    if error.is_redirect() {
+        // The policy's own message (origins only, never userinfo or a path).
+        let reason =
+            std::error::Error::source(error).map_or_else(|| "redirect refused".to_owned(), ToString::to_string);
+        return reason;
+    }
     let kind = if error.is_connect() {
         "cannot connect"
     } else if error.is_timeout() {
@@ -634,7 +619,13 @@ fn describe(error: &reqwest::Error) -> String {
         "request failed"
     };
     match error.url() {
-        Some(url) => format!("{kind} to {}://{}", url.scheme(), url.host_str().unwrap_or_default()),
+        Some(url) => {
+            let host = url.host_str().unwrap_or_default();
+            match url.port() {
+                Some(port) => format!("{kind} to {}://{host}:{port}", url.scheme()),
+                None => format!("{kind} to {}://{host}", url.scheme()),
+            }
+        }
         None => kind.to_owned(),
     }
 }

@@ -38,13 +38,22 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>> {
 /// # Errors
 /// [`Error::Read`] when it cannot be read, [`Error::DiffLine`] when a line is
 /// malformed.
-pub fn read_diff(path: &Path) -> Result<Vec<Change>> {
+pub fn read_diff(path: &Path, format: diff_file::DiffFormat) -> Result<Vec<Change>> {
     let name = if path == Path::new("-") {
         "<stdin>".to_owned()
     } else {
         path.display().to_string()
     };
-    diff_file::parse_name_status(&read_input(path)?, &name)
+    diff_file::parse_listing(&read_input(path)?, &name, format)
+}
+
+/// The declared format of a diff listing.
+pub fn diff_format(name_only: bool) -> diff_file::DiffFormat {
+    if name_only {
+        diff_file::DiffFormat::NameOnly
+    } else {
+        diff_file::DiffFormat::NameStatus
+    }
 }
 
 /// What the sources need besides their flags.
@@ -94,7 +103,7 @@ pub fn collect_with(
 ) -> Result<Vec<Change>> {
     if let Some(path) = &args.diff {
         options.info(format!("source: diff listing {}", path.display()));
-        return read_diff(path);
+        return read_diff(path, diff_format(args.name_only));
     }
     let repo = || git::Repo::open(args.repo.as_deref());
     if args.all {

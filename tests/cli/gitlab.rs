@@ -365,9 +365,10 @@ fn an_unreachable_server_falls_back_to_git() {
     ];
     let out = h.env.run_with(&vars, &["changes"]).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
+    // Issue 12: the port stays in the message (it is often the misconfigured part).
     assert_contains(
         &out.stderr,
-        "failed after 5 attempt(s): cannot connect to http://127.0.0.1",
+        &format!("failed after 5 attempt(s): cannot connect to http://127.0.0.1:{port}"),
     );
     assert!(!out.stderr.contains(TOKEN));
     snapshot!(
@@ -425,6 +426,33 @@ fn an_older_gitlab_without_the_diffs_endpoint_falls_back_to_git() {
     assert_contains(&out.stderr, "(CI_COMMIT_BEFORE_SHA..CI_COMMIT_SHA)");
 }
 
+/// Every redirect status pointing at another origin (another port on
+/// 127.0.0.1, or `localhost`) is refused: the second server gets no request,
+/// so the token never reaches it, and the token is printed nowhere.
+#[test]
+fn redirects_to_another_origin_are_refused() {
+    for status in [301, 302, 303, 307, 308] {
+        for host in ["127.0.0.1", "localhost"] {
+            let (h, sha, mut server) = merged();
+            let mut capture = Server::new();
+            let port = capture.socket_address().port();
+            let elsewhere = capture.mock("GET", Matcher::Any).expect(0).create();
+            let location = format!("http://{host}:{port}{PROJECT}/repository/commits/{sha}/merge_requests");
+            server
+                .mock(
+                    "GET",
+                    format!("{PROJECT}/repository/commits/{sha}/merge_requests").as_str(),
+                )
+                .with_status(status)
+                .with_header("location", &location)
+                .create();
+            let out = run(&h, &server, &sha, ("CI_JOB_TOKEN", TOKEN));
+            assert_contains(&out.stderr, "refusing a redirect to another origin");
+            elsewhere.assert();
+        }
+    }
+}
+
 /// Every redirect status to another origin: another port on 127.0.0.1 (a
 /// capturing server), and `localhost` on the API's own port. None is followed,
 /// no request (so no token) reaches the other origin, the warning says why,
@@ -460,8 +488,8 @@ fn redirects_to_another_origin_are_refused_and_the_token_stays_home() {
             for token in [("GITLAB_TOKEN", TOKEN), ("CI_JOB_TOKEN", TOKEN)] {
                 let out = run(&h, &server, &sha, token).success();
                 assert_eq!(out.stdout, FEATURE_CHANGES, "{status} to {other}");
-                assert_contains(&out.stderr, "with a redirect to another origin");
-                assert_contains(&out.stderr, "which childgen does not follow");
+                assert_contains(&out.stderr, "refusing a redirect to another origin");
+                assert_contains(&out.stderr, "the token is only sent to the configured GitLab URL");
                 assert_contains(&out.stderr, "The changes come from git");
                 assert!(!out.stderr.contains(TOKEN) && !out.stdout.contains(TOKEN));
             }

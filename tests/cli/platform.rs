@@ -35,6 +35,24 @@ fn plan_as_mermaid() {
 }
 
 #[test]
+fn plan_as_markdown_is_the_mermaid_chart_fenced() {
+    // Issue 12: ready to paste into a merge request description.
+    let chart = monorepo_env()
+        .run(&["plan", "--diff", "mr.diff", "--format", "mermaid"])
+        .success();
+    let fenced = monorepo_env()
+        .run(&["plan", "--diff", "mr.diff", "--format", "markdown"])
+        .success();
+    assert_eq!(fenced.stdout, format!("```mermaid\n{}```\n", chart.stdout));
+    assert!(
+        chart.stdout.starts_with("flowchart") && chart.stdout.ends_with('\n'),
+        "{}",
+        chart.stdout
+    );
+    assert_eq!(fenced.stderr, chart.stderr);
+}
+
+#[test]
 fn plan_says_when_nothing_matched() {
     let env = monorepo_env().stdin("M\tREADME.md\n");
     let out = env.run(&["plan", "--diff", "-"]).success();
@@ -67,11 +85,10 @@ fn init_scaffolds_a_working_setup_and_refuses_to_overwrite() {
         child.stdout
     );
     assert!(child.stdout.contains("test-churn-train:"));
-    // A second init refuses, --force overwrites.
+    // A second init keeps what exists, --force overwrites.
     env.write("childgen.yml", "# mine\n");
-    let again = env.run(&["init"]);
-    assert_eq!(again.code, 2);
-    snapshot!("init_refuses", again);
+    let again = env.run(&["init"]).success();
+    snapshot!("init_keeps", again);
     assert_eq!(
         std::fs::read_to_string(env.path().join("childgen.yml")).expect("kept"),
         "# mine\n"
@@ -88,19 +105,22 @@ fn init_scaffolds_a_working_setup_and_refuses_to_overwrite() {
 fn test_command_passes_fails_with_a_diff_and_blesses() {
     let env = TestEnv::new();
     env.run(&["init"]).success();
+    // Issue 12: no childgen-tests/ says what to do, not "cannot read".
+    let none = env.run(&["test"]);
+    assert_eq!(none.code, 2);
+    assert_contains(
+        &none.stderr,
+        "childgen-tests does not exist: create one folder per case holding a diff.txt",
+    );
+    assert_contains(&none.stderr, "then run `childgen test --bless`");
     env.write("childgen-tests/one-stage/diff.txt", "M\tpipelines/p/s/a.py\n");
-    // No expected.yml yet: fails, shows the whole output as added lines.
+    // No expected.yml yet: says "run --bless", not a whole-file diff.
     let first = env.run(&["test"]);
     assert_eq!(first.code, 1, "{}", first.snapshot());
-    assert!(
-        first
-            .stdout
-            .contains("FAILED  one-stage\n--- one-stage/expected.yml\n+++ one-stage (rendered)\n"),
-        "{}",
-        first.stdout
+    assert_eq!(
+        first.stdout,
+        "FAILED  one-stage: no expected.yml; run `childgen test --bless` to accept the current output\n0 passed, 1 failed\n"
     );
-    assert_contains(&first.stdout, "+test-p-s:\n");
-    assert!(first.stdout.ends_with("0 passed, 1 failed\n"));
     let blessed = env.run(&["test", "--bless"]).success();
     assert!(
         blessed.stdout.ends_with("0 passed, 0 failed, 1 blessed\n"),
@@ -165,4 +185,77 @@ fn plan_reports_limit_warnings_once() {
     );
     let quiet = env.run(&["generate", "--diff", "diff.txt", "--quiet"]).success();
     assert_eq!(quiet.stderr, "");
+}
+
+#[test]
+fn init_in_a_repository_with_a_pipeline_keeps_it_and_prints_the_include_line() {
+    // Issue 12: every adopter already has a .gitlab-ci.yml.
+    let env = TestEnv::new();
+    let mine = "stages: [build, generate, run]\nbuild:\n  stage: build\n  script: [make]\n";
+    env.write(".gitlab-ci.yml", mine);
+    let out = env.run(&["init"]).success();
+    assert_eq!(
+        std::fs::read_to_string(env.path().join(".gitlab-ci.yml")).expect("kept"),
+        mine
+    );
+    for file in [
+        "childgen.yml",
+        "templates/pipeline.yml.tera",
+        ".gitlab/childgen.gitlab-ci.yml",
+    ] {
+        assert!(env.path().join(file).is_file(), "{file} missing:\n{}", out.stderr);
+    }
+    assert_contains(&out.stderr, "include:\n  - local: .gitlab/childgen.gitlab-ci.yml\n");
+    assert!(!out.stderr.contains("declares no"), "{}", out.stderr);
+    // The user's pipeline with that include (inlined, as GitLab merges it) is valid.
+    let jobs = std::fs::read_to_string(env.path().join(".gitlab/childgen.gitlab-ci.yml")).expect("jobs");
+    assert!(!jobs.contains("workflow:") && !jobs.contains("\nstages:"), "{jobs}");
+    let merged = format!("{mine}{jobs}");
+    assert_schema_valid(&merged);
+    env.write("merged.yml", &merged);
+    env.run(&["validate", "merged.yml"]).success();
+    // A second run writes nothing and overwrites nothing; --force never touches the pipeline.
+    env.write("childgen.yml", "# mine\n");
+    let again = env.run(&["init"]).success();
+    assert_contains(&again.stderr, "kept ./childgen.yml (exists; --force overwrites)");
+    assert!(!again.stderr.contains("wrote "), "{}", again.stderr);
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("childgen.yml")).expect("kept"),
+        "# mine\n"
+    );
+    env.run(&["init", "--force"]).success();
+    assert_eq!(
+        std::fs::read_to_string(env.path().join(".gitlab-ci.yml")).expect("kept"),
+        mine
+    );
+}
+
+#[test]
+fn init_writes_what_is_missing_and_warns_about_missing_stages() {
+    let env = TestEnv::new();
+    env.write(".gitlab-ci.yml", "build:\n  script: [make]\n");
+    env.write("childgen.yml", "# mine\n");
+    let out = env.run(&["init"]).success();
+    assert_contains(&out.stderr, "kept ./childgen.yml");
+    assert_contains(&out.stderr, "wrote ./templates/pipeline.yml.tera");
+    assert_contains(&out.stderr, "declares no `generate`/`run` stages yet");
+}
+
+#[test]
+fn the_starter_template_tears_down_a_deleted_stage_instead_of_testing_it() {
+    let env = TestEnv::new();
+    env.run(&["init"]).success();
+    env.write(
+        "diff.txt",
+        "D\tpipelines/old/train/model.py\nD\tpipelines/old/train/requirements.txt\nM\tpipelines/new/train/model.py\nD\tpipelines/new/train/old.py\n",
+    );
+    let child = env.run(&["generate", "--diff", "diff.txt"]).success();
+    assert_schema_valid(&child.stdout);
+    // The deleted stage: no job cds into the folder; a teardown instead.
+    assert!(child.stdout.contains("teardown-old-train:"), "{}", child.stdout);
+    assert!(!child.stdout.contains("test-old-train:"), "{}", child.stdout);
+    assert!(!child.stdout.contains("deploy-old-train:"), "{}", child.stdout);
+    // A stage that still has files is tested and deployed as before.
+    assert!(child.stdout.contains("test-new-train:") && child.stdout.contains("deploy-new-train:"));
+    assert!(!child.stdout.contains("teardown-new-train:"));
 }

@@ -40,9 +40,32 @@ fn the_first_screen_has_the_two_commands() {
 
 #[test]
 fn the_root_gitlab_ci_in_the_readme_is_the_shipped_one_and_valid() {
-    let yaml = blocks(&readme(), "yaml").into_iter().next().expect("a yaml block");
+    let yaml = blocks(&readme(), "yaml")
+        .into_iter()
+        .nth(1)
+        .expect("the long form, second");
     let shipped = std::fs::read_to_string(root().join("templates/init/gitlab-ci.yml")).expect("shipped");
     assert_eq!(yaml, shipped);
     assert_schema_valid(&yaml);
     assert!(yaml.lines().count() <= 60);
+}
+
+#[test]
+fn the_readme_shows_the_component_first() {
+    let first = blocks(&readme(), "yaml").into_iter().next().expect("a yaml block");
+    let include: serde_yaml::Value = serde_yaml::from_str(&first).expect("parses");
+    let entry = &include["include"][0];
+    let component = entry["component"].as_str().expect("include: component:");
+    assert!(component.ends_with("/childgen@1"), "{component}");
+    // Every input the README sets is one the component declares.
+    let spec = std::fs::read_to_string(root().join("templates/childgen.yml")).expect("component");
+    let header: serde_yaml::Value =
+        serde_yaml::from_str(spec.split("\n---\n").next().expect("header")).expect("header parses");
+    for (name, _) in entry["inputs"].as_mapping().expect("inputs") {
+        let name = name.as_str().expect("name");
+        assert!(
+            !header["spec"]["inputs"][name].is_null(),
+            "README sets undeclared input {name}"
+        );
+    }
 }

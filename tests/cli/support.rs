@@ -17,6 +17,7 @@ pub struct TestEnv {
     env: Vec<(String, String)>,
     stdin: Option<Vec<u8>>,
     cwd: Option<PathBuf>,
+    umask: Option<libc::mode_t>,
 }
 
 /// What a run produced.
@@ -51,6 +52,7 @@ impl TestEnv {
             env: Vec::new(),
             stdin: None,
             cwd: None,
+            umask: None,
         }
     }
 
@@ -73,6 +75,12 @@ impl TestEnv {
 
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(input.into());
+        self
+    }
+
+    /// Runs the binary under this umask (the test process's own is untouched).
+    pub fn umask(mut self, mask: libc::mode_t) -> Self {
+        self.umask = Some(mask);
         self
     }
 
@@ -119,6 +127,16 @@ impl TestEnv {
             Stdio::null()
         });
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        if let Some(mask) = self.umask {
+            use std::os::unix::process::CommandExt as _;
+            // SAFETY: umask(2) is async-signal-safe and touches only the child.
+            unsafe {
+                command.pre_exec(move || {
+                    libc::umask(mask);
+                    Ok(())
+                });
+            }
+        }
         let mut child = command.spawn().expect("spawn childgen");
         if let Some(input) = &self.stdin {
             use std::io::Write;

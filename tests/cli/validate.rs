@@ -34,5 +34,5 @@ fn the_projects_own_ci_file_is_valid() {
     let text = std::fs::read_to_string(&path).expect(".gitlab-ci.yml");
     crate::support::assert_schema_valid(&text);
     let out = TestEnv::new().run(&["validate", &path.display().to_string()]).success();
-    assert!(out.stdout.ends_with("valid, 6 job(s)\n"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("valid, 11 job(s)\n"), "{}", out.stdout);
 }
