@@ -342,14 +342,35 @@ impl GitLab {
             Ok(diffs) => diffs,
             Err(failure) => return Ok(self.unavailable(&failure, Some(iid))),
         };
-        let expected = mr.changes_count.as_deref().and_then(parse_changes_count);
-        if let Some(expected) = expected.filter(|e| diffs.len() < *e) {
-            let reason = format!(
-                "the API listed {} file(s) of the {} it counts (changes_count {:?})",
+        if let Some(bad) = diffs.iter().find_map(|d| {
+            [&d.old_path, &d.new_path]
+                .into_iter()
+                .find(|p| p.is_empty() || p.contains('\0'))
+        }) {
+            let what = if bad.is_empty() {
+                "an empty path"
+            } else {
+                "a path with a NUL byte"
+            };
+            return Ok(MergedChanges::Unavailable {
+                kind: ApiFailure::Unexpected,
+                detail: format!("merge request !{iid}: the API listed {what} ({bad:?}), which no git tree holds"),
+            });
+        }
+        let count = mr.changes_count.as_deref().unwrap_or_default();
+        let incomplete = match mr.changes_count.as_deref().map(parse_changes_count) {
+            Some(Some(expected)) if diffs.len() < expected => Some(format!(
+                "the API listed {} file(s) of the {} it counts (changes_count {count:?})",
                 diffs.len(),
                 expected,
-                mr.changes_count.as_deref().unwrap_or_default()
-            );
+            )),
+            Some(None) => Some(format!(
+                "its changes_count {count:?} is not a file count, so the API's list of {} file(s) cannot be proven complete",
+                diffs.len()
+            )),
+            _ => None,
+        };
+        if let Some(reason) = incomplete {
             let refs = mr.diff_refs.as_ref();
             let base = refs.and_then(|r| r.base_sha.clone().or_else(|| r.start_sha.clone()));
             return Ok(match (base, refs.and_then(|r| r.head_sha.clone())) {
@@ -408,7 +429,8 @@ impl GitLab {
             }
             Failure::Status { status, path } if status == StatusCode::NOT_FOUND => Error::GitLab(format!(
                 "GitLab answered 404 Not Found to GET {path}: check the project ({}) and the API URL ({})",
-                self.project, self.base
+                self.project,
+                redact_url(&self.base)
             )),
             Failure::Status { status, path } => Error::GitLab(format!("GitLab answered {status} to GET {path}")),
             Failure::Network(message) | Failure::Other(message) => Error::GitLab(message),
@@ -432,7 +454,11 @@ impl GitLab {
                     e.downcast_ref::<reqwest::Error>()
                         .is_some_and(reqwest::Error::is_timeout)
                 })
-                || e.to_string().contains("timed out");
+                || e.to_string().contains("timed out")
+                // reqwest reports a body timeout as a decode error whose
+                // source chain (hyper's) says TimedOut only in Debug.
+                || format!("{e:?}").contains("TimedOut")
+                || Instant::now() >= self.deadline;
             return Err(if timed_out {
                 Failure::Network(format!(
                     "GET {what}: timed out reading the response body (the request timeout is {}s)",
@@ -634,19 +660,50 @@ fn is_retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 429 | 502 | 503 | 504)
 }
 
-/// `Retry-After` in seconds, capped.
+/// `Retry-After` in seconds or as an HTTP date, capped.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let seconds: u64 = headers.get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+    retry_after_value(headers.get("retry-after")?.to_str().ok()?, std::time::SystemTime::now())
 }
 
-/// `"42"` → 42; `"1000+"` → 1001 (more than 1000 files).
+fn retry_after_value(value: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => httpdate::parse_http_date(value)
+            .ok()?
+            .duration_since(now)
+            .unwrap_or_default(),
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// `url` with any userinfo (`user:password@`) shown as `***@`.
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    match url[scheme_end..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &url[..scheme_end], &url[scheme_end + at..]),
+        None => url.to_owned(),
+    }
+}
+
+/// `"42"` → 42; `"1000+"` → 1001 (more than 1000 files); anything else
+/// (`"abc"`, `"-1"`, `"1e3"`, `"+5"`) → `None`.
 fn parse_changes_count(count: &str) -> Option<usize> {
     let count = count.trim();
-    match count.strip_suffix('+') {
-        Some(n) => n.parse::<usize>().ok().map(|n| n + 1),
-        None => count.parse().ok(),
+    let (digits, more) = match count.strip_suffix('+') {
+        Some(n) => (n, 1),
+        None => (count, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    digits.parse::<usize>().ok()?.checked_add(more)
 }
 
 /// The merged MR into `default_branch` whose merge or squash commit is `sha`;
@@ -767,6 +824,44 @@ mod tests {
         assert_eq!(parse_changes_count("42"), Some(42));
         assert_eq!(parse_changes_count("1000+"), Some(1001));
         assert_eq!(parse_changes_count("x"), None);
+        for bad in ["abc", "-1", "1e3", "+5", "", "+", "18446744073709551615+", "4.0"] {
+            assert_eq!(parse_changes_count(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_an_http_date() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap_or(std::time::UNIX_EPOCH);
+        assert_eq!(retry_after_value("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after_value("Sun, 06 Nov 1994 08:49:49 GMT", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            retry_after_value("Sun, 06 Nov 1994 08:00:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(
+            retry_after_value("Mon, 07 Nov 1994 08:49:37 GMT", now),
+            Some(MAX_RETRY_AFTER)
+        );
+        assert_eq!(retry_after_value("soon", now), None);
+    }
+
+    #[test]
+    fn userinfo_is_redacted() {
+        assert_eq!(
+            redact_url("https://user:hunter2@gitlab.example.com/api/v4"),
+            "https://***@gitlab.example.com/api/v4"
+        );
+        assert_eq!(
+            redact_url("http://a@b@127.0.0.1:9/x?y=@"),
+            "http://***@127.0.0.1:9/x?y=@"
+        );
+        assert_eq!(
+            redact_url("https://gitlab.example.com/api/v4?a=b@c"),
+            "https://gitlab.example.com/api/v4?a=b@c"
+        );
     }
 
     #[test]

@@ -198,7 +198,8 @@ fn merged_merge_request(
     };
     if let Some(token) = &token {
         options.info(format!(
-            "GitLab API {url}, project {project}, token from {}",
+            "GitLab API {}, project {project}, token from {}",
+            gitlab::redact_url(url),
             token.variable
         ));
     }

@@ -680,3 +680,81 @@ fn a_stalled_body_says_it_timed_out() {
     assert_contains(&out.stderr, "timed out reading the response body");
     assert!(!out.stderr.contains("error decoding response body"));
 }
+
+/// A `changes_count` that is not a count cannot prove the list complete:
+/// git computes the changes (the one listed file is not enough).
+#[test]
+fn an_unreadable_changes_count_never_proves_a_list_complete() {
+    for count in ["abc", "-1", "1e3", "+5", ""] {
+        let (h, sha, mut server) = merged();
+        serve_merge_request(&mut server, &merge_request(&h, 7, &sha, count), &sha);
+        serve_one_page(
+            &mut server,
+            7,
+            &json!([file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A")]),
+        );
+        let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+        assert_eq!(out.stdout, FEATURE_CHANGES, "changes_count {count:?}");
+        assert_contains(
+            &out.stderr,
+            &format!(
+                "its changes_count {count:?} is not a file count, so the API's list of 1 file(s) cannot be proven complete"
+            ),
+        );
+    }
+}
+
+/// An empty path or one with a NUL byte is not used: the warning names the
+/// merge request and git answers.
+#[test]
+fn empty_and_nul_paths_from_the_api_are_refused() {
+    for (path, what) in [
+        ("", "an empty path"),
+        ("pipelines/p1/s1/a\u{0}b.py", "a path with a NUL byte"),
+    ] {
+        let (h, sha, mut server) = merged();
+        serve_merge_request(&mut server, &merge_request(&h, 7, &sha, "2"), &sha);
+        serve_one_page(
+            &mut server,
+            7,
+            &json!([
+                file_diff("pipelines/p2/s1/new.py", "pipelines/p2/s1/new.py", "A"),
+                file_diff(path, path, "M")
+            ]),
+        );
+        let out = run(&h, &server, &sha, ("GITLAB_TOKEN", TOKEN)).success();
+        assert_eq!(out.stdout, FEATURE_CHANGES, "{what}");
+        assert_contains(&out.stderr, &format!("merge request !7: the API listed {what}"));
+    }
+}
+
+/// A password in `CI_API_V4_URL` is printed nowhere (verbose lines, warnings).
+#[test]
+fn a_password_in_the_api_url_is_redacted() {
+    let (h, sha, mut server) = merged();
+    server.mock("GET", Matcher::Any).with_status(404).create();
+    let url = format!("http://user:hunter2-secret@{}/api/v4", server.host_with_port());
+    let vars = [
+        ("CI_PIPELINE_SOURCE", "push"),
+        ("CI_COMMIT_BRANCH", "main"),
+        ("CI_DEFAULT_BRANCH", "main"),
+        ("CI_COMMIT_SHA", sha.as_str()),
+        ("CI_API_V4_URL", url.as_str()),
+        ("CI_PROJECT_ID", "ml/mono"),
+        ("GITLAB_TOKEN", TOKEN),
+    ];
+    let out = h.env.run_with(&vars, &["changes", "--verbose"]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "GitLab API http://***@127.0.0.1:");
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stderr.contains(TOKEN),
+        "{}",
+        out.stderr
+    );
+    let out = h.env.run_with(&vars, &["changes", "--source", "api", "--verbose"]);
+    assert!(
+        !out.stderr.contains("hunter2") && !out.stdout.contains("hunter2"),
+        "{}",
+        out.stderr
+    );
+}
