@@ -449,15 +449,15 @@ impl GitLab {
         let mut body = Vec::new();
         let read = response.take(MAX_BODY + 1).read_to_end(&mut body);
         if let Err(e) = read {
-            let timed_out = e.kind() == std::io::ErrorKind::TimedOut
-                || std::iter::successors(std::error::Error::source(&e), |e| e.source()).any(|e| {
-                    e.downcast_ref::<reqwest::Error>()
-                        .is_some_and(reqwest::Error::is_timeout)
-                })
-                || e.to_string().contains("timed out")
-                // reqwest reports a body timeout as a decode error whose
-                // source chain (hyper's) says TimedOut only in Debug.
-                || format!("{e:?}").contains("TimedOut")
+            // The timeout sits somewhere in the chain (io -> reqwest -> hyper -> io).
+            let first: &(dyn std::error::Error + 'static) = &e;
+            let timed_out = std::iter::successors(Some(first), |e| e.source()).any(|e| {
+                e.downcast_ref::<reqwest::Error>()
+                    .is_some_and(reqwest::Error::is_timeout)
+                    || e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+                    || e.to_string().contains("timed out")
+            }) || format!("{e:?}").contains("TimedOut")
                 || Instant::now() >= self.deadline;
             return Err(if timed_out {
                 Failure::Network(format!(
