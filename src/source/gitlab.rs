@@ -291,21 +291,15 @@ impl GitLab {
     }
 
     /// Merge requests associated with a commit.
-    ///
-    /// # Errors
-    /// [`Error::GitLab`] for any failure.
-    pub fn commit_merge_requests(&self, sha: &str) -> Result<Vec<MergeRequest>> {
+    fn commit_merge_requests(&self, sha: &str) -> std::result::Result<Vec<MergeRequest>, Failure> {
         let path = format!("/projects/{}/repository/commits/{sha}/merge_requests", self.project);
-        self.get_json(&path, &[]).map_err(|f| self.error(f))
+        self.get_json(&path, &[])
     }
 
     /// One merge request (with `changes_count` and `diff_refs`).
-    ///
-    /// # Errors
-    /// [`Error::GitLab`] for any failure.
-    pub fn merge_request(&self, iid: u64) -> Result<MergeRequest> {
+    fn merge_request(&self, iid: u64) -> std::result::Result<MergeRequest, Failure> {
         let path = format!("/projects/{}/merge_requests/{iid}", self.project);
-        self.get_json(&path, &[]).map_err(|f| self.error(f))
+        self.get_json(&path, &[])
     }
 
     /// Every page of a merge request's diffs.
@@ -320,8 +314,7 @@ impl GitLab {
     /// # Errors
     /// [`Error::GitLab`] for network, authentication or API failures.
     pub fn merged_changes(&self, sha: &str, default_branch: &str) -> Result<MergedChanges> {
-        let path = format!("/projects/{}/repository/commits/{sha}/merge_requests", self.project);
-        let candidates: Vec<MergeRequest> = match self.get_json(&path, &[]) {
+        let candidates = match self.commit_merge_requests(sha) {
             Ok(candidates) => candidates,
             Err(failure) => return Ok(self.unavailable(&failure, None)),
         };
@@ -330,8 +323,7 @@ impl GitLab {
         };
         let iid = found.iid;
         self.info(format!("commit {sha} comes from merge request !{iid}"));
-        let path = format!("/projects/{}/merge_requests/{iid}", self.project);
-        let mr: MergeRequest = match self.get_json(&path, &[]) {
+        let mr = match self.merge_request(iid) {
             Ok(mr) => mr,
             Err(failure) => return Ok(self.unavailable(&failure, Some(iid))),
         };
@@ -413,28 +405,6 @@ impl GitLab {
 
     fn info(&self, message: impl AsRef<str>) {
         crate::output::info(self.verbose, message);
-    }
-
-    fn error(&self, failure: Failure) -> Error {
-        match failure {
-            Failure::Status { status, path } if matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
-                let who = self.token.as_ref().map_or_else(
-                    || "without a token (set CHILDGEN_GITLAB_TOKEN, GITLAB_TOKEN or run in a GitLab job)".to_owned(),
-                    |t| format!("with the token from {} ({} header)", t.variable, t.header),
-                );
-                Error::GitLab(format!(
-                    "GitLab answered {status} to GET {path} {who}; the token needs the `read_api` scope on this project \
-                     (a project or personal access token in CHILDGEN_GITLAB_TOKEN), or the job token must be allowed to access it"
-                ))
-            }
-            Failure::Status { status, path } if status == StatusCode::NOT_FOUND => Error::GitLab(format!(
-                "GitLab answered 404 Not Found to GET {path}: check the project ({}) and the API URL ({})",
-                self.project,
-                redact_url(&self.base)
-            )),
-            Failure::Status { status, path } => Error::GitLab(format!("GitLab answered {status} to GET {path}")),
-            Failure::Network(message) | Failure::Other(message) => Error::GitLab(message),
-        }
     }
 
     fn get_json<T: DeserializeOwned>(&self, path: &str, query: &[(&str, String)]) -> std::result::Result<T, Failure> {
