@@ -445,21 +445,7 @@ fn git_err(e: git2::Error) -> Error {
 /// or the value of any token variable.
 #[must_use]
 pub fn redact(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(tail.len());
-        match tail[..end].rfind('@') {
-            Some(userinfo) => {
-                out.push_str("***");
-                rest = &tail[userinfo..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
+    let mut out = super::gitlab::redact_url(text);
     for variable in ["CHILDGEN_GITLAB_TOKEN", "GITLAB_TOKEN", "CI_JOB_TOKEN"] {
         if let Ok(value) = std::env::var(variable)
             && value.len() >= 4

@@ -647,19 +647,28 @@ fn retry_after_value(value: &str, now: std::time::SystemTime) -> Option<Duration
     Some(wait.min(MAX_RETRY_AFTER))
 }
 
-/// `url` with any userinfo (`user:password@`) shown as `***@`.
+/// `text` with the userinfo (`user:password@`) of every URL in it shown as
+/// `***@`: a URL given by the user, or one inside a message of git's. A
+/// URL's authority ends at `/` or whitespace, so a `?` or `#` in a password
+/// cannot end it early.
 #[must_use]
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let authority_end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| scheme_end + i);
-    match url[scheme_end..authority_end].rfind('@') {
-        Some(at) => format!("{}***{}", &url[..scheme_end], &url[scheme_end + at..]),
-        None => url.to_owned(),
+pub fn redact_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| c == '/' || c.is_whitespace()).unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(userinfo) => {
+                out.push_str("***");
+                rest = &tail[userinfo..];
+            }
+            None => rest = tail,
+        }
     }
+    out.push_str(rest);
+    out
 }
 
 /// `"42"` → 42; `"1000+"` → 1001 (more than 1000 files); anything else
@@ -831,6 +840,10 @@ mod tests {
         assert_eq!(
             redact_url("https://gitlab.example.com/api/v4?a=b@c"),
             "https://gitlab.example.com/api/v4?a=b@c"
+        );
+        assert_eq!(
+            redact_url("https://u:p?w#d@gitlab.example.com/api/v4"),
+            "https://***@gitlab.example.com/api/v4"
         );
     }
 
