@@ -13,9 +13,6 @@ use std::path::{Path, PathBuf};
 /// An open repository.
 pub struct Repo(Repository);
 
-/// SHA-1 of nothing: GitLab's `CI_COMMIT_BEFORE_SHA` for a new branch.
-pub const ZERO_SHA: &str = "0000000000000000000000000000000000000000";
-
 impl Repo {
     /// Opens the repository containing `dir` (or the current folder).
     ///
@@ -150,39 +147,6 @@ impl Repo {
         // As `git ls-tree -r` lists them: by path bytes.
         changes.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(changes.into_iter().map(|(_, change)| change).collect())
-    }
-
-    /// The closest tag reachable from `rev`'s parents (the previous release).
-    ///
-    /// # Errors
-    /// [`Error::Git`] for a missing revision.
-    pub fn previous_tag(&self, rev: &str) -> Result<Option<String>> {
-        let commit = self.commit(rev)?;
-        let mut tags: std::collections::HashMap<Oid, Vec<String>> = std::collections::HashMap::new();
-        let names = self.0.tag_names(None).map_err(git_err)?;
-        for name in names.iter().flatten().flatten() {
-            if let Ok(target) = self
-                .0
-                .revparse_single(&format!("refs/tags/{name}"))
-                .and_then(|o| o.peel_to_commit())
-            {
-                tags.entry(target.id()).or_default().push(name.to_owned());
-            }
-        }
-        let mut walk = self.0.revwalk().map_err(git_err)?;
-        walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::TIME)
-            .map_err(git_err)?;
-        for parent in commit.parent_ids() {
-            walk.push(parent).map_err(git_err)?;
-        }
-        for oid in walk {
-            let oid = oid.map_err(git_err)?;
-            if let Some(names) = tags.get_mut(&oid) {
-                names.sort();
-                return Ok(names.pop());
-            }
-        }
-        Ok(None)
     }
 
     /// The default branch to compare a local dry run against: `origin/HEAD`,
