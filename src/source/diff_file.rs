@@ -25,14 +25,6 @@ pub enum DiffFormat {
     NameOnly,
 }
 
-/// Parses a name-status listing (see [`parse_listing`]).
-///
-/// # Errors
-/// [`Error::DiffLine`] for the first malformed line, with its 1-based number.
-pub fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
-    parse_listing(input, source_name, DiffFormat::NameStatus)
-}
-
 /// Parses a diff listing of the declared format. `source_name` names the
 /// input in errors (a file path, or `<stdin>`). The result is sorted by path,
 /// one entry per path.
@@ -311,6 +303,10 @@ fn nul_err(source_name: &str, field: usize, raw: &[u8], detail: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse_name_status(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
+        parse_listing(input, source_name, DiffFormat::NameStatus)
+    }
 
     fn parse(input: &str) -> Result<Vec<Change>> {
         parse_name_status(input.as_bytes(), "diff.txt")
