@@ -580,6 +580,17 @@ fn api_with_diffs(
     })
 }
 
+/// Answers with the feature's diffs and `x-next-page: NEXT`.
+fn diffs_page(stream: &mut std::net::TcpStream, next: usize) {
+    use std::io::Write;
+    let body = feature_diffs().to_string();
+    let _ = write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-next-page: {next}\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+}
+
 fn page_of(line: &str) -> usize {
     line.split(['?', '&', ' '])
         .find_map(|part| part.strip_prefix("page="))
@@ -613,17 +624,8 @@ fn absurd_total_pages_are_refused_without_allocating() {
 
 #[test]
 fn an_endless_next_page_chain_stops_at_the_deadline() {
-    use std::io::Write;
     let (h, sha, _) = merged();
-    let port = api_with_diffs(&h, &sha, |line, stream| {
-        let body = feature_diffs().to_string();
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-next-page: {}\r\ncontent-length: {}\r\n\r\n{body}",
-            page_of(line) + 1,
-            body.len()
-        );
-    });
+    let port = api_with_diffs(&h, &sha, |line, stream| diffs_page(stream, page_of(line) + 1));
     let started = std::time::Instant::now();
     let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_DEADLINE_MS", "1500")]).success();
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
@@ -633,16 +635,8 @@ fn an_endless_next_page_chain_stops_at_the_deadline() {
 
 #[test]
 fn a_next_page_that_goes_back_is_refused() {
-    use std::io::Write;
     let (h, sha, _) = merged();
-    let port = api_with_diffs(&h, &sha, |_, stream| {
-        let body = feature_diffs().to_string();
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-next-page: 2\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-    });
+    let port = api_with_diffs(&h, &sha, |_, stream| diffs_page(stream, 2));
     let out = run_against(&h, &sha, port, &[]).success();
     assert_eq!(out.stdout, FEATURE_CHANGES);
     assert_contains(&out.stderr, "x-next-page went from page 2 back to page 2");
