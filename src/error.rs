@@ -73,6 +73,20 @@ pub enum Error {
         detail: String,
     },
 
+    /// A changed path that would change what the rendered pipeline does.
+    #[error(
+        "template {template}, group {group}: the changed path {path:?} would change `{at}`: it {detail}. childgen writes no pipeline it cannot prove safe. \
+         In the template, pass paths to scripts through a variable (`\"$VAR\"`) or `sh_quote`, keep them out of `if:` expressions, \
+         and quote them with `yaml_quote` as whole YAML values (docs/templates.md, \"Paths in scripts\"); or rename the file"
+    )]
+    Unsafe {
+        template: String,
+        group: String,
+        path: String,
+        at: String,
+        detail: String,
+    },
+
     /// A fragment whose `stages` or `variables` cannot be merged.
     #[error("{origin}: {detail}")]
     Merge { origin: String, detail: String },

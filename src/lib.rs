@@ -16,6 +16,7 @@ pub mod output;
 pub mod pattern;
 pub mod pipeline;
 pub mod render;
+pub mod safety;
 pub mod settings;
 pub mod source;
 pub mod validate;

@@ -35,6 +35,7 @@ impl Renderer {
         tera.autoescape_on(Vec::new());
         tera.register_filter("yaml_quote", yaml_quote);
         tera.register_filter("yaml_str", yaml_quote);
+        tera.register_filter("sh_quote", sh_quote);
         // The environment of a CI job holds its secrets: templates never read it.
         tera.register_function("get_env", |_: &HashMap<String, Value>| -> tera::Result<Value> {
             Err(tera::Error::msg(
@@ -440,6 +441,32 @@ fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> 
         .map_err(|e| tera::Error::msg(e.to_string()))
 }
 
+/// `sh_quote`: a value as one single-quoted POSIX shell word (`'` written
+/// `'\''`); a list gives its items as words separated by spaces. The result
+/// is shell text, not YAML: put the whole script line through `yaml_quote`.
+fn sh_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    fn word(value: &Value) -> tera::Result<String> {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Null => String::new(),
+            Value::Array(_) | Value::Object(_) => {
+                return Err(tera::Error::msg("sh_quote expects a string or a list of strings"));
+            }
+        };
+        Ok(format!("'{}'", text.replace('\'', r"'\''")))
+    }
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(word)
+            .collect::<tera::Result<Vec<_>>>()
+            .map(|words| Value::String(words.join(" "))),
+        other => word(other).map(Value::String),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -562,6 +589,16 @@ mod tests {
             Err(Error::Render { detail, .. }) => assert!(detail.contains("get_env is disabled"), "{detail}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn sh_quote_makes_one_shell_word() -> Result<()> {
+        let mut context = Context::new();
+        context.insert("p", "it's $(x)");
+        context.insert("l", &["a b", "c'"]);
+        let out = render("{{ p | sh_quote }}|{{ l | sh_quote }}|{{ '' | sh_quote }}", &context)?;
+        assert_eq!(out, r"'it'\''s $(x)'|'a b' 'c'\'''|''");
+        Ok(())
     }
 
     #[test]

@@ -1,0 +1,772 @@
+//! The guarantee that a changed path cannot change what the pipeline does,
+//! proven on the rendered result whatever the template does (issue 10).
+//!
+//! A fragment whose context holds a path (or a value) with a character that
+//! YAML, a shell or GitLab's variable expansion may treat specially is
+//! rendered a second time with neutral stand-ins: each such character becomes
+//! `_`, so folders, extensions and lengths stay as they were and the
+//! template's own logic takes the same branches. The stand-in document is as
+//! safe as the template. The real one must have the same shape, node for node:
+//!
+//! - the same mappings, lists and scalar kinds, and the same GitLab keywords
+//!   as keys: a path cannot add a job, a key or a script line, or turn a
+//!   string into a mapping;
+//! - in `script`, `before_script`, `after_script` and hook scripts, the same
+//!   shell structure ([`shell_words`]): the same words and operators, the same
+//!   expansions, command substitutions and unquoted special characters. A path
+//!   may only change literal text: inside quotes, or plain letters and digits;
+//! - in `rules:if` (and `only`/`except` `variables`) expressions, the same text;
+//! - in any other string, the same `$` references (GitLab expands variables
+//!   in most keywords), unless the variable says `expand: false`.
+
+use serde_yaml::{Mapping, Value};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Whether `text` holds only characters that no layer treats specially:
+/// ASCII letters and digits, `.`, `_`, `/` and `-`.
+#[must_use]
+pub fn is_neutral(text: &str) -> bool {
+    text.bytes().all(is_neutral_byte)
+}
+
+fn is_neutral_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+}
+
+/// `text` with every character outside the neutral set replaced by `_`.
+#[must_use]
+pub fn stand_in(text: &str) -> Cow<'_, str> {
+    if is_neutral(text) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if c.is_ascii() && is_neutral_byte(c as u8) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Where, and how, a rendered document differs from its stand-in rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The node, as `test-p1-s1.script[1]`, or `the fragment`.
+    pub at: String,
+    /// What the path did there (a phrase following "the changed path X").
+    pub detail: String,
+    /// The stand-in text around the node, to find which path did it.
+    pub stand_in_text: String,
+}
+
+/// How strings under a key are read by GitLab and the runner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// GitLab expands `$NAME` in it.
+    Expanded,
+    /// A shell runs it.
+    Script,
+    /// A CI/CD expression.
+    Expression,
+    /// Taken as it is (`expand: false`).
+    Literal,
+}
+
+/// Keys whose string items a shell runs.
+const SCRIPT_KEYS: [&str; 4] = ["script", "before_script", "after_script", "pre_get_sources_script"];
+
+/// GitLab's keywords (top level and job level): a path may never turn a job
+/// name into one of these, or one of these into something else.
+const KEYWORDS: [&str; 62] = [
+    "after_script",
+    "allow_failure",
+    "artifacts",
+    "before_script",
+    "cache",
+    "coverage",
+    "dast_configuration",
+    "default",
+    "dependencies",
+    "environment",
+    "except",
+    "extends",
+    "hooks",
+    "id_tokens",
+    "identity",
+    "image",
+    "include",
+    "inherit",
+    "interruptible",
+    "manual_confirmation",
+    "needs",
+    "only",
+    "pages",
+    "parallel",
+    "release",
+    "resource_group",
+    "retry",
+    "rules",
+    "run",
+    "script",
+    "secrets",
+    "services",
+    "spec",
+    "stage",
+    "stages",
+    "start_in",
+    "tags",
+    "timeout",
+    "trigger",
+    "variables",
+    "when",
+    "workflow",
+    "if",
+    "changes",
+    "exists",
+    "paths",
+    "key",
+    "value",
+    "expand",
+    "description",
+    "options",
+    "name",
+    "entrypoint",
+    "action",
+    "on_stop",
+    "url",
+    "reports",
+    "expire_in",
+    "untracked",
+    "policy",
+    "pre_get_sources_script",
+    "job",
+];
+
+/// Compares the document rendered from the real context with the one
+/// rendered from stand-ins.
+///
+/// # Errors
+/// The first [`Difference`], in document order.
+pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
+    let mut walk = Walk { at: Vec::new() };
+    walk.mapping(real, stand_in, None)
+}
+
+struct Walk {
+    at: Vec<String>,
+}
+
+impl Walk {
+    fn at(&self) -> String {
+        if self.at.is_empty() {
+            return "the fragment".to_owned();
+        }
+        let mut out = String::new();
+        for segment in &self.at {
+            if !segment.starts_with('[') && !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(segment);
+        }
+        out
+    }
+
+    fn differ(&self, stand_in: &Value, detail: String) -> Difference {
+        let mut text = String::new();
+        collect_text(stand_in, &mut text);
+        Difference {
+            at: self.at(),
+            detail,
+            stand_in_text: text,
+        }
+    }
+
+    fn mapping(&mut self, real: &Mapping, stand_in: &Mapping, parent: Option<&str>) -> Result<(), Difference> {
+        if real.len() != stand_in.len() {
+            return Err(self.differ(
+                &Value::Mapping(stand_in.clone()),
+                format!(
+                    "adds or removes a key ({} keys where the template gives {})",
+                    real.len(),
+                    stand_in.len()
+                ),
+            ));
+        }
+        let literal = stand_in.get("expand").is_some_and(|e| matches!(e, Value::Bool(false)));
+        for ((real_key, real_value), (key, value)) in real.iter().zip(stand_in) {
+            let name = key.as_str();
+            if real_key != key {
+                let keyword = |k: &Value| k.as_str().is_some_and(|k| KEYWORDS.contains(&k));
+                if std::mem::discriminant(real_key) != std::mem::discriminant(key) || keyword(real_key) || keyword(key)
+                {
+                    return Err(self.differ(key, format!("turns the key {} into {}", show(key), show(real_key))));
+                }
+            }
+            let reading = match name {
+                Some(k) if SCRIPT_KEYS.contains(&k) => Reading::Script,
+                Some("if") => Reading::Expression,
+                Some("variables") if matches!(parent, Some("only" | "except")) => Reading::Expression,
+                Some("value") if literal => Reading::Literal,
+                _ => Reading::Expanded,
+            };
+            self.at
+                .push(real_key.as_str().map_or_else(|| show(real_key), str::to_owned));
+            self.value(real_value, value, reading, name)?;
+            self.at.pop();
+        }
+        Ok(())
+    }
+
+    fn value(&mut self, real: &Value, stand_in: &Value, reading: Reading, key: Option<&str>) -> Result<(), Difference> {
+        match (real, stand_in) {
+            (Value::Mapping(real), Value::Mapping(stand_in)) => self.mapping(real, stand_in, key),
+            (Value::Sequence(real), Value::Sequence(items)) => {
+                if real.len() != items.len() {
+                    let what = if reading == Reading::Script {
+                        "a script line"
+                    } else {
+                        "an item"
+                    };
+                    return Err(self.differ(
+                        stand_in,
+                        format!(
+                            "adds or removes {what} ({} items where the template gives {})",
+                            real.len(),
+                            items.len()
+                        ),
+                    ));
+                }
+                for (i, (real, item)) in real.iter().zip(items).enumerate() {
+                    self.at.push(format!("[{i}]"));
+                    self.value(real, item, reading, key)?;
+                    self.at.pop();
+                }
+                Ok(())
+            }
+            (Value::Tagged(real), Value::Tagged(tagged)) => {
+                if real.tag != tagged.tag {
+                    return Err(self.differ(stand_in, format!("turns the tag {} into {}", tagged.tag, real.tag)));
+                }
+                self.value(&real.value, &tagged.value, reading, key)
+            }
+            (Value::String(real), Value::String(text)) => match string(real, text, reading) {
+                None => Ok(()),
+                Some(detail) => Err(self.differ(stand_in, detail)),
+            },
+            (real, stand_in) if std::mem::discriminant(real) == std::mem::discriminant(stand_in) => {
+                if real == stand_in {
+                    Ok(())
+                } else {
+                    Err(self.differ(
+                        stand_in,
+                        format!("turns the value {} into {}", show(stand_in), show(real)),
+                    ))
+                }
+            }
+            (real, stand_in) => Err(self.differ(
+                stand_in,
+                format!(
+                    "turns {} into {}",
+                    crate::merge::kind(stand_in),
+                    crate::merge::kind(real)
+                ),
+            )),
+        }
+    }
+}
+
+/// What a path changed in one string, read the way GitLab or the shell reads it.
+fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
+    if real == stand_in {
+        return None;
+    }
+    match reading {
+        Reading::Literal => None,
+        Reading::Expression => Some("changes a CI/CD expression (`if:`); match on variables, not on paths".to_owned()),
+        Reading::Expanded => {
+            let real_refs = dollar_references(real);
+            let refs = dollar_references(stand_in);
+            if real_refs == refs {
+                return None;
+            }
+            let added = real_refs.iter().find(|r| !refs.contains(r)).copied().unwrap_or("$");
+            Some(format!(
+                "adds `{added}`, which GitLab would expand (a variable's value can say `expand: false`)"
+            ))
+        }
+        Reading::Script => {
+            let real_words = shell_words(real);
+            let words = shell_words(stand_in);
+            if same_shape(&real_words, &words) {
+                return None;
+            }
+            Some(describe_shell(&real_words, &words))
+        }
+    }
+}
+
+/// The `$` references GitLab would expand: `$NAME`, `${NAME}`, `$$`, or a lone `$`.
+fn dollar_references(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut refs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        match bytes.get(i) {
+            Some(b'$') => i += 1,
+            Some(b'{') => {
+                i = text[i..].find('}').map_or(bytes.len(), |end| i + end + 1);
+            }
+            _ => {
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+            }
+        }
+        refs.push(&text[start..i]);
+    }
+    refs
+}
+
+/// One token of a shell command line, as far as its structure goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token<'a> {
+    /// A word: literal runs and active parts, in order.
+    Word(Vec<Part<'a>>),
+    /// A control or redirection operator (`;`, `&&`, `|`, `>`, `(`, ...).
+    Operator(&'a str),
+    /// A line break (a command separator).
+    Newline,
+    /// A `#` comment.
+    Comment,
+    /// Everything after a line that opens a here-document, kept whole.
+    HereDocument(&'a str),
+}
+
+/// A piece of a shell word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part<'a> {
+    /// Text the shell takes literally (quoted, escaped, or plain letters).
+    Literal,
+    /// Text the shell acts on: an expansion, a command substitution, an
+    /// unquoted special character, an unterminated quote.
+    Active(&'a str),
+}
+
+/// Splits a command line into the tokens that decide what it does. The model
+/// is POSIX sh and bash, and errs towards "active": unquoted characters other
+/// than ASCII letters, digits and `._/:+%@-` count as special, and a
+/// here-document's body is compared whole.
+#[must_use]
+pub fn shell_words(line: &str) -> Vec<Token<'_>> {
+    let bytes = line.as_bytes();
+    let mut tokens = Vec::new();
+    let mut word: Option<Vec<Part>> = None;
+    let mut here_document = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match c {
+            b' ' | b'\t' => {
+                tokens.extend(word.take().map(Token::Word));
+                i += 1;
+            }
+            b'\n' => {
+                tokens.extend(word.take().map(Token::Word));
+                tokens.push(Token::Newline);
+                i += 1;
+                if here_document {
+                    tokens.push(Token::HereDocument(&line[i..]));
+                    return tokens;
+                }
+            }
+            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' => {
+                tokens.extend(word.take().map(Token::Word));
+                let start = i;
+                while i < bytes.len() && matches!(bytes[i], b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')') {
+                    i += 1;
+                }
+                let operator = &line[start..i];
+                here_document |= operator.contains("<<");
+                tokens.push(Token::Operator(operator));
+            }
+            b'#' if word.is_none() => {
+                tokens.push(Token::Comment);
+                i = line[i..].find('\n').map_or(bytes.len(), |end| i + end);
+            }
+            b'\'' => {
+                if let Some(end) = line[i + 1..].find('\'') {
+                    push(&mut word, Part::Literal);
+                    i += end + 2;
+                } else {
+                    push(&mut word, Part::Active(&line[i..]));
+                    i = bytes.len();
+                }
+            }
+            b'"' => {
+                i += 1;
+                loop {
+                    match bytes.get(i) {
+                        None => {
+                            push(&mut word, Part::Active("\""));
+                            break;
+                        }
+                        Some(b'"') => {
+                            push(&mut word, Part::Literal);
+                            i += 1;
+                            break;
+                        }
+                        Some(b'\\') => {
+                            push(&mut word, Part::Literal);
+                            i = next_char(line, i + 1);
+                        }
+                        Some(b'$') => {
+                            let end = expansion_end(line, i);
+                            push(&mut word, Part::Active(&line[i..end]));
+                            i = end;
+                        }
+                        Some(b'`') => {
+                            let end = backtick_end(line, i);
+                            push(&mut word, Part::Active(&line[i..end]));
+                            i = end;
+                        }
+                        Some(_) => {
+                            push(&mut word, Part::Literal);
+                            i = next_char(line, i);
+                        }
+                    }
+                }
+            }
+            b'\\' => {
+                push(&mut word, Part::Literal);
+                i = next_char(line, i + 1);
+            }
+            b'$' => {
+                let end = expansion_end(line, i);
+                push(&mut word, Part::Active(&line[i..end]));
+                i = end;
+            }
+            b'`' => {
+                let end = backtick_end(line, i);
+                push(&mut word, Part::Active(&line[i..end]));
+                i = end;
+            }
+            c if c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'/' | b':' | b'+' | b'%' | b'@' | b'-') => {
+                push(&mut word, Part::Literal);
+                i += 1;
+            }
+            _ => {
+                let end = next_char(line, i);
+                push(&mut word, Part::Active(&line[i..end]));
+                i = end;
+            }
+        }
+    }
+    tokens.extend(word.take().map(Token::Word));
+    tokens
+}
+
+/// Adds a part to the word being read, merging literal runs.
+fn push<'a>(word: &mut Option<Vec<Part<'a>>>, part: Part<'a>) {
+    let parts = word.get_or_insert_with(Vec::new);
+    if !(part == Part::Literal && parts.last() == Some(&Part::Literal)) {
+        parts.push(part);
+    }
+}
+
+/// The byte after the character at `i` (or the end).
+fn next_char(line: &str, i: usize) -> usize {
+    line[i.min(line.len())..]
+        .chars()
+        .next()
+        .map_or(line.len(), |c| i + c.len_utf8())
+}
+
+/// The end of the expansion starting with the `$` at `i`.
+fn expansion_end(line: &str, i: usize) -> usize {
+    let bytes = line.as_bytes();
+    let Some(&next) = bytes.get(i + 1) else {
+        return i + 1;
+    };
+    match next {
+        b'(' | b'{' => {
+            let (open, close) = if next == b'(' { (b'(', b')') } else { (b'{', b'}') };
+            let mut depth = 0usize;
+            for (j, &b) in bytes.iter().enumerate().skip(i + 1) {
+                if b == open {
+                    depth += 1;
+                } else if b == close {
+                    depth -= 1;
+                    if depth == 0 {
+                        return j + 1;
+                    }
+                }
+            }
+            bytes.len()
+        }
+        b'\'' => line[i + 2..].find('\'').map_or(bytes.len(), |end| i + 2 + end + 1),
+        b if b.is_ascii_alphabetic() || b == b'_' => {
+            let mut j = i + 1;
+            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+                j += 1;
+            }
+            j
+        }
+        b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-' | b'0'..=b'9' => i + 2,
+        _ => i + 1,
+    }
+}
+
+/// The end of the command substitution starting with the backtick at `i`.
+fn backtick_end(line: &str, i: usize) -> usize {
+    let bytes = line.as_bytes();
+    let mut j = i + 1;
+    while j < bytes.len() {
+        match bytes[j] {
+            b'\\' => j += 2,
+            b'`' => return j + 1,
+            _ => j += 1,
+        }
+    }
+    bytes.len()
+}
+
+/// Same words, operators and active parts; literal text may differ.
+fn same_shape(real: &[Token], stand_in: &[Token]) -> bool {
+    real == stand_in
+}
+
+/// What the real line does that the stand-in line does not.
+fn describe_shell(real: &[Token], stand_in: &[Token]) -> String {
+    let first = real.iter().zip(stand_in).position(|(a, b)| a != b);
+    let Some(a) = first
+        .or((real.len() > stand_in.len()).then_some(stand_in.len()))
+        .and_then(|i| real.get(i))
+    else {
+        return "changes how the shell splits the command into words".to_owned();
+    };
+    let others: &[Part] = match first.and_then(|i| stand_in.get(i)) {
+        Some(Token::Word(parts)) => parts,
+        _ => &[],
+    };
+    match a {
+        Token::Word(parts) => parts
+            .iter()
+            .find(|p| matches!(p, Part::Active(_)) && !others.contains(p))
+            .map_or_else(
+                || "changes how the shell splits the command into words".to_owned(),
+                |p| match p {
+                    Part::Active(text) => format!("adds {}, which the shell would act on", code(&clip(text))),
+                    Part::Literal => String::new(),
+                },
+            ),
+        Token::Operator(op) => format!("adds the shell operator `{op}`"),
+        Token::Newline => "adds a line break, which starts another shell command".to_owned(),
+        Token::Comment => "adds a `#` comment, which hides the rest of the shell command".to_owned(),
+        Token::HereDocument(_) => "changes a here-document's body, which the shell expands".to_owned(),
+    }
+}
+
+/// At most 60 characters of `text`, for messages.
+fn clip(text: &str) -> String {
+    let mut out: String = text.chars().take(60).collect();
+    if out.len() < text.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` as Markdown-style code, for messages.
+fn code(text: &str) -> String {
+    if text.contains('`') {
+        format!("`` {text} ``")
+    } else {
+        format!("`{text}`")
+    }
+}
+
+/// A scalar for messages.
+fn show(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("{:?}", clip(s)),
+        other => serde_yaml::to_string(other).map_or_else(|_| "?".to_owned(), |s| clip(s.trim_end())),
+    }
+}
+
+/// Every string under `value` (keys included), newline-separated, up to 64 KiB.
+fn collect_text(value: &Value, out: &mut String) {
+    const LIMIT: usize = 64 * 1024;
+    if out.len() > LIMIT {
+        return;
+    }
+    match value {
+        Value::String(s) => {
+            let _ = writeln!(out, "{s}");
+        }
+        Value::Sequence(items) => items.iter().for_each(|v| collect_text(v, out)),
+        Value::Mapping(map) => {
+            for (k, v) in map {
+                collect_text(k, out);
+                collect_text(v, out);
+            }
+        }
+        Value::Tagged(tagged) => collect_text(&tagged.value, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Mapping {
+        serde_yaml::from_str(text).unwrap()
+    }
+
+    fn check(real: &str, stand_in: &str) -> Result<(), String> {
+        compare(&doc(real), &doc(stand_in)).map_err(|d| format!("{}: {}", d.at, d.detail))
+    }
+
+    #[test]
+    fn stand_ins_keep_neutral_characters() {
+        assert_eq!(stand_in("pipelines/p/s/a b$(x).py"), "pipelines/p/s/a_b__x_.py");
+        assert_eq!(stand_in("café"), "caf_");
+        assert!(matches!(stand_in("a/b-c_d.e"), Cow::Borrowed(_)));
+        assert!(!is_neutral("a\nb") && !is_neutral("a:b") && is_neutral("A-z_0.9/x"));
+    }
+
+    #[test]
+    fn quoted_literal_text_may_differ() {
+        let ok = [
+            (
+                "j: {script: [\"cat -- 'a b$(x)'\"]}",
+                "j: {script: [\"cat -- 'a_b__x_'\"]}",
+            ),
+            ("j: {script: ['cat \"a;b\" x']}", "j: {script: ['cat \"a_b\" x']}"),
+            ("j: {script: ['echo a\\ b']}", "j: {script: ['echo a\\_b']}"),
+            ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
+            ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
+            (
+                "j: {variables: {D: {value: 'x$CI_JOB_TOKEN', expand: false}}}",
+                "j: {variables: {D: {value: x_CI_JOB_TOKEN, expand: false}}}",
+            ),
+            ("'a b': {script: [x]}", "a_b: {script: [x]}"),
+        ];
+        for (real, stand_in) in ok {
+            assert_eq!(check(real, stand_in), Ok(()), "{real}");
+        }
+    }
+
+    #[test]
+    fn structure_and_active_text_may_not() {
+        let bad = [
+            (
+                "j: {script: ['echo \"a$(touch P)\"']}",
+                "j: {script: ['echo \"a__touch_P_\"']}",
+                "j.script[0]: adds `$(touch P)`, which the shell would act on",
+            ),
+            (
+                "j: {script: ['echo a`id`']}",
+                "j: {script: ['echo a_id_']}",
+                "j.script[0]: adds `` `id` ``, which the shell would act on",
+            ),
+            (
+                "j: {script: ['echo a; rm x']}",
+                "j: {script: ['echo a__rm_x']}",
+                "j.script[0]: adds the shell operator `;`",
+            ),
+            (
+                "j: {script: [echo a, curl evil, x]}",
+                "j: {script: [echo a__curl_evil__x]}",
+                "j.script: adds or removes a script line (3 items where the template gives 1)",
+            ),
+            (
+                "j: {script: [{echo a: b}]}",
+                "j: {script: [echo a__b]}",
+                "j.script[0]: turns a string into a mapping",
+            ),
+            (
+                "j: {variables: {D: 'x$CI_JOB_TOKEN'}}",
+                "j: {variables: {D: x_CI_JOB_TOKEN}}",
+                "j.variables.D: adds `$CI_JOB_TOKEN`, which GitLab would expand (a variable's value can say `expand: false`)",
+            ),
+            (
+                "j: {rules: [{if: '$X == \"a\" || \"b\"'}]}",
+                "j: {rules: [{if: '$X == \"a___b\"'}]}",
+                "j.rules[0].if: changes a CI/CD expression (`if:`); match on variables, not on paths",
+            ),
+            (
+                "j: {script: [x]}\nk: {script: [y]}",
+                "j: {script: [x]}",
+                "the fragment: adds or removes a key (2 keys where the template gives 1)",
+            ),
+            (
+                "j: {script: [\"echo a\\nrm -rf x\"]}",
+                "j: {script: [echo a_rm_-rf_x]}",
+                "j.script[0]: adds a line break, which starts another shell command",
+            ),
+            (
+                "j: {script: [\"cat <<EOF\\n$(id)\\nEOF\"]}",
+                "j: {script: [\"cat <<EOF\\n__id_\\nEOF\"]}",
+                "j.script[0]: changes a here-document's body, which the shell expands",
+            ),
+            (
+                "j: {script: ['ls a*']}",
+                "j: {script: ['ls a_']}",
+                "j.script[0]: adds `*`, which the shell would act on",
+            ),
+            (
+                "j: {script: ['ls a #b']}",
+                "j: {script: ['ls a__b']}",
+                "j.script[0]: adds a `#` comment, which hides the rest of the shell command",
+            ),
+            (
+                "stages: {script: [x]}",
+                "stages_: {script: [x]}",
+                "the fragment: turns the key \"stages_\" into \"stages\"",
+            ),
+        ];
+        for (real, stand_in, want) in bad {
+            let got = check(real, stand_in);
+            assert_eq!(got, Err(want.to_owned()), "{real}");
+        }
+    }
+
+    #[test]
+    fn shell_words_model_quotes_and_operators() {
+        let words = shell_words("a 'b c'\"$X\"d && e # f\ng");
+        assert_eq!(
+            words,
+            [
+                Token::Word(vec![Part::Literal]),
+                Token::Word(vec![Part::Literal, Part::Active("$X"), Part::Literal]),
+                Token::Operator("&&"),
+                Token::Word(vec![Part::Literal]),
+                Token::Comment,
+                Token::Newline,
+                Token::Word(vec![Part::Literal]),
+            ]
+        );
+        assert_eq!(
+            shell_words("echo 'x"),
+            [Token::Word(vec![Part::Literal]), Token::Word(vec![Part::Active("'x")])]
+        );
+        assert_eq!(
+            shell_words("a ${B:-$(c)}d"),
+            [
+                Token::Word(vec![Part::Literal]),
+                Token::Word(vec![Part::Active("${B:-$(c)}"), Part::Literal])
+            ]
+        );
+    }
+}
