@@ -9,6 +9,7 @@ mod explain;
 mod git;
 mod git_parity;
 mod gitlab;
+mod hostile;
 mod output;
 mod platform;
 mod readme;

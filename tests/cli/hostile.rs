@@ -1,0 +1,483 @@
+//! Hostile file names, as a merge request can add them, through every shipped
+//! template, every fixture case, the `init` starter and every pattern that
+//! docs/templates.md teaches. childgen either writes a pipeline or refuses
+//! with exit 2 naming the path; a written pipeline's script lines are then run
+//! with bash, the way a runner would, next to a canary: no injected command
+//! may run (no `PWNED` file appears) and no token may reach a command's
+//! arguments or output.
+
+use crate::support::{TestEnv, assert_contains, assert_schema_valid, root};
+use serde_yaml::{Mapping, Value};
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Names a merge request may give a file (every one is a legal git path).
+const NAMES: [&str; 19] = [
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "x;touch PWNED",
+    "x|touch PWNED",
+    "x&&touch PWNED",
+    "x'$(touch PWNED)'",
+    "x\"$(touch PWNED)\"",
+    "x'\"'\"$(touch PWNED)",
+    "$CI_JOB_TOKEN",
+    "${CI_JOB_TOKEN}",
+    "x\ntouch PWNED",
+    "x\ntouch PWNED\n",
+    "x: y",
+    "x #y",
+    "x, touch PWNED, y",
+    "x\\\"; touch PWNED; \\\"",
+    "*",
+    "~",
+    "caf\u{e9} \u{2028}x",
+];
+
+const CANARY: &str = "glcbt-canary-5f1c0ffee";
+
+/// Commands the generated jobs call, replaced by stubs that log their arguments.
+const STUBS: [&str; 9] = [
+    "mlctl", "docker", "pip", "python", "aws", "datacube", "make", "pytest", "mkdocs",
+];
+
+/// git's C-style quoting, as `git diff --name-status` prints such a path.
+fn git_quote(path: &str) -> String {
+    if !path.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x80) {
+        return path.to_owned();
+    }
+    let mut out = String::from("\"");
+    for b in path.bytes() {
+        match b {
+            b'\n' => out.push_str("\\n"),
+            b'\t' => out.push_str("\\t"),
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b if !(0x20..0x80).contains(&b) => out.push_str(&format!("\\{b:03o}")),
+            b => out.push(char::from(b)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A sandbox with stubbed tools, where generated script lines run.
+struct Sandbox {
+    env: TestEnv,
+}
+
+impl Sandbox {
+    fn new(cwd: &Path) -> Self {
+        let env = TestEnv::new().cwd_abs(cwd);
+        for stub in STUBS {
+            let path = env.write(
+                &format!("bin/{stub}"),
+                "#!/bin/sh\nprintf '%s\\n' \"$0 $*\" >> \"$SANDBOX/argv.log\"\n",
+            );
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        std::fs::create_dir_all(env.path().join("work")).expect("mkdir work");
+        Sandbox { env }
+    }
+
+    fn root(&self) -> &Path {
+        self.env.path()
+    }
+
+    /// Runs every script line of every job of `yaml` with bash, each line in
+    /// its own shell with the job's variables (expanded as GitLab would,
+    /// unless `expand: false`), and returns what the lines printed.
+    fn run_jobs(&self, yaml: &str) -> String {
+        let doc: Mapping = serde_yaml::from_str(yaml).expect("generated YAML parses");
+        let base = self.base_env();
+        let global = variables(doc.get("variables"), &base);
+        let mut printed = String::new();
+        for (name, job) in &doc {
+            let (Some(name), Some(job)) = (name.as_str(), job.as_mapping()) else {
+                continue;
+            };
+            if name.starts_with('.') || job.get("script").is_none() {
+                continue;
+            }
+            let mut env = base.clone();
+            env.extend(global.clone());
+            for parent in extends(job) {
+                if let Some(parent) = doc.get(parent.as_str()).and_then(Value::as_mapping) {
+                    env.extend(variables(parent.get("variables"), &env));
+                }
+            }
+            env.extend(variables(job.get("variables"), &env));
+            for key in ["before_script", "script", "after_script"] {
+                for line in lines(job.get(key)) {
+                    printed.push_str(&self.bash(&line, &env));
+                }
+            }
+        }
+        printed
+    }
+
+    fn base_env(&self) -> BTreeMap<String, String> {
+        let path = format!(
+            "{}:{}",
+            self.root().join("bin").display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        [
+            ("PATH", path),
+            ("HOME", self.root().display().to_string()),
+            ("SANDBOX", self.root().display().to_string()),
+            ("CI_JOB_TOKEN", CANARY.to_owned()),
+            ("CI_REGISTRY_PASSWORD", "registry-password-the-template-uses".to_owned()),
+            ("CI_REGISTRY_IMAGE", "registry.example.com/g/p".to_owned()),
+            ("CI_COMMIT_SHORT_SHA", "abc1234".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    fn bash(&self, line: &str, env: &BTreeMap<String, String>) -> String {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(line)
+            .current_dir(self.root().join("work"))
+            .env_clear()
+            .envs(env)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run bash");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// Panics unless no injected command ran and no token leaked.
+    #[track_caller]
+    fn assert_untouched(&self, printed: &str, what: &str) {
+        let mut pwned = Vec::new();
+        find(self.root(), "PWNED", &mut pwned);
+        assert!(pwned.is_empty(), "{what}: an injected command ran: {pwned:?}");
+        let argv = std::fs::read_to_string(self.root().join("argv.log")).unwrap_or_default();
+        assert!(!argv.contains(CANARY), "{what}: a token reached a command:\n{argv}");
+        assert!(!printed.contains(CANARY), "{what}: a token was printed:\n{printed}");
+    }
+}
+
+/// Files named `name` below `dir`.
+fn find(dir: &Path, name: &str, found: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if entry.file_name().to_string_lossy().contains(name) {
+            found.push(path.display().to_string());
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            find(&path, name, found);
+        }
+    }
+}
+
+/// A job's `extends`, as a list.
+fn extends(job: &Mapping) -> Vec<String> {
+    match job.get("extends") {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Script lines (GitLab flattens nested lists).
+fn lines(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(Value::Sequence(items)) => items.iter().flat_map(|i| lines(Some(i))).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// A `variables:` mapping as GitLab hands it to the job: `$NAME` and
+/// `${NAME}` expanded from `env`, unless `expand: false`.
+fn variables(value: Option<&Value>, env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let reference = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)").expect("regex");
+    let mut out = BTreeMap::new();
+    for (key, value) in value.and_then(Value::as_mapping).into_iter().flatten() {
+        let Some(key) = key.as_str() else { continue };
+        let (text, expand) = match value {
+            Value::Mapping(m) => (
+                m.get("value").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                m.get("expand").and_then(Value::as_bool).unwrap_or(true),
+            ),
+            Value::String(s) => (s.clone(), true),
+            other => (serde_yaml::to_string(other).unwrap_or_default().trim().to_owned(), true),
+        };
+        let text = if expand {
+            reference
+                .replace_all(&text, |c: &regex::Captures| {
+                    let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+                    env.get(name).cloned().unwrap_or_default()
+                })
+                .into_owned()
+        } else {
+            text
+        };
+        out.insert(key.to_owned(), text);
+    }
+    out
+}
+
+/// What a run of childgen on a hostile listing must be: a pipeline whose
+/// scripts are harmless, or a refusal naming the path.
+#[track_caller]
+fn attack(config: &Path, cwd: &Path, listing: &str, must_render: bool, what: &str) -> Outcome {
+    let sandbox = Sandbox::new(cwd);
+    let diff = sandbox.env.write("mr.diff", listing);
+    let out = sandbox.env.run(&[
+        "generate",
+        "--config",
+        &config.display().to_string(),
+        "--diff",
+        &diff.display().to_string(),
+    ]);
+    let outcome = match out.code {
+        0 => {
+            assert_schema_valid(&out.stdout);
+            let printed = sandbox.run_jobs(&out.stdout);
+            sandbox.assert_untouched(&printed, what);
+            Outcome::Rendered
+        }
+        2 if !must_render => {
+            assert!(
+                out.stderr.contains("the changed path") && out.stderr.contains("would change"),
+                "{what}: exit 2 without naming the path:\n{}",
+                out.stderr
+            );
+            sandbox.assert_untouched("", what);
+            Outcome::Refused
+        }
+        _ => panic!("{what}:\n{listing}\n{}", out.snapshot()),
+    };
+    assert!(!out.stdout.contains(CANARY) && !out.stderr.contains(CANARY));
+    outcome
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Rendered,
+    Refused,
+}
+
+/// A listing that adds `name` (with `ext`) in `dir`, and renames a hostile
+/// file onto `target` (so the old path reaches `old_path`).
+fn listing(dir: &str, name: &str, ext: &str, target: &str) -> String {
+    let added = format!("{dir}/{name}{ext}");
+    let moved = format!("{dir}/{name}-old{ext}");
+    format!(
+        "A\t{}\nR087\t{}\t{}\n",
+        git_quote(&added),
+        git_quote(&moved),
+        git_quote(target)
+    )
+}
+
+#[test]
+fn the_harness_sees_an_injection_and_a_leak() {
+    let sandbox = Sandbox::new(&root());
+    let printed = sandbox.run_jobs("j:\n  variables: {T: $CI_JOB_TOKEN}\n  script:\n    - echo \"$(touch PWNED)\"\n");
+    let mut pwned = Vec::new();
+    find(sandbox.root(), "PWNED", &mut pwned);
+    assert_eq!(pwned.len(), 1, "the canary command did not run");
+    let printed_token = sandbox.run_jobs("j:\n  variables: {T: $CI_JOB_TOKEN}\n  script:\n    - mlctl \"$T\"\n");
+    let argv = std::fs::read_to_string(sandbox.root().join("argv.log")).unwrap_or_default();
+    assert!(argv.contains(CANARY), "{argv}{printed}{printed_token}");
+}
+
+#[test]
+fn the_pattern_the_issue_reproduced_is_refused() {
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    env.write(
+        "t.yml.tera",
+        "show-{{ pipeline_name }}:\n  script:\n{%- for f in files %}\n    - echo {{ f.path | yaml_quote }}\n{%- endfor %}\n",
+    );
+    let config = env.path().join("childgen.yml");
+    let refused = attack(
+        &config,
+        env.path(),
+        "A\tpipelines/p1/s1/$(touch PWNED).yaml\n",
+        false,
+        "echo yaml_quote",
+    );
+    assert_eq!(refused, Outcome::Refused);
+    let env = env.stdin("A\tpipelines/p1/s1/$(touch PWNED).yaml\n");
+    let out = env.run(&["generate", "--diff", "-", "-o", "out.yml"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "error: template t.yml.tera, group pipeline_name=p1: the changed path \"pipelines/p1/s1/$(touch PWNED).yaml\" would change `show-p1.script[0]`: it adds `$(touch PWNED)`, which the shell would act on.",
+    );
+    assert!(!env.path().join("out.yml").exists(), "a refused run wrote its output");
+}
+
+#[test]
+fn shipped_templates_render_hostile_names_harmlessly() {
+    let monorepo = root().join("fixtures/monorepo");
+    let config = monorepo.join("childgen.yml");
+    for name in NAMES {
+        let targets = [
+            ("pipelines/churn/train/src", ".py", "pipelines/churn/train/src/model.py"),
+            ("pipelines/churn/train", ".yaml", "pipelines/churn/train/datacube.yaml"),
+            (
+                "data/ml/datasets/churn/v3",
+                ".csv",
+                "data/ml/datasets/churn/v3/part-1.csv",
+            ),
+            ("docs", ".md", "docs/index.md"),
+        ];
+        for (dir, ext, target) in targets {
+            let what = format!("monorepo, {dir}, name {name:?}");
+            attack(&config, &monorepo, &listing(dir, name, ext, target), true, &what);
+        }
+        // A deleted stage's teardown jobs get the hostile names too.
+        let deleted = format!(
+            "D\t{}\nD\tpipelines/fraud/score/modelserving.yaml\n",
+            git_quote(&format!("pipelines/fraud/score/src/{name}.py"))
+        );
+        attack(&config, &monorepo, &deleted, true, &format!("teardown, {name:?}"));
+    }
+}
+
+#[test]
+fn the_init_starter_renders_hostile_names_harmlessly() {
+    let env = TestEnv::new();
+    env.run(&["init"]).success();
+    let config = env.path().join("childgen.yml");
+    for name in NAMES {
+        let what = format!("init starter, name {name:?}");
+        let listing = listing("pipelines/p1/s1", name, ".py", "pipelines/p1/s1/main.py");
+        attack(&config, env.path(), &listing, true, &what);
+        let deleted = format!("D\t{}\n", git_quote(&format!("pipelines/p1/s2/{name}.py")));
+        attack(&config, env.path(), &deleted, true, &format!("{what}, deleted"));
+    }
+}
+
+#[test]
+fn fixture_cases_render_or_refuse_hostile_names() {
+    for case in std::fs::read_dir(root().join("fixtures/cases"))
+        .expect("cases")
+        .flatten()
+    {
+        let dir = case.path();
+        let diff = std::fs::read_to_string(dir.join("diff.txt")).expect("diff.txt");
+        for name in NAMES {
+            // Each line of the case again, with the same status and hostile
+            // names in the same folders, so every rule and branch sees them.
+            let mut listing = diff.clone();
+            for line in diff.lines() {
+                let mut fields = line.split('\t');
+                let status = fields.next().unwrap_or_default();
+                listing.push_str(status);
+                for (i, path) in fields.enumerate() {
+                    let path = path.trim_matches('"');
+                    let hostile = match path.rsplit_once('/') {
+                        Some((folder, _)) => format!("{folder}/{name}-{i}.yaml"),
+                        None => format!("{name}-{i}.yaml"),
+                    };
+                    listing.push_str(&format!("\t{}", git_quote(&hostile)));
+                }
+                listing.push('\n');
+            }
+            let what = format!("case {}, name {name:?}", dir.display());
+            attack(&dir.join("childgen.yml"), &dir, &listing, false, &what);
+        }
+    }
+}
+
+#[test]
+fn documented_patterns_render_hostile_names_harmlessly() {
+    let docs = std::fs::read_to_string(root().join("docs/templates.md")).expect("docs/templates.md");
+    let blocks: Vec<&str> = docs
+        .split("```tera\n")
+        .skip(1)
+        .filter_map(|rest| rest.split("\n```").next())
+        .collect();
+    assert!(blocks.len() >= 3, "docs/templates.md teaches {} patterns", blocks.len());
+    for (i, block) in blocks.iter().enumerate() {
+        let env = TestEnv::new();
+        env.write(
+            "childgen.yml",
+            "rules:\n  - stop: \"pipeline_name:pipelines,stage_name::pipelines\"\n    template: t.yml.tera\n",
+        );
+        env.write("t.yml.tera", format!("{block}\n"));
+        let config = env.path().join("childgen.yml");
+        for name in NAMES {
+            let what = format!("docs/templates.md pattern {}, name {name:?}:\n{block}", i + 1);
+            let listing = listing("pipelines/p1/s1", name, ".py", "pipelines/p1/s1/main.py");
+            attack(&config, env.path(), &listing, true, &what);
+        }
+    }
+}
+
+#[test]
+fn bypasses_of_the_template_check_are_refused_on_the_result() {
+    // The issue's red-team templates: each gets past the syntax-tree check,
+    // and each is caught on the rendered result.
+    let cases = [
+        (
+            "j-{{ pipeline_name }}:\n  script:\n    - echo {{ \"X\" | replace(from=\"X\", to=files.0.path) }}\n",
+            "a\nevil-job: {script: [touch PWNED]}",
+            "adds or removes a key",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script:\n{% filter replace(from=\"P\", to=files.0.path) %}    - echo P\n{% endfilter %}",
+            "a\n    - touch PWNED",
+            "adds or removes a script line",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script:\n    - echo {{ [\"a\"] | concat(with=files.0.path) | last }}\n",
+            "a; touch PWNED",
+            "adds the shell operator `;`",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script: [{% for f in files %}echo {{ f.path | yaml_quote }}, {% endfor %}]\n",
+            "a, touch PWNED, b",
+            "adds or removes a script line",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script:\n{%- for f in files %}\n    - echo {{ f.path | yaml_quote }}\n{%- endfor %}\n",
+            "a: b",
+            "turns a string into a mapping",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  variables:\n    F: {{ files.0.path | yaml_quote }}\n  script:\n    - echo \"$F\"\n",
+            "$CI_JOB_TOKEN",
+            "adds `$CI_JOB_TOKEN`, which GitLab would expand",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script: [\"true\"]\n  rules:\n    - if: '$CI_COMMIT_REF_NAME == \"{{ \"X\" | replace(from=\"X\", to=files.0.path) }}\"'\n",
+            "x\" || \"y",
+            "changes a CI/CD expression",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        let env = TestEnv::new();
+        env.write(
+            "childgen.yml",
+            "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+        );
+        env.write("t.yml.tera", template);
+        let path = format!("pipelines/p1/{name}");
+        let listing = format!("A\t{}\n", git_quote(&path));
+        let config = env.path().join("childgen.yml");
+        let outcome = attack(&config, env.path(), &listing, false, template);
+        assert_eq!(outcome, Outcome::Refused, "{template}");
+        let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
+        assert_contains(&out.stderr, &format!("the changed path {path:?} would change"));
+        assert_contains(&out.stderr, detail);
+    }
+}
