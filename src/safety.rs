@@ -310,30 +310,43 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
     }
 }
 
-/// The `$` references GitLab would expand: `$NAME`, `${NAME}`, `$$`, or a lone `$`.
+/// The references GitLab would expand: `$NAME`, `${NAME}`, `$$`, a lone `$`,
+/// and the Windows form `%NAME%`.
 fn dollar_references(text: &str) -> Vec<&str> {
     let bytes = text.as_bytes();
+    let name = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut refs = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] != b'$' {
-            i += 1;
-            continue;
-        }
         let start = i;
-        i += 1;
-        match bytes.get(i) {
-            Some(b'$') => i += 1,
-            Some(b'{') => {
-                i = text[i..].find('}').map_or(bytes.len(), |end| i + end + 1);
+        match bytes[i] {
+            b'$' => {
+                i += 1;
+                match bytes.get(i) {
+                    Some(b'$') => i += 1,
+                    Some(b'{') => i = text[i..].find('}').map_or(bytes.len(), |end| i + end + 1),
+                    _ => {
+                        while i < bytes.len() && name(bytes[i]) {
+                            i += 1;
+                        }
+                    }
+                }
+                refs.push(&text[start..i]);
             }
-            _ => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+            b'%' => {
+                let end = bytes[i + 1..]
+                    .iter()
+                    .position(|&b| !name(b))
+                    .map_or(bytes.len(), |n| i + 1 + n);
+                if end > i + 1 && bytes.get(end) == Some(&b'%') {
+                    refs.push(&text[start..=end]);
+                    i = end + 1;
+                } else {
                     i += 1;
                 }
             }
+            _ => i += 1,
         }
-        refs.push(&text[start..i]);
     }
     refs
 }
@@ -656,6 +669,7 @@ mod tests {
             ("j: {script: ['echo a\\ b']}", "j: {script: ['echo a\\_b']}"),
             ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
             ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
+            ("j: {variables: {D: '50% of 100%'}}", "j: {variables: {D: 50__of_100_}}"),
             (
                 "j: {variables: {D: {value: 'x$CI_JOB_TOKEN', expand: false}}}",
                 "j: {variables: {D: {value: x_CI_JOB_TOKEN, expand: false}}}",
@@ -699,6 +713,11 @@ mod tests {
                 "j: {variables: {D: 'x$CI_JOB_TOKEN'}}",
                 "j: {variables: {D: x_CI_JOB_TOKEN}}",
                 "j.variables.D: adds `$CI_JOB_TOKEN`, which GitLab would expand (a variable's value can say `expand: false`)",
+            ),
+            (
+                "j: {variables: {D: 'x%CI_JOB_TOKEN%'}}",
+                "j: {variables: {D: x_CI_JOB_TOKEN_}}",
+                "j.variables.D: adds `%CI_JOB_TOKEN%`, which GitLab would expand (a variable's value can say `expand: false`)",
             ),
             (
                 "j: {rules: [{if: '$X == \"a\" || \"b\"'}]}",

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Names a merge request may give a file (every one is a legal git path).
-const NAMES: [&str; 19] = [
+const NAMES: [&str; 20] = [
     "$(touch PWNED)",
     "`touch PWNED`",
     "x;touch PWNED",
@@ -25,6 +25,7 @@ const NAMES: [&str; 19] = [
     "x'\"'\"$(touch PWNED)",
     "$CI_JOB_TOKEN",
     "${CI_JOB_TOKEN}",
+    "%CI_JOB_TOKEN%",
     "x\ntouch PWNED",
     "x\ntouch PWNED\n",
     "x: y",
@@ -198,10 +199,12 @@ fn lines(value: Option<&Value>) -> Vec<String> {
     }
 }
 
-/// A `variables:` mapping as GitLab hands it to the job: `$NAME` and
-/// `${NAME}` expanded from `env`, unless `expand: false`.
+/// A `variables:` mapping as GitLab hands it to the job: `$NAME`, `${NAME}`
+/// and `%NAME%` expanded from `env`, unless `expand: false`.
 fn variables(value: Option<&Value>, env: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    let reference = regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)").expect("regex");
+    let reference =
+        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)|%([A-Za-z_][A-Za-z0-9_]*)%")
+            .expect("regex");
     let mut out = BTreeMap::new();
     for (key, value) in value.and_then(Value::as_mapping).into_iter().flatten() {
         let Some(key) = key.as_str() else { continue };
@@ -216,7 +219,11 @@ fn variables(value: Option<&Value>, env: &BTreeMap<String, String>) -> BTreeMap<
         let text = if expand {
             reference
                 .replace_all(&text, |c: &regex::Captures| {
-                    let name = c.get(1).or_else(|| c.get(2)).map_or("", |m| m.as_str());
+                    let name = c
+                        .get(1)
+                        .or_else(|| c.get(2))
+                        .or_else(|| c.get(3))
+                        .map_or("", |m| m.as_str());
                     env.get(name).cloned().unwrap_or_default()
                 })
                 .into_owned()
