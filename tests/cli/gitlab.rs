@@ -634,6 +634,26 @@ fn an_endless_next_page_chain_stops_at_the_deadline() {
 }
 
 #[test]
+fn an_endless_next_page_chain_stops_at_1000_pages() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (h, sha, _) = merged();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&requests);
+    let port = api_with_diffs(&h, &sha, move |line, stream| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        diffs_page(stream, page_of(line) + 1);
+    });
+    let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_DEADLINE_MS", "120000")]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(
+        &out.stderr,
+        "GitLab lists more than 1000 pages; childgen reads at most 1000",
+    );
+    assert_eq!(requests.load(Ordering::SeqCst), 1000);
+}
+
+#[test]
 fn a_next_page_that_goes_back_is_refused() {
     let (h, sha, _) = merged();
     let port = api_with_diffs(&h, &sha, |_, stream| diffs_page(stream, 2));

@@ -357,6 +357,9 @@ pub fn raw_server(answer: impl Fn(&str, &mut std::net::TcpStream) + Send + Sync 
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            // Answers are written in pieces: without this, Nagle's algorithm
+            // and delayed ACKs add 40 ms to every response.
+            let _ = stream.set_nodelay(true);
             let answer = std::sync::Arc::clone(&answer);
             std::thread::spawn(move || {
                 let Ok(clone) = stream.try_clone() else { return };
