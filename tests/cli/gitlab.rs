@@ -625,7 +625,11 @@ fn absurd_total_pages_are_refused_without_allocating() {
 #[test]
 fn an_endless_next_page_chain_stops_at_the_deadline() {
     let (h, sha, _) = merged();
-    let port = api_with_diffs(&h, &sha, |line, stream| diffs_page(stream, page_of(line) + 1));
+    // A slow server: the deadline comes before the 1,000-page cap.
+    let port = api_with_diffs(&h, &sha, |line, stream| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        diffs_page(stream, page_of(line) + 1);
+    });
     let started = std::time::Instant::now();
     let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_DEADLINE_MS", "1500")]).success();
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
