@@ -128,6 +128,20 @@ fn is_quoted_bytes(path: &str) -> bool {
         && unquote_bytes(path).is_ok_and(|bytes| std::str::from_utf8(&bytes).is_err())
 }
 
+/// A path, or a value taken from one, in double quotes for a message. git's
+/// quoted form of a non-UTF-8 path is shown as it is, and text without control
+/// characters or quotes is not escaped, so `caf\351` is not escaped twice.
+#[must_use]
+pub fn for_message(text: &str) -> String {
+    if is_quoted_bytes(text) {
+        text.to_owned()
+    } else if text.chars().any(|c| c.is_control() || c == '"') {
+        format!("{text:?}")
+    } else {
+        format!("\"{text}\"")
+    }
+}
+
 /// The text rules match a path against: a quoted non-UTF-8 path without its
 /// quotes (`pipelines/caf\351/x.yaml`), any other path as it is.
 #[must_use]

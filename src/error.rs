@@ -38,8 +38,10 @@ pub enum Error {
 
     /// An extracted value outside the `values` regex (untrusted path).
     #[error(
-        "path {path:?}: value {value:?} of variable `{var}` does not match the allowed values `{allowed}`; \
-         rename the folder, or widen `values` in childgen.yml if this value is safe"
+        "path {}: value {} of variable `{var}` does not match the allowed values `{allowed}`; \
+         rename the folder, or widen `values` in childgen.yml if this value is safe",
+        crate::change::for_message(path),
+        crate::change::for_message(value)
     )]
     Value {
         path: String,
@@ -75,9 +77,10 @@ pub enum Error {
 
     /// A changed path that would change what the rendered pipeline does.
     #[error(
-        "template {template}, group {group}: the changed path {path:?} would change `{at}`: it {detail}. childgen writes no pipeline it cannot prove safe. \
+        "template {template}, group {group}: the changed path {} would change `{at}`: it {detail}. childgen writes no pipeline it cannot prove safe. \
          In the template, pass paths to scripts through a variable (`\"$VAR\"`) or `sh_quote`, keep them out of `if:` expressions, \
-         and quote them with `yaml_quote` as whole YAML values (docs/templates.md, \"Paths in scripts\"); or rename the file"
+         and quote them with `yaml_quote` as whole YAML values (docs/templates.md, \"Paths in scripts\"); or rename the file",
+        crate::change::for_message(path)
     )]
     Unsafe {
         template: String,
