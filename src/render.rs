@@ -136,7 +136,9 @@ impl Renderer {
                 group: group.to_owned(),
                 detail: format!(
                     "`{{{{ {ident} }}}}` prints a file path without quoting, so a path could inject YAML; \
-                     write `{{{{ {ident} | yaml_quote }}}}`"
+                     write `{{{{ {ident} | yaml_quote }}}}` as a whole YAML value, and in a script line \
+                     `{{% set word = {ident} | sh_quote %}}` then `{{{{ \"cmd -- \" ~ word | yaml_quote }}}}` \
+                     (docs/templates.md, \"Paths in scripts\")"
                 ),
             });
         }
