@@ -63,8 +63,8 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     let mut fragments = Vec::new();
     let mut rendered = Vec::new();
     for (rule, groups) in settings.rules.iter().zip(&grouping.groups) {
-        let mut render = |context: Context, stand_in: Option<StandIn>, label: String| -> Result<()> {
-            if let Some(doc) = render_fragment(settings, &rule.template, &label, &context, stand_in)? {
+        let mut render = |context: Context, hostile: Option<Hostile>, label: String| -> Result<()> {
+            if let Some(doc) = render_fragment(settings, &rule.template, &label, &context, hostile)? {
                 let jobs = doc
                     .keys()
                     .filter_map(|k| k.as_str())
@@ -83,39 +83,17 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
         match rule.mode {
             Mode::Each => {
                 for group in groups {
-                    let stand_in = StandIn::of(group.files.iter().copied()).map(|mut stand_in| {
-                        let files: Vec<Change> = group.files.iter().map(|c| stand_in_change(c)).collect();
-                        let neutral = Group {
-                            values: group.values.iter().map(|v| safety::stand_in(v).into_owned()).collect(),
-                            files: files.iter().collect(),
-                        };
-                        stand_in.context = each_context(rule, &neutral, settings);
-                        stand_in
-                    });
-                    render(each_context(rule, group, settings), stand_in, group_label(rule, group))?;
+                    render(
+                        each_context(rule, group, settings),
+                        Hostile::of(group.files.iter().copied()),
+                        group_label(rule, group),
+                    )?;
                 }
             }
             Mode::Once if !groups.is_empty() => {
-                let stand_in = StandIn::of(changes.iter()).map(|mut stand_in| {
-                    let neutral: Vec<Change> = changes.iter().map(stand_in_change).collect();
-                    let at = |c: &Change| &neutral[position(changes, c)];
-                    let neutral_groups: Vec<Group> = groups
-                        .iter()
-                        .map(|g| Group {
-                            values: g.values.iter().map(|v| safety::stand_in(v).into_owned()).collect(),
-                            files: g.files.iter().map(|c| at(c)).collect(),
-                        })
-                        .collect();
-                    let neutral_grouping = Grouping {
-                        groups: Vec::new(),
-                        unmatched: grouping.unmatched.iter().map(|c| at(c)).collect(),
-                    };
-                    stand_in.context = once_context(rule, &neutral_groups, &neutral, &neutral_grouping, settings);
-                    stand_in
-                });
                 render(
                     once_context(rule, groups, changes, &grouping, settings),
-                    stand_in,
+                    Hostile::of(changes.iter()),
                     "all groups".to_owned(),
                 )?;
             }
@@ -124,28 +102,15 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     }
     let empty = fragments.is_empty();
     if empty {
-        let empty_context = |changes: &[Change], unmatched: &[&Change]| {
-            let mut context = base_context(settings);
-            context.insert("changes", changes);
-            context.insert("unmatched", unmatched);
-            context
-        };
-        let stand_in = StandIn::of(changes.iter()).map(|mut stand_in| {
-            let neutral: Vec<Change> = changes.iter().map(stand_in_change).collect();
-            let unmatched: Vec<&Change> = grouping
-                .unmatched
-                .iter()
-                .map(|c| &neutral[position(changes, c)])
-                .collect();
-            stand_in.context = empty_context(&neutral, &unmatched);
-            stand_in
-        });
+        let mut context = base_context(settings);
+        context.insert("changes", changes);
+        context.insert("unmatched", &grouping.unmatched);
         let doc = render_fragment(
             settings,
             &settings.empty_template,
             "no changes",
-            &empty_context(changes, &grouping.unmatched),
-            stand_in,
+            &context,
+            Hostile::of(changes.iter()),
         )?
         .unwrap_or_default();
         fragments.push(Fragment {
@@ -178,17 +143,15 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     })
 }
 
-/// The second rendering of a fragment whose paths are not all neutral: the
-/// context with stand-ins, and the paths that needed one (to name in errors).
-struct StandIn {
-    context: Context,
+/// The paths of a fragment's context that are not neutral, each with its
+/// stand-in (to name the path in errors).
+struct Hostile {
     paths: Vec<(String, String)>,
 }
 
-impl StandIn {
-    /// `None` when every path is neutral (nothing to prove); else the paths
-    /// that need a stand-in, with an empty context to fill.
-    fn of<'c>(changes: impl Iterator<Item = &'c Change>) -> Option<StandIn> {
+impl Hostile {
+    /// `None` when every path is neutral: there is nothing to prove.
+    fn of<'c>(changes: impl Iterator<Item = &'c Change>) -> Option<Hostile> {
         let mut paths = Vec::new();
         for change in changes {
             for path in std::iter::once(&change.path).chain(&change.old_path) {
@@ -197,57 +160,65 @@ impl StandIn {
                 }
             }
         }
-        (!paths.is_empty()).then(|| StandIn {
-            context: Context::new(),
-            paths,
-        })
+        (!paths.is_empty()).then_some(Hostile { paths })
     }
 
     /// The path whose stand-in appears in `text` (the stand-in rendering
-    /// around the difference), else the first one.
+    /// around the difference), or whose file name does, else the first one.
     fn culprit(&self, text: &str) -> &str {
-        let last = |s: &str| s.rsplit('/').next().unwrap_or_default().to_owned();
+        let name = |s: &str| s.rsplit('/').next().unwrap_or_default().to_owned();
         self.paths
             .iter()
             .find(|(_, neutral)| text.contains(neutral.as_str()))
             .or_else(|| {
                 self.paths
                     .iter()
-                    .find(|(path, neutral)| !safety::is_neutral(&last(path)) && text.contains(last(neutral).as_str()))
+                    .find(|(path, neutral)| !safety::is_neutral(&name(path)) && text.contains(name(neutral).as_str()))
             })
             .or(self.paths.first())
             .map_or("", |(path, _)| path.as_str())
     }
 }
 
-/// A change with stand-ins for its paths.
-fn stand_in_change(change: &Change) -> Change {
-    Change {
-        path: safety::stand_in(&change.path).into_owned(),
-        status: change.status,
-        score: change.score,
-        old_path: change.old_path.as_deref().map(|p| safety::stand_in(p).into_owned()),
+/// `context` with every string replaced by its stand-in, except `vars` (the
+/// configuration's, trusted): the rest (paths, statuses, the values taken
+/// from paths) comes from the merge request.
+fn stand_in_context(context: &Context) -> Result<Context> {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::String(text) => {
+                if let std::borrow::Cow::Owned(neutral) = safety::stand_in(text) {
+                    *text = neutral;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(map) => map.values_mut().for_each(walk),
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
     }
+    let mut json = context.clone().into_json();
+    if let Value::Object(map) = &mut json {
+        for (key, value) in map.iter_mut() {
+            if key != "vars" {
+                walk(value);
+            }
+        }
+    }
+    Context::from_value(json).map_err(|e| Error::Usage(format!("cannot build the stand-in context: {e}")))
 }
 
-/// The index of `change` in `changes` (groups hold references into it).
-fn position(changes: &[Change], change: &Change) -> usize {
-    let offset = std::ptr::from_ref(change).addr() - changes.as_ptr().addr();
-    offset / std::mem::size_of::<Change>().max(1)
-}
-
-/// Renders and parses one fragment; with a stand-in, renders it again from
-/// neutral paths and proves the two documents have the same shape
-/// ([`safety::compare`]), failing closed with the path when they do not.
+/// Renders and parses one fragment; when its paths are not all neutral,
+/// renders it again from stand-ins and proves that both documents have the
+/// same shape ([`safety::compare`]), failing closed with the path when not.
 fn render_fragment(
     settings: &Settings,
     template: &str,
     label: &str,
     context: &Context,
-    stand_in: Option<StandIn>,
+    hostile: Option<Hostile>,
 ) -> Result<Option<Mapping>> {
     let text = settings.renderer.render(template, context, label)?;
-    let Some(stand_in) = stand_in else {
+    let Some(hostile) = hostile else {
         return parse_fragment(&text, template, label);
     };
     let unsafe_path = |path: &str, at: String, detail: String| Error::Unsafe {
@@ -259,10 +230,10 @@ fn render_fragment(
     };
     let neutral_text = settings
         .renderer
-        .render(template, &stand_in.context, label)
+        .render(template, &stand_in_context(context)?, label)
         .map_err(|e| {
             unsafe_path(
-                stand_in.culprit(""),
+                hostile.culprit(""),
                 "the fragment".to_owned(),
                 format!(
                     "cannot be checked: the template fails when the path's special characters are replaced by `_` ({e})"
@@ -276,14 +247,14 @@ fn render_fragment(
             other => other.to_string(),
         };
         unsafe_path(
-            stand_in.culprit(&neutral_text),
+            hostile.culprit(&neutral_text),
             "the fragment".to_owned(),
             format!("breaks the rendered YAML ({detail})"),
         )
     })?;
     let empty = Mapping::new();
     safety::compare(real.as_ref().unwrap_or(&empty), neutral.as_ref().unwrap_or(&empty))
-        .map_err(|d| unsafe_path(stand_in.culprit(&d.stand_in_text), d.at, d.detail))?;
+        .map_err(|d| unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail))?;
     Ok(real)
 }
 
