@@ -144,10 +144,11 @@ pub fn merge_fragments(fragments: &[Fragment]) -> Result<Mapping> {
             }
         }
     }
-    if !stages.list.is_empty() {
+    let stages = stages.into_list();
+    if !stages.is_empty() {
         merged.insert(
             "stages".into(),
-            Value::Sequence(stages.list.into_iter().map(Value::String).collect()),
+            Value::Sequence(stages.into_iter().map(Value::String).collect()),
         );
     }
     if !variables.is_empty() {
@@ -178,55 +179,101 @@ fn order_keys(doc: Mapping) -> Mapping {
     out
 }
 
-/// The ordered union of every fragment's `stages`.
+/// The union of every fragment's `stages`: a stable topological merge. Each
+/// fragment's order is kept; stages that no fragment orders come out in the
+/// order they were first seen. Two fragments that order two stages
+/// oppositely (directly or through other stages) are a conflict.
 #[derive(Default)]
 struct Stages {
-    list: Vec<String>,
-    origin: HashMap<String, String>,
+    /// Names in first-seen order; a stage is its index here.
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+    /// For each stage, the stages a fragment puts right after it, with the
+    /// index of that fragment's origin.
+    after: Vec<Vec<(usize, usize)>>,
+    origins: Vec<String>,
 }
 
 impl Stages {
     fn add(&mut self, value: &Value, origin: &str) -> Result<()> {
         let names = value
             .as_sequence()
-            .and_then(|seq| {
-                seq.iter()
-                    .map(|s| s.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<_>>>()
-            })
+            .and_then(|seq| seq.iter().map(Value::as_str).collect::<Option<Vec<_>>>())
             .ok_or_else(|| Error::Merge {
                 origin: origin.to_owned(),
                 detail: "`stages` must be a list of stage names".to_owned(),
             })?;
-        let mut previous: Option<usize> = None;
-        for (index, name) in names.iter().enumerate() {
-            let position = if let Some(found) = self.list.iter().position(|s| s == name) {
-                if let Some(before) = previous.filter(|p| *p > found) {
-                    return Err(Error::Conflict {
-                        key: format!("the order of stages `{}` and `{name}`", self.list[before]),
-                        first: self.origin.get(name).cloned().unwrap_or_default(),
-                        second: origin.to_owned(),
-                    });
-                }
-                found
-            } else {
-                // After the stage before it, else before the first known stage after it.
-                let at = previous.map_or_else(
-                    || {
-                        names[index + 1..]
-                            .iter()
-                            .find_map(|next| self.list.iter().position(|s| s == next))
-                            .unwrap_or(self.list.len())
-                    },
-                    |p| p + 1,
-                );
-                self.list.insert(at, name.clone());
-                self.origin.insert(name.clone(), origin.to_owned());
-                at
-            };
-            previous = Some(position);
+        let source = self.origins.len();
+        self.origins.push(origin.to_owned());
+        let ids: Vec<usize> = names.iter().map(|name| self.id(name)).collect();
+        for pair in ids.windows(2) {
+            let (first, then) = (pair[0], pair[1]);
+            if first == then || self.after[first].iter().any(|(next, _)| *next == then) {
+                continue;
+            }
+            if let Some(other) = self.reaches(then, first) {
+                return Err(Error::Conflict {
+                    key: format!("the order of stages `{}` and `{}`", self.names[first], self.names[then]),
+                    first: self.origins[other].clone(),
+                    second: origin.to_owned(),
+                });
+            }
+            self.after[first].push((then, source));
         }
         Ok(())
+    }
+
+    fn id(&mut self, name: &str) -> usize {
+        if let Some(id) = self.index.get(name) {
+            return *id;
+        }
+        let id = self.names.len();
+        self.names.push(name.to_owned());
+        self.index.insert(name.to_owned(), id);
+        self.after.push(Vec::new());
+        id
+    }
+
+    /// Whether `from` comes before `to` already, and if so the origin of the
+    /// first step of that ordering.
+    fn reaches(&self, from: usize, to: usize) -> Option<usize> {
+        let mut seen = vec![false; self.names.len()];
+        let mut queue: std::collections::VecDeque<(usize, usize)> =
+            self.after[from].iter().map(|&(next, source)| (next, source)).collect();
+        while let Some((stage, source)) = queue.pop_front() {
+            if stage == to {
+                return Some(source);
+            }
+            if !std::mem::replace(&mut seen[stage], true) {
+                queue.extend(self.after[stage].iter().map(|&(next, _)| (next, source)));
+            }
+        }
+        None
+    }
+
+    /// The merged order: among the stages whose predecessors are all placed,
+    /// the first seen comes next.
+    fn into_list(self) -> Vec<String> {
+        let mut waiting = vec![0usize; self.names.len()];
+        for next in self.after.iter().flatten() {
+            waiting[next.0] += 1;
+        }
+        let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> = (0..self.names.len())
+            .filter(|&s| waiting[s] == 0)
+            .map(std::cmp::Reverse)
+            .collect();
+        let mut order = Vec::with_capacity(self.names.len());
+        while let Some(std::cmp::Reverse(stage)) = ready.pop() {
+            order.push(stage);
+            for &(next, _) in &self.after[stage] {
+                waiting[next] -= 1;
+                if waiting[next] == 0 {
+                    ready.push(std::cmp::Reverse(next));
+                }
+            }
+        }
+        let mut names: Vec<Option<String>> = self.names.into_iter().map(Some).collect();
+        order.into_iter().filter_map(|s| names[s].take()).collect()
     }
 }
 
@@ -257,6 +304,36 @@ mod tests {
         assert!(
             out.starts_with("stages:\n- build\n- test\n- verify\n- deploy\n- cleanup\nj1:"),
             "{out}"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn stages_merge_is_a_stable_topological_order() -> Result<()> {
+        // Issue 10: alpha renders first, so deploy-alpha stays before deploy-beta.
+        let out = merge(&[
+            ("alpha", "stages: [build, deploy-alpha, cleanup]"),
+            ("beta", "stages: [build, deploy-beta, cleanup]"),
+        ])?;
+        assert_eq!(out, "stages:\n- build\n- deploy-alpha\n- deploy-beta\n- cleanup\n");
+        // A later fragment may order stages that were unordered.
+        let out = merge(&[
+            ("a", "stages: [build, x]"),
+            ("b", "stages: [build, y]"),
+            ("c", "stages: [y, x]"),
+        ])?;
+        assert_eq!(out, "stages:\n- build\n- y\n- x\n");
+        // A cycle through a third stage is a conflict naming the fragment that began it.
+        let err = merge(&[
+            ("a", "stages: [s1, s2]"),
+            ("b", "stages: [s2, s3]"),
+            ("c", "stages: [s3, s1]"),
+        ])
+        .map_err(|e| e.to_string());
+        assert!(
+            err.as_ref()
+                .is_err_and(|e| e.starts_with("the order of stages `s3` and `s1` is defined differently by a and by c")),
+            "{err:?}"
         );
         Ok(())
     }
