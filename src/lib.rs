@@ -17,6 +17,7 @@ pub mod pattern;
 pub mod pipeline;
 pub mod render;
 pub mod safety;
+pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! The checks a document passes before it is written (design §4, §7): at least
 //! one job, every job runnable, stages declared, `needs`/`dependencies` that
-//! name jobs of the document, no reserved job names, and GitLab's limits.
+//! name jobs of the document, no reserved job names, GitLab's limits, and
+//! GitLab's CI schema ([`crate::schema`]).
 
 use crate::merge::{GLOBAL_KEYWORDS, kind};
 use serde::Deserialize;
@@ -146,6 +147,11 @@ pub fn validate(doc: &Mapping, yaml_len: usize, limits: &Limits) -> Report {
             "{environment_jobs} jobs with an `environment`, over {}: GitLab limits deployments per pipeline",
             limits.warn_environment_jobs
         ));
+    }
+    // What GitLab's own schema rejects, once childgen's checks (which say
+    // more, and more precisely, about jobs, stages and references) pass.
+    if report.errors.is_empty() {
+        report.errors.extend(crate::schema::check(doc));
     }
     report
 }

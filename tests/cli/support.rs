@@ -159,7 +159,7 @@ impl TestEnv {
 }
 
 /// GitLab's CI schema: `../shared/schemas/gitlab-ci.json` when present (the
-/// newest), else the copy committed under `tests/data/`.
+/// newest), else the copy childgen embeds (`schemas/`).
 fn schema() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
@@ -167,7 +167,7 @@ fn schema() -> &'static jsonschema::Validator {
         let path = if shared.is_file() {
             shared
         } else {
-            root().join("tests/data/gitlab-ci.json")
+            root().join("schemas/gitlab-ci.json")
         };
         let text = std::fs::read_to_string(&path).expect("schema file");
         let json: serde_json::Value = serde_json::from_str(&text).expect("schema JSON");

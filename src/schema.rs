@@ -1,0 +1,226 @@
+//! GitLab's CI JSON schema, embedded and checked at run time (issue 10):
+//! what GitLab itself would reject (`artifcats:`, `when: sometimes`) fails
+//! `generate` and `validate` with the job and key named, before anything is
+//! written. The schema is the one GitLab ships for editors
+//! (`app/assets/javascripts/editor/schema/ci.json`), copied in
+//! `schemas/gitlab-ci.json`; it is compiled once per run (about 6 ms).
+
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+use serde_yaml::Mapping;
+use std::sync::OnceLock;
+
+/// The embedded schema.
+const SCHEMA: &str = include_str!("../schemas/gitlab-ci.json");
+
+/// At most this many schema problems are listed.
+const MAX_PROBLEMS: usize = 20;
+
+fn validator() -> Result<&'static Validator, String> {
+    static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
+    VALIDATOR
+        .get_or_init(|| {
+            let schema: Value =
+                serde_json::from_str(SCHEMA).map_err(|e| format!("the embedded CI schema is not JSON: {e}"))?;
+            jsonschema::validator_for(&schema).map_err(|e| format!("the embedded CI schema does not compile: {e}"))
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// What GitLab's schema says is wrong with `doc`, one message per problem,
+/// each naming the job (or keyword) and the key.
+#[must_use]
+pub fn check(doc: &Mapping) -> Vec<String> {
+    let validator = match validator() {
+        Ok(validator) => validator,
+        Err(problem) => return vec![problem],
+    };
+    let instance = match to_json(&serde_yaml::Value::Mapping(doc.clone())) {
+        Ok(instance) => instance,
+        Err(problem) => return vec![problem],
+    };
+    let mut problems: Vec<String> = Vec::new();
+    for error in validator.iter_errors(&instance) {
+        let message = describe(most_specific(&error));
+        if !problems.contains(&message) {
+            problems.push(message);
+        }
+        if problems.len() == MAX_PROBLEMS {
+            problems.push(format!("(only the first {MAX_PROBLEMS} schema problems are listed)"));
+            break;
+        }
+    }
+    problems
+}
+
+/// The document as JSON, the way GitLab reads it: `!reference [a, b]` is the
+/// list `[a, b]` (the schema describes it so), keys are strings.
+fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
+    Ok(match value {
+        serde_yaml::Value::Null => Value::Null,
+        serde_yaml::Value::Bool(b) => Value::Bool(*b),
+        serde_yaml::Value::Number(n) => serde_json::to_value(n).map_err(|e| e.to_string())?,
+        serde_yaml::Value::String(s) => Value::String(s.clone()),
+        serde_yaml::Value::Sequence(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
+        serde_yaml::Value::Mapping(map) => {
+            let mut out = serde_json::Map::new();
+            for (key, value) in map {
+                let key = match key {
+                    serde_yaml::Value::String(s) => s.clone(),
+                    serde_yaml::Value::Number(n) => n.to_string(),
+                    serde_yaml::Value::Bool(b) => b.to_string(),
+                    other => return Err(format!("the key {} is not a string", crate::merge::kind(other))),
+                };
+                out.insert(key, to_json(value)?);
+            }
+            Value::Object(out)
+        }
+        serde_yaml::Value::Tagged(tagged) => to_json(&tagged.value)?,
+    })
+}
+
+/// Inside `anyOf`/`oneOf`, the deepest failure of the branches (the one
+/// closest to what the author meant); a type mismatch loses to any other kind
+/// at the same depth.
+fn most_specific<'e>(error: &'e ValidationError<'e>) -> &'e ValidationError<'e> {
+    let (ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context }) = error.kind() else {
+        return error;
+    };
+    let rank = |e: &ValidationError| {
+        let depth = e.instance_path().to_string().matches('/').count();
+        let precise = !matches!(
+            e.kind(),
+            ValidationErrorKind::Type { .. }
+                | ValidationErrorKind::AnyOf { .. }
+                | ValidationErrorKind::OneOfNotValid { .. }
+                | ValidationErrorKind::Required { .. }
+        );
+        (depth, precise)
+    };
+    context
+        .iter()
+        .flatten()
+        .map(|e| most_specific(e))
+        .fold(None::<&ValidationError>, |best, e| match best {
+            Some(b) if rank(b) >= rank(e) => Some(b),
+            _ => Some(e),
+        })
+        .unwrap_or(error)
+}
+
+/// `job `x`: `when`: "sometimes" is not one of ...`
+fn describe(error: &ValidationError) -> String {
+    let pointer = error.instance_path().to_string();
+    let segments: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| s.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let value = shown(error.instance());
+    let (subject, keys) = match segments.split_first() {
+        None => ("the document".to_owned(), Vec::new()),
+        Some((top, rest)) if crate::merge::GLOBAL_KEYWORDS.contains(&top.as_str()) => {
+            (format!("`{top}`"), rest.to_vec())
+        }
+        Some((top, rest)) => (format!("job `{top}`"), rest.to_vec()),
+    };
+    let key = keys
+        .iter()
+        .map(|k| {
+            if k.bytes().all(|b| b.is_ascii_digit()) {
+                format!("[{k}]")
+            } else {
+                format!(".{k}")
+            }
+        })
+        .collect::<String>();
+    let at = if key.is_empty() {
+        subject
+    } else {
+        format!("{subject}: `{}`", key.trim_start_matches('.'))
+    };
+    let problem = match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let names = unexpected
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let noun = if unexpected.len() == 1 { "key" } else { "keys" };
+            format!("unknown {noun} {names} (GitLab would reject it; check the spelling)")
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options = options
+                .as_array()
+                .map(|o| o.iter().map(shown).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default();
+            format!("{value} is not one of {options}")
+        }
+        ValidationErrorKind::Type { kind } => format!("{value} is not {}", type_name(kind)),
+        ValidationErrorKind::Required { property } => format!("`{}` is missing", property.as_str().unwrap_or("?")),
+        ValidationErrorKind::Pattern { pattern } => format!("{value} does not match `{pattern}`"),
+        _ => error.to_string(),
+    };
+    format!("{at}: {problem} (GitLab's CI schema)")
+}
+
+fn type_name(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => format!("{} {t}", article(&t.to_string())),
+        jsonschema::error::TypeKind::Multiple(set) => {
+            let names: Vec<String> = set.iter().map(|t| t.to_string()).collect();
+            format!("one of the types {}", names.join(", "))
+        }
+    }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// A JSON value for messages, at most 60 characters.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(yaml: &str) -> Vec<String> {
+        check(&serde_yaml::from_str(yaml).unwrap())
+    }
+
+    #[test]
+    fn a_valid_pipeline_passes() {
+        let yaml = "stages: [test]\n.base: {image: x}\nj:\n  extends: .base\n  stage: test\n  script: [echo, !reference [.base, script]]\n  rules:\n    - if: $CI_COMMIT_TAG\n      when: manual\n";
+        assert_eq!(problems(yaml), Vec::<String>::new());
+    }
+
+    #[test]
+    fn misspelt_keys_and_bad_values_name_the_job_and_key() {
+        assert_eq!(
+            problems("j:\n  script: [x]\n  artifcats: {paths: [a]}\n"),
+            ["job `j`: unknown key `artifcats` (GitLab would reject it; check the spelling) (GitLab's CI schema)"]
+        );
+        let when = problems("j:\n  script: [x]\n  when: sometimes\n");
+        assert_eq!(when.len(), 1, "{when:?}");
+        assert!(
+            when[0].starts_with("job `j`: `when`: \"sometimes\" is not one of \"on_success\""),
+            "{when:?}"
+        );
+        let rules = problems("j:\n  script: [x]\n  rules:\n    - if: $X\n      when: sometimes\n");
+        assert!(rules[0].starts_with("job `j`: `rules[0].when`:"), "{rules:?}");
+    }
+}
