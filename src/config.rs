@@ -74,9 +74,10 @@ impl Config {
     /// [`Error::Read`] or [`Error::Config`] (serde's message names the key,
     /// line and column).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        let text = crate::files::read_text(path, crate::files::CONFIG_LIMIT, "the configuration")?;
+        crate::files::check_yaml_depth(&text).map_err(|detail| Error::Config {
             path: path.to_owned(),
-            source,
+            detail,
         })?;
         let file: ConfigFile = if text.trim().is_empty() {
             ConfigFile::default()

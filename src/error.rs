@@ -19,6 +19,11 @@ pub enum Error {
     #[error("cannot read {path}")]
     Read { path: PathBuf, source: std::io::Error },
 
+    /// An input file childgen refuses to read: not a regular file, too large,
+    /// not UTF-8.
+    #[error("{path}: {detail}")]
+    Input { path: PathBuf, detail: String },
+
     /// `childgen.yml` (or another config file) is invalid.
     #[error("{path}: {detail}")]
     Config { path: PathBuf, detail: String },

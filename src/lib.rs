@@ -10,6 +10,7 @@ pub mod cli;
 mod commands;
 pub mod config;
 pub mod error;
+pub mod files;
 pub mod group;
 pub mod merge;
 pub mod output;

@@ -44,6 +44,7 @@ pub fn parse_fragment(text: &str, template: &str, group: &str) -> Result<Option<
         group: group.to_owned(),
         detail,
     };
+    crate::files::check_yaml_depth(text).map_err(|detail| fail(format!("the rendered YAML: {detail}")))?;
     let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
         let shown = e
             .location()

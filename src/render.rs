@@ -67,6 +67,33 @@ impl Renderer {
         Ok(())
     }
 
+    /// Adds several templates at once, so that they may import or include
+    /// each other whatever their order (partials).
+    ///
+    /// # Errors
+    /// [`Error::Template`] for the first that does not parse (with its line),
+    /// or when they do not fit together (a missing import).
+    pub fn add_templates(&mut self, templates: &[(String, String)]) -> Result<()> {
+        let parse_error = |name: &str, e: &tera::Error| {
+            let detail = error_chain(e);
+            Error::Template {
+                template: name.to_owned(),
+                line: parse_error_line(&detail),
+                detail,
+            }
+        };
+        for (name, source) in templates {
+            tera::Template::new(name, None, source).map_err(|e| parse_error(name, &e))?;
+        }
+        self.tera
+            .add_raw_templates(templates.iter().map(|(n, s)| (n.as_str(), s.as_str())))
+            .map_err(|e| parse_error(templates.first().map_or("partials", |(n, _)| n.as_str()), &e))?;
+        for (name, source) in templates {
+            self.sources.insert(name.clone(), source.clone());
+        }
+        Ok(())
+    }
+
     /// Whether a template of that name was added.
     #[must_use]
     pub fn has_template(&self, name: &str) -> bool {
@@ -79,6 +106,7 @@ impl Renderer {
     /// [`Error::Render`] for an undefined name, an unquoted path, or a
     /// failure inside Tera.
     pub fn render(&self, name: &str, context: &Context, group: &str) -> Result<String> {
+        self.check_recursion(name)?;
         self.check(name, context, group, &mut BTreeSet::new())?;
         self.tera.render(name, context).map_err(|e| {
             let detail = error_chain(&e);
@@ -92,6 +120,72 @@ impl Renderer {
                 detail,
             }
         })
+    }
+
+    /// Fails when templates include or extend each other in a cycle, or a
+    /// macro calls itself directly or through other macros: Tera has no depth
+    /// limit, so either would overflow the stack and abort the run.
+    fn check_recursion(&self, root: &str) -> Result<()> {
+        let mut includes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut calls: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut queue = vec![root.to_owned()];
+        while let Some(name) = queue.pop() {
+            if includes.contains_key(&name) {
+                continue;
+            }
+            let Ok(template) = self.tera.get_template(&name) else {
+                includes.insert(name, Vec::new());
+                continue;
+            };
+            let mut walker = Walker::default();
+            walker.nodes(&template.ast);
+            let children: Vec<String> = walker.templates.into_iter().filter(|t| self.has_template(t)).collect();
+            queue.extend(children.iter().cloned());
+            queue.extend(template.imported_macro_files.iter().map(|(file, _)| file.clone()));
+            includes.insert(name.clone(), children);
+            for (macro_name, definition) in &template.macros {
+                let mut body = Walker::default();
+                body.nodes(&definition.body);
+                let callees = body
+                    .macro_calls
+                    .iter()
+                    .filter_map(|(namespace, callee)| {
+                        let file = if namespace == "self" {
+                            Some(name.as_str())
+                        } else {
+                            template
+                                .imported_macro_files
+                                .iter()
+                                .find(|(_, ns)| ns == namespace)
+                                .map(|(file, _)| file.as_str())
+                        };
+                        file.map(|file| format!("{file}::{callee}"))
+                    })
+                    .collect();
+                calls.insert(format!("{name}::{macro_name}"), callees);
+            }
+        }
+        let fail = |cycle: Vec<String>, what: &str| {
+            let first = cycle.first().cloned().unwrap_or_default();
+            let (template, ident) = first
+                .split_once("::")
+                .map_or((first.as_str(), first.as_str()), |(t, m)| (t, m));
+            Error::Template {
+                template: template.to_owned(),
+                line: find_line(self.sources.get(template).map_or("", String::as_str), ident, false),
+                detail: format!(
+                    "{what}: {}; Tera has no depth limit, so childgen refuses recursion (write it as a loop)",
+                    cycle.join(" → ")
+                ),
+            }
+        };
+        if let Some(cycle) = find_cycle(&includes) {
+            return Err(fail(cycle, "templates include or extend each other in a cycle"));
+        }
+        if let Some(cycle) = find_cycle(&calls) {
+            return Err(fail(cycle, "a macro calls itself"));
+        }
+        Ok(())
     }
 
     /// The static checks for one template and the ones it includes or extends.
@@ -159,6 +253,39 @@ impl Default for Renderer {
     }
 }
 
+/// A cycle in a graph given as adjacency lists (depth-first, in key order),
+/// as the path that closes it: `a → b → a`.
+fn find_cycle(edges: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    fn visit<'a>(
+        node: &'a str,
+        edges: &'a BTreeMap<String, Vec<String>>,
+        path: &mut Vec<&'a str>,
+        done: &mut BTreeSet<&'a str>,
+    ) -> Option<Vec<String>> {
+        if let Some(start) = path.iter().position(|n| *n == node) {
+            let mut cycle: Vec<String> = path[start..].iter().map(|n| (*n).to_owned()).collect();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node);
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node);
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|node| visit(node, edges, &mut Vec::new(), &mut done))
+}
+
 /// The context's top-level names, sorted, for messages.
 fn context_names(context: &Context) -> String {
     let json = context.clone().into_json();
@@ -176,6 +303,8 @@ struct Walker {
     tainted: BTreeSet<String>,
     unquoted: Vec<String>,
     templates: Vec<String>,
+    /// Macro calls, as (namespace, name).
+    macro_calls: Vec<(String, String)>,
 }
 
 impl Walker {
@@ -282,7 +411,10 @@ impl Walker {
                     self.expr(arg);
                 }
             }
-            ExprVal::MacroCall(call) => self.args(&call.args),
+            ExprVal::MacroCall(call) => {
+                self.macro_calls.push((call.namespace.clone(), call.name.clone()));
+                self.args(&call.args);
+            }
             ExprVal::FunctionCall(call) => self.args(&call.args),
             ExprVal::Array(items) => {
                 for item in items {

@@ -71,10 +71,7 @@ impl Settings {
         let mut load = |path: &Path| -> Result<String> {
             let name = display_path(path);
             if need == Need::Templates && !renderer.has_template(&name) {
-                let source = std::fs::read_to_string(path).map_err(|source| Error::Read {
-                    path: path.to_owned(),
-                    source,
-                })?;
+                let source = crate::files::read_text(path, crate::files::TEMPLATE_LIMIT, "a template")?;
                 renderer.add_template(&name, &source)?;
             }
             Ok(name)
@@ -210,38 +207,96 @@ fn cli_pattern(global: &GlobalArgs) -> Result<Option<Pattern>> {
     }
 }
 
+/// The deepest folder a `partials` glob is walked to, below its literal prefix.
+const PARTIALS_DEPTH: usize = 16;
+/// The most folder entries one `partials` glob may walk.
+const PARTIALS_ENTRIES: usize = 10_000;
+
 /// Loads `partials` (globs relative to the config folder), each named by its
-/// path relative to that folder, in sorted order.
+/// path relative to that folder, in sorted order. Only the glob's literal
+/// prefix folder is walked (`templates/partials/*.tera` walks
+/// `templates/partials`), to a bounded depth and number of entries; symbolic
+/// links to folders are not followed, and a linked file must stay inside the
+/// config folder (a merge request can add symlinks).
 fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], config_name: &str) -> Result<()> {
     let fail = |detail: String| Error::Config {
         path: PathBuf::from(config_name),
         detail: format!("partials: {detail}"),
     };
+    let mut loaded: Vec<(String, String)> = Vec::new();
+    let home = dir.canonicalize().map_err(|source| Error::Read {
+        path: dir.to_owned(),
+        source,
+    })?;
     for pattern in partials {
         let glob = GlobBuilder::new(pattern)
             .literal_separator(true)
             .build()
             .map_err(|e| fail(e.to_string()))?
             .compile_matcher();
+        let prefix: PathBuf = pattern
+            .split('/')
+            .take_while(|part| !part.contains(['*', '?', '[', '{', '\\']))
+            .collect();
+        // The last literal part may be the file itself.
+        let start = [
+            dir.join(&prefix),
+            prefix.parent().map_or_else(|| dir.to_owned(), |p| dir.join(p)),
+        ]
+        .into_iter()
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| dir.to_owned());
         let mut found: Vec<(String, PathBuf)> = Vec::new();
-        let mut stack = vec![dir.to_owned()];
-        while let Some(folder) = stack.pop() {
+        let mut walked = 0usize;
+        let mut stack = vec![(start, 0usize)];
+        while let Some((folder, depth)) = stack.pop() {
             let entries = std::fs::read_dir(&folder).map_err(|source| Error::Read {
                 path: folder.clone(),
                 source,
             })?;
             for entry in entries.flatten() {
+                walked += 1;
+                if walked > PARTIALS_ENTRIES {
+                    return Err(fail(format!(
+                        "`{pattern}` walks more than {PARTIALS_ENTRIES} entries under {}; narrow the pattern",
+                        folder.display()
+                    )));
+                }
                 let path = entry.path();
-                if path.is_dir() {
-                    if !entry.file_name().to_string_lossy().starts_with('.') {
-                        stack.push(path);
+                let Ok(kind) = entry.file_type() else { continue };
+                let hidden = entry.file_name().to_string_lossy().starts_with('.');
+                if kind.is_dir() {
+                    if hidden {
+                        continue;
                     }
-                } else if let Ok(relative) = path.strip_prefix(dir) {
-                    let name = relative.to_string_lossy().replace('\\', "/");
-                    if glob.is_match(&name) {
-                        found.push((name, path));
+                    if depth + 1 > PARTIALS_DEPTH {
+                        return Err(fail(format!(
+                            "`{pattern}` goes deeper than {PARTIALS_DEPTH} folders at {}; narrow the pattern",
+                            path.display()
+                        )));
+                    }
+                    stack.push((path, depth + 1));
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(dir) else { continue };
+                let name = relative.to_string_lossy().replace('\\', "/");
+                if !glob.is_match(&name) {
+                    continue;
+                }
+                if kind.is_symlink() {
+                    let target = path.canonicalize().ok();
+                    if target.as_ref().is_some_and(|t| t.is_dir()) {
+                        continue; // a linked folder is never walked
+                    }
+                    if !target.is_some_and(|t| t.starts_with(&home)) {
+                        return Err(fail(format!(
+                            "{} is a symbolic link that leads outside {} (or nowhere); childgen loads partials only from inside the config folder",
+                            path.display(),
+                            dir.display()
+                        )));
                     }
                 }
+                found.push((name, path));
             }
         }
         if found.is_empty() {
@@ -249,14 +304,12 @@ fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], confi
         }
         found.sort();
         for (name, path) in found {
-            let source = std::fs::read_to_string(&path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            renderer.add_template(&name, &source)?;
+            let source = crate::files::read_text(&path, crate::files::TEMPLATE_LIMIT, "a partial")?;
+            loaded.push((name, source));
         }
     }
-    Ok(())
+    // At once: partials may import each other in any order.
+    renderer.add_templates(&loaded)
 }
 
 /// How a template's path is named in messages: `..` folded away, and

@@ -10,7 +10,7 @@ use std::path::Path;
 
 /// Validates one file.
 pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
-    let bytes = crate::source::read_input(file)?;
+    let bytes = crate::source::read_bounded(file, crate::files::VALIDATE_LIMIT)?;
     let text = String::from_utf8(bytes).map_err(|_| Error::Invalid {
         subject: file.display().to_string(),
         problems: vec!["the file is not UTF-8".to_owned()],
@@ -20,6 +20,7 @@ pub fn run(global: &GlobalArgs, file: &Path) -> Result<()> {
         subject: subject.clone(),
         problems: vec![problem],
     };
+    crate::files::check_yaml_depth(&text).map_err(&invalid)?;
     let mut value: serde_yaml::Value =
         serde_yaml::from_str(&text).map_err(|e| invalid(format!("the YAML does not parse: {e}")))?;
     value

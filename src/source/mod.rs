@@ -16,21 +16,49 @@ use gitlab::{ApiFailure, GitLab, MergedChanges, Token};
 use std::io::Read;
 use std::path::Path;
 
-/// Reads a file, or stdin for `-`.
+/// Reads a diff listing: a file, a FIFO (`<(git diff ...)`) or stdin for
+/// `-`, at most [`crate::files::DIFF_LIMIT`] bytes.
 ///
 /// # Errors
-/// [`Error::Read`] when it cannot be read.
+/// [`Error::Read`] when it cannot be read, [`Error::Input`] when too large.
 pub fn read_input(path: &Path) -> Result<Vec<u8>> {
+    read_bounded(path, crate::files::DIFF_LIMIT)
+}
+
+/// Reads a file, a FIFO or stdin (`-`), at most `limit` bytes.
+///
+/// # Errors
+/// [`Error::Read`] when it cannot be read, [`Error::Input`] when it is a
+/// folder or longer than `limit`.
+pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
     let fail = |source| Error::Read {
         path: path.to_owned(),
         source,
     };
+    let mut input = Vec::new();
     if path == Path::new("-") {
-        let mut input = Vec::new();
-        std::io::stdin().read_to_end(&mut input).map_err(fail)?;
-        return Ok(input);
+        std::io::stdin().take(limit + 1).read_to_end(&mut input).map_err(fail)?;
+    } else {
+        if std::fs::metadata(path).map_err(fail)?.is_dir() {
+            return Err(Error::Input {
+                path: path.to_owned(),
+                detail: "is a folder, not a file".to_owned(),
+            });
+        }
+        std::fs::File::open(path)
+            .and_then(|file| file.take(limit + 1).read_to_end(&mut input))
+            .map_err(fail)?;
     }
-    std::fs::read(path).map_err(fail)
+    if input.len() as u64 > limit {
+        return Err(Error::Input {
+            path: path.to_owned(),
+            detail: format!(
+                "is larger than {} MiB; childgen reads at most that",
+                limit / 1024 / 1024
+            ),
+        });
+    }
+    Ok(input)
 }
 
 /// Reads and parses a diff listing from a file, or stdin for `-`.

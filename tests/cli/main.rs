@@ -2,6 +2,7 @@
 
 mod support;
 
+mod bounds;
 mod cases;
 mod changes;
 mod errors;

@@ -1,0 +1,181 @@
+//! Bounded resources on the configuration side (issue 10): a merge request
+//! can add symlinks, FIFOs, huge or deeply nested files and recursive
+//! templates next to the configuration. Each bound fails at once with exit 2
+//! and a message naming the file; nothing hangs, aborts or grows unbounded.
+
+use crate::support::{TestEnv, assert_contains};
+use std::os::unix::fs::symlink;
+use std::time::{Duration, Instant};
+
+const DIFF: &str = "M\tpipelines/p1/a.py\n";
+
+/// A config whose one rule renders `t.yml.tera`, with `partials` when given.
+fn project(partials: Option<&str>) -> TestEnv {
+    let env = TestEnv::new();
+    let partials = partials.map(|p| format!("partials: [\"{p}\"]\n")).unwrap_or_default();
+    env.write(
+        "childgen.yml",
+        format!("rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n{partials}"),
+    );
+    env.write("t.yml.tera", "build-{{ pipeline_name }}:\n  script: [make]\n");
+    env.write("mr.diff", DIFF);
+    env
+}
+
+/// Runs `generate --diff mr.diff` and checks it took less than 10 s.
+#[track_caller]
+fn generate(env: &TestEnv) -> crate::support::Output {
+    let started = Instant::now();
+    let out = env.run(&["generate", "--diff", "mr.diff"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    out
+}
+
+#[test]
+fn partials_never_walk_through_linked_folders() {
+    let env = project(Some("templates/**/*.tera"));
+    env.write("templates/partials/jobs.tera", "{% macro name() %}x{% endmacro name %}");
+    let folder = env.path().join("templates/partials");
+    symlink(".", folder.join("loop1")).expect("symlink");
+    symlink(".", folder.join("loop2")).expect("symlink");
+    symlink("/", folder.join("root")).expect("symlink");
+    let out = generate(&env).success();
+    assert_contains(&out.stdout, "build-p1:");
+}
+
+#[test]
+fn a_linked_partial_must_stay_in_the_config_folder() {
+    let env = project(Some("templates/*.tera"));
+    env.write("outside/secret.tera", "x");
+    env.write("templates/ok.tera", "y");
+    symlink(
+        env.path().join("outside/secret.tera"),
+        env.path().join("templates/in.tera"),
+    )
+    .expect("symlink");
+    // Inside the config folder: fine.
+    generate(&env).success();
+    // Outside it (here: the system's files): refused, naming the link.
+    symlink("/etc/hostname", env.path().join("templates/evil.tera")).expect("symlink");
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "templates/evil.tera is a symbolic link that leads outside");
+}
+
+#[test]
+fn a_partials_walk_is_bounded_in_depth_and_entries() {
+    let env = project(Some("deep/**/*.tera"));
+    let deep: String = (0..20).map(|i| format!("d{i}/")).collect();
+    env.write(&format!("deep/{deep}x.tera"), "x");
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "partials: `deep/**/*.tera` goes deeper than 16 folders");
+
+    let env = project(Some("many/*.tera"));
+    std::fs::create_dir_all(env.path().join("many")).expect("mkdir");
+    for i in 0..10_001 {
+        std::fs::write(env.path().join(format!("many/f{i}")), "").expect("write");
+    }
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "partials: `many/*.tera` walks more than 10000 entries");
+}
+
+#[test]
+fn templates_are_regular_files_of_bounded_size() {
+    let env = project(None);
+    for (target, kind) in [("/dev/zero", "a device"), ("/tmp", "a folder")] {
+        std::fs::remove_file(env.path().join("t.yml.tera")).ok();
+        symlink(target, env.path().join("t.yml.tera")).expect("symlink");
+        let out = generate(&env);
+        assert_eq!(out.code, 2, "{}", out.snapshot());
+        assert_contains(
+            &out.stderr,
+            &format!("t.yml.tera: a template must be a regular file, not {kind}"),
+        );
+    }
+    std::fs::remove_file(env.path().join("t.yml.tera")).ok();
+    let fifo = std::ffi::CString::new(env.path().join("t.yml.tera").to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "a template must be a regular file, not a FIFO");
+    std::fs::remove_file(env.path().join("t.yml.tera")).ok();
+    env.write("t.yml.tera", format!("a: 1\n{}", "#".repeat(1024 * 1024)));
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "a template is larger than 1024 KiB");
+}
+
+#[test]
+fn deep_yaml_is_refused_before_it_is_parsed() {
+    let env = project(None);
+    let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    env.write("deep.yml", &deep);
+    let started = Instant::now();
+    let out = env.run(&["validate", "deep.yml"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "the YAML nests deeper than 100 levels (line 1)");
+
+    env.write(
+        "childgen.yml",
+        format!("vars:\n  x: {}{}\n", "{a: ".repeat(100_000), "}".repeat(100_000)),
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "childgen.yml: the YAML nests deeper than 100 levels (line 2)",
+    );
+}
+
+#[test]
+fn recursive_templates_and_macros_fail_instead_of_aborting() {
+    let env = project(Some("lib/*.tera"));
+    env.write(
+        "lib/a.tera",
+        "{% import \"lib/b.tera\" as b %}{% macro f() %}{{ b::g() }}{% endmacro f %}",
+    );
+    env.write(
+        "lib/b.tera",
+        "{% import \"lib/a.tera\" as a %}{% macro g() %}{{ a::f() }}{% endmacro g %}",
+    );
+    env.write(
+        "t.yml.tera",
+        "{% import \"lib/a.tera\" as a %}build-{{ pipeline_name }}:\n  script: [\"{{ a::f() }}\"]\n",
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "a macro calls itself: lib/a.tera::f → lib/b.tera::g → lib/a.tera::f; Tera has no depth limit",
+    );
+
+    let env = project(None);
+    env.write("t.yml.tera", "a:\n  script: [x]\n{% include \"t.yml.tera\" %}\n");
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "template t.yml.tera, line 3: templates include or extend each other in a cycle: t.yml.tera → t.yml.tera",
+    );
+
+    let env = project(None);
+    env.write(
+        "t.yml.tera",
+        "{% macro f(n) %}{% if n > 0 %}{{ self::f(n=n - 1) }}{% endif %}{% endmacro f %}a:\n  script: [\"{{ self::f(n=3) }}\"]\n",
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "a macro calls itself: t.yml.tera::f → t.yml.tera::f");
+}
