@@ -15,7 +15,6 @@ use std::path::PathBuf;
     name = "childgen",
     version,
     override_usage = "childgen generate [OPTIONS]\n       childgen <COMMAND> [OPTIONS]\n       childgen [OPTIONS] <DIFF> <TEMPLATE> <PATTERNS>   (legacy: render)",
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -26,39 +25,18 @@ pub struct Cli {
     pub render: Option<RenderArgs>,
 
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub legacy: LegacyArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
-/// Options every command understands.
+/// The options every command understands (the only global ones).
 #[derive(Debug, Args, Default, Clone)]
-pub struct GlobalArgs {
+pub struct CommonArgs {
     /// Config file [default: childgen.yml, searched upward to the repository root]
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-
-    /// Template file; with --stop or --regex it replaces the config's rules
-    #[arg(long, global = true, value_name = "FILE")]
-    pub template: Option<PathBuf>,
-
-    /// Stop-word patterns, e.g. "pipeline_name:pipelines,stage_name::pipelines"
-    #[arg(long, global = true, value_name = "PATTERNS", conflicts_with = "regex")]
-    pub stop: Option<String>,
-
-    /// Regex whose named groups are the variables, e.g. 'pipelines/(?P<pipeline_name>[^/]+)/'
-    #[arg(long, global = true, value_name = "REGEX")]
-    pub regex: Option<String>,
-
-    /// Template render mode for --template
-    #[arg(long, global = true, value_enum)]
-    pub mode: Option<ModeArg>,
-
-    /// A value for templates, as `{{ vars.KEY }}` (repeatable)
-    #[arg(long = "var", global = true, value_name = "KEY=VALUE")]
-    pub vars: Vec<String>,
-
-    /// Write the result to FILE atomically instead of stdout
-    #[arg(long, short, global = true, value_name = "FILE")]
-    pub output: Option<PathBuf>,
 
     /// Say on stderr what childgen does and why
     #[arg(long, short, global = true, conflicts_with = "quiet")]
@@ -67,6 +45,132 @@ pub struct GlobalArgs {
     /// Print no warnings
     #[arg(long, short, global = true)]
     pub quiet: bool,
+}
+
+/// The options of the bare form `childgen DIFF TEMPLATE PATTERNS`; before a
+/// subcommand they are an error (they would be ignored), see [`LegacyArgs::given`].
+#[derive(Debug, Args, Default, Clone)]
+pub struct LegacyArgs {
+    /// Template render mode
+    #[arg(
+        id = "legacy_mode",
+        long = "mode",
+        value_name = "MODE",
+        value_enum,
+        requires = "render_diff"
+    )]
+    pub mode: Option<ModeArg>,
+
+    /// A value for templates, as `{{ vars.KEY }}` (repeatable)
+    #[arg(id = "legacy_var", long = "var", value_name = "KEY=VALUE", requires = "render_diff")]
+    pub vars: Vec<String>,
+
+    /// Write the result to FILE atomically instead of stdout (`-`: stdout)
+    #[arg(
+        id = "legacy_output",
+        long = "output",
+        short = 'o',
+        value_name = "FILE",
+        requires = "render_diff"
+    )]
+    pub output: Option<PathBuf>,
+}
+
+impl LegacyArgs {
+    /// The first option given, as typed.
+    #[must_use]
+    pub fn given(&self) -> Option<&'static str> {
+        if self.mode.is_some() {
+            Some("--mode")
+        } else if !self.vars.is_empty() {
+            Some("--var")
+        } else if self.output.is_some() {
+            Some("--output")
+        } else {
+            None
+        }
+    }
+}
+
+/// Patterns given on the command line instead of the config's rules.
+#[derive(Debug, Args, Default, Clone)]
+pub struct PatternArgs {
+    /// Stop-word patterns, e.g. "pipeline_name:pipelines,stage_name::pipelines"
+    #[arg(long, value_name = "PATTERNS", conflicts_with = "regex")]
+    pub stop: Option<String>,
+
+    /// Regex whose named groups are the variables, e.g. 'pipelines/(?P<pipeline_name>[^/]+)/'
+    #[arg(long, value_name = "REGEX")]
+    pub regex: Option<String>,
+}
+
+/// How templates render.
+#[derive(Debug, Args, Default, Clone)]
+pub struct TemplateArgs {
+    /// Template render mode for --template
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+
+    /// A value for templates, as `{{ vars.KEY }}` (repeatable)
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+}
+
+/// A template and patterns that replace the config's rules.
+#[derive(Debug, Args, Default, Clone)]
+pub struct RuleArgs {
+    /// Template file; with --stop or --regex it replaces the config's rules
+    #[arg(long, value_name = "FILE")]
+    pub template: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub patterns: PatternArgs,
+
+    #[command(flatten)]
+    pub render: TemplateArgs,
+}
+
+/// Where the result goes.
+#[derive(Debug, Args, Default, Clone)]
+pub struct OutputArgs {
+    /// Write the result to FILE atomically instead of stdout (`-`: stdout)
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Every option of a run, whichever command took it: what
+/// [`crate::settings::Settings`] resolves. Commands without an option leave it
+/// at its default.
+#[derive(Debug, Default, Clone)]
+pub struct GlobalArgs {
+    pub config: Option<PathBuf>,
+    pub template: Option<PathBuf>,
+    pub stop: Option<String>,
+    pub regex: Option<String>,
+    pub mode: Option<ModeArg>,
+    pub vars: Vec<String>,
+    pub output: Option<PathBuf>,
+    pub verbose: bool,
+    pub quiet: bool,
+}
+
+impl GlobalArgs {
+    /// The options of one command line.
+    #[must_use]
+    pub fn new(common: &CommonArgs, rules: Option<&RuleArgs>, output: Option<&OutputArgs>) -> Self {
+        let rules = rules.cloned().unwrap_or_default();
+        GlobalArgs {
+            config: common.config.clone(),
+            template: rules.template,
+            stop: rules.patterns.stop,
+            regex: rules.patterns.regex,
+            mode: rules.render.mode,
+            vars: rules.render.vars,
+            output: output.and_then(|o| o.output.clone()),
+            verbose: common.verbose,
+            quiet: common.quiet,
+        }
+    }
 }
 
 /// `--mode` on the command line.
@@ -158,22 +262,36 @@ pub enum Command {
     Generate {
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Diff file + template + stop patterns -> child-pipeline YAML
     Render {
         #[command(flatten)]
         args: RenderArgs,
+        #[command(flatten)]
+        template: TemplateArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Print the detected changes in name-status format
     Changes {
         #[command(flatten)]
         source: SourceArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Show each path's variables, or why it does not match
     Explain {
         /// Paths to explain
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<String>,
+        #[command(flatten)]
+        patterns: PatternArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Dry run: which groups and jobs the changes give, from which rule
     Plan {
@@ -182,6 +300,10 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        #[command(flatten)]
+        rules: RuleArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
     /// Scaffold childgen.yml, a starter template and the root .gitlab-ci.yml
     Init {
@@ -212,6 +334,8 @@ pub enum Command {
         /// The YAML file (`-` for stdin)
         #[arg(value_name = "FILE")]
         file: PathBuf,
+        #[command(flatten)]
+        output: OutputArgs,
     },
 }
 
@@ -230,7 +354,10 @@ mod tests {
         let cli = Cli::try_parse_from(["childgen", "d.txt", "t.tera", "a:b", "--var", "k=v"])?;
         assert!(cli.command.is_none());
         assert_eq!(cli.render.map(|r| r.patterns), Some("a:b".to_owned()));
-        assert_eq!(cli.global.vars, ["k=v"]);
+        assert_eq!(cli.legacy.vars, ["k=v"]);
+        let before = Cli::try_parse_from(["childgen", "--var", "k=v", "generate"])?;
+        assert_eq!(before.legacy.given(), Some("--var"));
+        assert!(Cli::try_parse_from(["childgen", "--config", "c.yml", "generate", "--var", "k=v"]).is_ok());
         let cli = Cli::try_parse_from(["childgen", "explain", "--stop", "a:b", "x/y"])?;
         assert!(matches!(cli.command, Some(Command::Explain { .. })));
         Ok(())

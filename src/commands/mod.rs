@@ -9,7 +9,7 @@ mod plan;
 mod test;
 mod validate;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, GlobalArgs, OutputArgs, RuleArgs, TemplateArgs};
 use anyhow::Result;
 
 /// Runs the parsed command line.
@@ -17,16 +17,65 @@ use anyhow::Result;
 /// # Errors
 /// Whatever the command fails with.
 pub fn dispatch(cli: Cli) -> Result<()> {
-    let global = cli.global;
+    if let (Some(_), Some(flag)) = (&cli.command, cli.legacy.given()) {
+        return Err(crate::Error::Usage(format!(
+            "{flag} goes after the command it is for (`childgen generate {flag} ...`); only --config, --verbose and --quiet go before it"
+        ))
+        .into());
+    }
+    let common = &cli.common;
+    let options = |rules: Option<&RuleArgs>, output: Option<&OutputArgs>| GlobalArgs::new(common, rules, output);
     match (cli.command, cli.render) {
-        (Some(Command::Generate { source }), _) => generate::generate(&global, &source),
-        (Some(Command::Render { args }), _) | (None, Some(args)) => generate::render(&global, &args),
-        (Some(Command::Changes { source }), _) => changes::run(&global, &source),
-        (Some(Command::Explain { paths }), _) => explain::run(&global, &paths),
-        (Some(Command::Validate { file }), _) => validate::run(&global, &file),
-        (Some(Command::Plan { source, format }), _) => plan::run(&global, &source, format),
+        (Some(Command::Generate { source, rules, output }), _) => {
+            generate::generate(&options(Some(&rules), Some(&output)), &source)
+        }
+        (Some(Command::Render { args, template, output }), _) => {
+            let rules = RuleArgs {
+                render: template,
+                ..RuleArgs::default()
+            };
+            generate::render(&options(Some(&rules), Some(&output)), &args)
+        }
+        (None, Some(args)) => {
+            let rules = RuleArgs {
+                render: TemplateArgs {
+                    mode: cli.legacy.mode,
+                    vars: cli.legacy.vars,
+                },
+                ..RuleArgs::default()
+            };
+            let output = OutputArgs {
+                output: cli.legacy.output,
+            };
+            generate::render(&options(Some(&rules), Some(&output)), &args)
+        }
+        (Some(Command::Changes { source, output }), _) => changes::run(&options(None, Some(&output)), &source),
+        (
+            Some(Command::Explain {
+                paths,
+                patterns,
+                output,
+            }),
+            _,
+        ) => {
+            let rules = RuleArgs {
+                patterns,
+                ..RuleArgs::default()
+            };
+            explain::run(&options(Some(&rules), Some(&output)), &paths)
+        }
+        (Some(Command::Validate { file, output }), _) => validate::run(&options(None, Some(&output)), &file),
+        (
+            Some(Command::Plan {
+                source,
+                format,
+                rules,
+                output,
+            }),
+            _,
+        ) => plan::run(&options(Some(&rules), Some(&output)), &source, format),
         (Some(Command::Init { dir, force }), _) => init::run(&dir, force),
-        (Some(Command::Test { dir, bless }), _) => test::run(&global, dir.as_deref(), bless),
+        (Some(Command::Test { dir, bless }), _) => test::run(&options(None, None), dir.as_deref(), bless),
         (Some(Command::Completions { shell }), _) => {
             let mut command = <crate::cli::Cli as clap::CommandFactory>::command();
             let mut script = Vec::new();

@@ -259,3 +259,48 @@ fn the_starter_template_tears_down_a_deleted_stage_instead_of_testing_it() {
     assert!(child.stdout.contains("test-new-train:") && child.stdout.contains("deploy-new-train:"));
     assert!(!child.stdout.contains("teardown-new-train:"));
 }
+
+/// Issue 12: a flag belongs to the commands that use it; elsewhere it is a
+/// usage error (exit 2), never accepted and ignored. Only --config,
+/// --verbose and --quiet are global.
+#[test]
+fn flags_are_scoped_to_their_commands() {
+    let env = TestEnv::new();
+    for args in [
+        &["test", "--output", "x.yml"][..],
+        &["init", "--stop", "a:b"],
+        &["completions", "bash", "--regex", "x"],
+        &["changes", "--var", "k=v"],
+        &["validate", "x.yml", "--template", "t.tera"],
+        &["explain", "a/b", "--var", "k=v"],
+    ] {
+        let out = env.run(args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.snapshot());
+        assert_contains(&out.stderr, "error: unexpected argument '--");
+    }
+    let out = env.run(&["--var", "k=v", "generate"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "--var goes after the command it is for (`childgen generate --var ...`); only --config, --verbose and --quiet go before it",
+    );
+    // The global ones go before or after the command.
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"p:pipelines\"\n    template: t.yml.tera\n",
+    );
+    env.write("t.yml.tera", "j-{{ p }}:\n  script: [x]\n");
+    env.write("d.txt", "M\tpipelines/a/x\n");
+    let before = env
+        .run(&["--config", "childgen.yml", "-q", "generate", "--diff", "d.txt"])
+        .success();
+    let after = env
+        .run(&["generate", "--diff", "d.txt", "--config", "childgen.yml", "--quiet"])
+        .success();
+    assert_eq!(before.stdout, after.stdout);
+    assert_contains(&before.stdout, "j-a:");
+    let legacy = env
+        .run(&["d.txt", "t.yml.tera", "p:pipelines", "--var", "k=v", "-o", "-"])
+        .success();
+    assert_eq!(legacy.stdout, before.stdout);
+}
