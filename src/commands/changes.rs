@@ -14,7 +14,7 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
         default_branch: config.and_then(|c| c.file.default_branch),
         quiet: global.quiet,
     };
-    let changes = source::collect(source, &options)?;
+    let changes = source::collect(source, &options)?.changes;
     let mut out = String::new();
     for change in &changes {
         let _ = writeln!(out, "{change}");

@@ -22,12 +22,12 @@ pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
 /// `childgen generate`
 pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     let settings = Settings::resolve(global, Need::Templates)?;
-    let changes = collect(&settings, source)?;
+    let changes = collect(&settings, source)?.changes;
     write(&settings, global, &changes)
 }
 
 /// The changes for `generate` and `plan`.
-pub fn collect(settings: &Settings, source: &SourceArgs) -> Result<Vec<crate::change::Change>> {
+pub fn collect(settings: &Settings, source: &SourceArgs) -> Result<source::Collected> {
     let options = source::SourceOptions {
         verbose: settings.verbose,
         default_branch: settings.config.as_ref().and_then(|c| c.file.default_branch.clone()),

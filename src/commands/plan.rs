@@ -16,7 +16,8 @@ use std::fmt::Write as _;
 /// Plans the pipeline for the selected changes.
 pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Result<()> {
     let settings = Settings::resolve(global, Need::Templates)?;
-    let changes = collect(&settings, source)?;
+    let collected = collect(&settings, source)?;
+    let changes = collected.changes;
     let outcome = crate::pipeline::generate(&settings, &changes)?;
     // Text and JSON carry the warnings themselves; the chart cannot.
     if matches!(format, PlanFormat::Mermaid | PlanFormat::Markdown) {
@@ -25,14 +26,24 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
         }
     }
     let text = match format {
-        PlanFormat::Text => text(&settings, &outcome, changes.len()),
+        PlanFormat::Text => format!(
+            "compared: {}\n{}",
+            collected.compared,
+            text(&settings, &outcome, changes.len())
+        ),
         PlanFormat::Json => {
-            let mut json = serde_json::to_string_pretty(&to_json(&settings, &outcome, changes.len()))?;
+            let mut plan = to_json(&settings, &outcome, changes.len());
+            plan["compared"] = json!(collected.compared);
+            let mut json = serde_json::to_string_pretty(&plan)?;
             json.push('\n');
             json
         }
-        PlanFormat::Mermaid => mermaid(&outcome.doc),
-        PlanFormat::Markdown => format!("```mermaid\n{}```\n", mermaid(&outcome.doc)),
+        PlanFormat::Mermaid => format!("%% compared: {}\n{}", collected.compared, mermaid(&outcome.doc)),
+        PlanFormat::Markdown => format!(
+            "```mermaid\n%% compared: {}\n{}```\n",
+            collected.compared,
+            mermaid(&outcome.doc)
+        ),
     };
     emit(global.output.as_deref(), &text)?;
     Ok(())

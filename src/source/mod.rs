@@ -105,12 +105,21 @@ impl SourceOptions {
     }
 }
 
+/// The changes of a run and, in one line, what they compare.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// The changes.
+    pub changes: Vec<Change>,
+    /// What was compared: `git diff merge-base(origin/main, HEAD)..HEAD`.
+    pub compared: String,
+}
+
 /// Collects the changes the source flags point at, or, without any, the
 /// ones auto mode picks from the CI environment.
 ///
 /// # Errors
 /// Whatever the chosen source fails with.
-pub fn collect(args: &SourceArgs, options: &SourceOptions) -> Result<Vec<Change>> {
+pub fn collect(args: &SourceArgs, options: &SourceOptions) -> Result<Collected> {
     collect_with(
         args,
         options,
@@ -128,28 +137,50 @@ pub fn collect_with(
     options: &SourceOptions,
     env: &CiEnv,
     token: Option<Token>,
-) -> Result<Vec<Change>> {
+) -> Result<Collected> {
+    let said = |compared: String| {
+        options.info(format!("source: {compared}"));
+        compared
+    };
     if let Some(path) = &args.diff {
-        options.info(format!("source: diff listing {}", path.display()));
-        return read_diff(path, diff_format(args.name_only));
+        let compared = said(format!("the diff listing {}", path.display()));
+        let changes = read_diff(path, diff_format(args.name_only))?;
+        return Ok(Collected { changes, compared });
     }
     let repo = || git::Repo::open(args.repo.as_deref());
     if args.all {
         let rev = args.head.as_deref().unwrap_or("HEAD");
-        options.info(format!("source: every file of the tree at {rev} (--all)"));
-        return repo()?.all_files(rev);
+        let compared = said(format!("every file of the tree at {rev} (--all)"));
+        let changes = repo()?.all_files(rev)?;
+        return Ok(Collected { changes, compared });
     }
     if let Some(base) = &args.base {
         let head = args.head.as_deref();
-        options.info(format!(
-            "source: git diff merge-base({base}, {0})..{0}{1}",
+        let compared = said(format!(
+            "git diff merge-base({base}, {0})..{0}{1}",
             head.unwrap_or("HEAD"),
             if head.is_none() { " plus the working tree" } else { "" }
         ));
-        return repo()?.merge_request_changes(base, head);
+        let changes = repo()?.merge_request_changes(base, head)?;
+        return Ok(Collected { changes, compared });
     }
     let (decision, why) = decide(env);
     options.info(format!("source (auto): {why}"));
+    let mut compared = why;
+    let changes = auto_changes(args, options, token, decision, &mut compared)?;
+    Ok(Collected { changes, compared })
+}
+
+/// The changes of an auto-mode decision; `compared` gets the base a local
+/// dry run found.
+fn auto_changes(
+    args: &SourceArgs,
+    options: &SourceOptions,
+    token: Option<Token>,
+    decision: Decision,
+    compared: &mut String,
+) -> Result<Vec<Change>> {
+    let repo = || git::Repo::open(args.repo.as_deref());
     let checkout = || fetch::Checkout::open(args.repo.as_deref(), !args.no_fetch, options.verbose);
     match decision {
         Decision::Missing { problem } => Err(Error::Usage(format!(
@@ -204,6 +235,7 @@ pub fn collect_with(
                 )
             })?;
             options.info(format!("comparing with {base}"));
+            *compared = format!("git diff merge-base({base}, HEAD)..HEAD plus the working tree (a local dry run)");
             repo.merge_request_changes(&base, None)
         }
     }

@@ -267,6 +267,17 @@ fn locally_the_dry_run_compares_the_working_tree_with_the_default_branch() {
         "{}",
         out.stderr
     );
+    // Issue 12: plan says what it compared without --verbose.
+    h.git.write("t.yml.tera", "j-{{ p }}:\n  script: [x]\n");
+    let plan = h
+        .env
+        .run(&["plan", "--template", "t.yml.tera", "--stop", "p:pipelines"]);
+    assert!(
+        plan.stdout
+            .starts_with("compared: git diff merge-base(main, HEAD)..HEAD plus the working tree (a local dry run)\n"),
+        "{}",
+        plan.snapshot()
+    );
 }
 
 #[test]

@@ -45,7 +45,10 @@ fn plan_as_markdown_is_the_mermaid_chart_fenced() {
         .success();
     assert_eq!(fenced.stdout, format!("```mermaid\n{}```\n", chart.stdout));
     assert!(
-        chart.stdout.starts_with("flowchart") && chart.stdout.ends_with('\n'),
+        chart
+            .stdout
+            .starts_with("%% compared: the diff listing mr.diff\nflowchart")
+            && chart.stdout.ends_with('\n'),
         "{}",
         chart.stdout
     );
