@@ -300,6 +300,11 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        /// The pipeline whose `rules:` decide which jobs run: merge-request,
+        /// default-branch, branch:NAME or tag:NAME [default: the CI job's own
+        /// pipeline, else merge-request]
+        #[arg(long, value_name = "KIND")]
+        pipeline: Option<String>,
         #[command(flatten)]
         rules: RuleArgs,
         #[command(flatten)]

@@ -17,6 +17,7 @@ pub mod output;
 pub mod pattern;
 pub mod pipeline;
 pub mod render;
+pub mod rules;
 pub mod safety;
 pub mod schema;
 pub mod settings;

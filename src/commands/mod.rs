@@ -69,11 +69,17 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             Some(Command::Plan {
                 source,
                 format,
+                pipeline,
                 rules,
                 output,
             }),
             _,
-        ) => plan::run(&options(Some(&rules), Some(&output)), &source, format),
+        ) => plan::run(
+            &options(Some(&rules), Some(&output)),
+            &source,
+            format,
+            pipeline.as_deref(),
+        ),
         (Some(Command::Init { dir, force }), _) => init::run(&dir, force),
         (Some(Command::Test { dir, bless }), _) => test::run(&options(None, None), dir.as_deref(), bless),
         (Some(Command::Completions { shell }), _) => {

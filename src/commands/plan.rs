@@ -7,6 +7,7 @@ use crate::cli::{GlobalArgs, PlanFormat, SourceArgs};
 use crate::commands::generate::collect;
 use crate::output::emit;
 use crate::pipeline::{Outcome, group_label};
+use crate::rules::{self, Fate, Planned, Variables};
 use crate::settings::{Need, Settings};
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -14,11 +15,18 @@ use serde_yaml::Mapping;
 use std::fmt::Write as _;
 
 /// Plans the pipeline for the selected changes.
-pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Result<()> {
+pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat, pipeline: Option<&str>) -> Result<()> {
     let settings = Settings::resolve(global, Need::Templates)?;
+    let (planned, default_branch) = planned_pipeline(&settings, pipeline)?;
     let collected = collect(&settings, source)?;
     let changes = collected.changes;
     let outcome = crate::pipeline::generate(&settings, &changes)?;
+    let fates = rules::fates(&outcome.doc, &Variables::for_pipeline(&planned, &default_branch));
+    let plan = Plan {
+        outcome: &outcome,
+        fates: &fates,
+        planned: describe_pipeline(&planned, &default_branch),
+    };
     // Text and JSON carry the warnings themselves; the chart cannot.
     if matches!(format, PlanFormat::Mermaid | PlanFormat::Markdown) {
         for warning in &outcome.report.warnings {
@@ -29,24 +37,158 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat) -> Resu
         PlanFormat::Text => format!(
             "compared: {}\n{}",
             collected.compared,
-            text(&settings, &outcome, changes.len())
+            text(&settings, &plan, changes.len())
         ),
         PlanFormat::Json => {
-            let mut plan = to_json(&settings, &outcome, changes.len());
-            plan["compared"] = json!(collected.compared);
-            let mut json = serde_json::to_string_pretty(&plan)?;
+            let mut value = to_json(&settings, &outcome, changes.len());
+            value["compared"] = json!(collected.compared);
+            value["pipeline"] = json!(plan.planned);
+            value["fates"] = fates
+                .iter()
+                .map(|(job, fate)| {
+                    let (kind, why) = match fate {
+                        Fate::Runs(when) => ("runs", when.clone()),
+                        Fate::Manual => ("manual", String::new()),
+                        Fate::Excluded(why) => ("not_run", why.clone()),
+                        Fate::Unknown(why) => ("may_run", why.clone()),
+                    };
+                    (job.clone(), json!({"fate": kind, "why": why}))
+                })
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            let mut json = serde_json::to_string_pretty(&value)?;
             json.push('\n');
             json
         }
-        PlanFormat::Mermaid => format!("%% compared: {}\n{}", collected.compared, mermaid(&outcome.doc)),
-        PlanFormat::Markdown => format!(
-            "```mermaid\n%% compared: {}\n{}```\n",
+        PlanFormat::Mermaid => format!(
+            "%% compared: {}\n%% planned: {}\n{}",
             collected.compared,
-            mermaid(&outcome.doc)
+            plan.planned,
+            mermaid(&outcome.doc, &fates)
+        ),
+        PlanFormat::Markdown => format!(
+            "```mermaid\n%% compared: {}\n%% planned: {}\n{}```\n",
+            collected.compared,
+            plan.planned,
+            mermaid(&outcome.doc, &fates)
         ),
     };
     emit(global.output.as_deref(), &text)?;
     Ok(())
+}
+
+/// What `plan` shows: the outcome and each job's fate in the planned pipeline.
+struct Plan<'a> {
+    outcome: &'a Outcome<'a>,
+    fates: &'a [(String, Fate)],
+    planned: String,
+}
+
+impl Plan<'_> {
+    /// `job`, marked when it does not simply run.
+    fn job(&self, job: &str) -> String {
+        match self.fates.iter().find(|(name, _)| name == job).map(|(_, f)| f) {
+            Some(Fate::Manual) => format!("{job} (manual)"),
+            Some(Fate::Excluded(_)) => format!("{job} (not run)"),
+            Some(Fate::Unknown(_)) => format!("{job} (may run)"),
+            _ => job.to_owned(),
+        }
+    }
+}
+
+/// The pipeline `plan` evaluates rules for, and the default branch.
+fn planned_pipeline(settings: &Settings, flag: Option<&str>) -> Result<(Planned, String)> {
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let default_branch = settings
+        .config
+        .as_ref()
+        .and_then(|c| c.file.default_branch.clone())
+        .or_else(|| env("CI_DEFAULT_BRANCH"))
+        .unwrap_or_else(|| "main".to_owned());
+    // The source branch's name matters only to rules that compare it; outside
+    // CI it is not guessed from the checkout (plan's output stays the same
+    // wherever it runs).
+    let current = env("CI_MERGE_REQUEST_SOURCE_BRANCH_NAME")
+        .or_else(|| env("CI_COMMIT_BRANCH"))
+        .unwrap_or_else(|| "your-branch".to_owned());
+    let planned = match flag {
+        Some("merge-request") => Planned::MergeRequest { branch: current },
+        Some("default-branch") => Planned::Branch {
+            branch: default_branch.clone(),
+        },
+        Some(other) => match other.split_once(':') {
+            Some(("branch", name)) if !name.is_empty() => Planned::Branch {
+                branch: name.to_owned(),
+            },
+            Some(("tag", name)) if !name.is_empty() => Planned::Tag { tag: name.to_owned() },
+            _ => {
+                return Err(crate::Error::Usage(format!(
+                    "--pipeline {other:?}: give merge-request, default-branch, branch:NAME or tag:NAME"
+                ))
+                .into());
+            }
+        },
+        None => match (
+            env("CI_PIPELINE_SOURCE").as_deref(),
+            env("CI_COMMIT_TAG"),
+            env("CI_COMMIT_BRANCH"),
+        ) {
+            (Some(source), Some(tag), _) if source != "merge_request_event" => Planned::Tag { tag },
+            (Some(source), None, Some(branch)) if source != "merge_request_event" => Planned::Branch { branch },
+            // Outside CI, and in merge request pipelines.
+            _ => Planned::MergeRequest { branch: current },
+        },
+    };
+    Ok((planned, default_branch))
+}
+
+fn describe_pipeline(planned: &Planned, default_branch: &str) -> String {
+    match planned {
+        Planned::MergeRequest { branch } => format!("a merge request pipeline ({branch} into {default_branch})"),
+        Planned::Branch { branch } if branch == default_branch => format!("a pipeline on the default branch {branch}"),
+        Planned::Branch { branch } => format!("a pipeline on branch {branch}"),
+        Planned::Tag { tag } => format!("a tag pipeline for {tag}"),
+    }
+}
+
+/// Which jobs the planned pipeline's rules run, leave manual, exclude, or
+/// leave undecided, and what plan evaluates.
+fn fates_text(plan: &Plan<'_>) -> String {
+    let mut out = format!(
+        "\nin {}, by rules:if, when and workflow:rules (--pipeline plans another):\n",
+        plan.planned
+    );
+    let runs = plan.fates.iter().filter(|(_, f)| matches!(f, Fate::Runs(_))).count();
+    let _ = writeln!(out, "  run: {runs} job(s)");
+    let mut list = |title: &str, pick: &dyn Fn(&Fate) -> Option<String>| {
+        let picked: Vec<String> = plan
+            .fates
+            .iter()
+            .filter_map(|(job, fate)| {
+                pick(fate).map(|why| {
+                    if why.is_empty() {
+                        job.clone()
+                    } else {
+                        format!("{job} ({why})")
+                    }
+                })
+            })
+            .collect();
+        if !picked.is_empty() {
+            let _ = writeln!(out, "  {title} ({}): {}", picked.len(), picked.join(", "));
+        }
+    };
+    list("manual", &|f| matches!(f, Fate::Manual).then(String::new));
+    list("not run", &|f| match f {
+        Fate::Excluded(why) => Some(why.clone()),
+        _ => None,
+    });
+    list("may run", &|f| match f {
+        Fate::Unknown(why) => Some(why.clone()),
+        _ => None,
+    });
+    out.push_str("  (not evaluated: rules:changes, rules:exists, only/except, and CI/CD variables of the project)\n");
+    out
 }
 
 /// The jobs that a rule's rendering for one group (or `all groups`) defined.
@@ -105,8 +247,9 @@ fn to_json(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> Value 
     })
 }
 
-fn text(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> String {
+fn text(settings: &Settings, plan: &Plan<'_>, changes: usize) -> String {
     use crate::change::quote_path;
+    let outcome = plan.outcome;
     let groups: usize = outcome.grouping.groups.iter().map(Vec::len).sum();
     let mut out = format!(
         "{changes} changed path(s) → {groups} group(s) → {} job(s)\n",
@@ -121,7 +264,12 @@ fn text(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> String {
         if groups.is_empty() {
             out.push_str("  no group\n");
         }
-        let jobs_of = |label: &str| jobs_of(outcome, &rule.name, label);
+        let jobs_of = |label: &str| -> Vec<String> {
+            jobs_of(outcome, &rule.name, label)
+                .iter()
+                .map(|j| plan.job(j))
+                .collect()
+        };
         for group in groups {
             let label = group_label(rule, group);
             let _ = writeln!(out, "  {label}");
@@ -167,6 +315,7 @@ fn text(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> String {
             let _ = writeln!(out, "  {} {}", change.status, quote_path(&change.path));
         }
     }
+    out.push_str(&fates_text(plan));
     for warning in &outcome.report.warnings {
         let _ = write!(out, "\nwarning: {warning}\n");
     }
@@ -175,7 +324,7 @@ fn text(settings: &Settings, outcome: &Outcome<'_>, changes: usize) -> String {
 
 /// A Mermaid flowchart: one subgraph per stage (in order), one node per job,
 /// one edge per `needs`.
-fn mermaid(doc: &Mapping) -> String {
+fn mermaid(doc: &Mapping, fates: &[(String, Fate)]) -> String {
     let declared: Vec<String> = doc.get("stages").and_then(|s| s.as_sequence()).map_or_else(
         || vec!["build".into(), "test".into(), "deploy".into()],
         |s| s.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
@@ -200,7 +349,13 @@ fn mermaid(doc: &Mapping) -> String {
         }
         let _ = writeln!(out, "  subgraph s{index}[\"{}\"]", label(stage));
         for (name, _) in members {
-            let _ = writeln!(out, "    {}[\"{}\"]", id(name).unwrap_or_default(), label(name));
+            let shown = match fates.iter().find(|(job, _)| job == name).map(|(_, f)| f) {
+                Some(Fate::Manual) => format!("{name} (manual)"),
+                Some(Fate::Excluded(_)) => format!("{name} (not run)"),
+                Some(Fate::Unknown(_)) => format!("{name} (may run)"),
+                _ => (*name).to_owned(),
+            };
+            let _ = writeln!(out, "    {}[\"{}\"]", id(name).unwrap_or_default(), label(&shown));
         }
         out.push_str("  end\n");
     }
@@ -210,6 +365,26 @@ fn mermaid(doc: &Mapping) -> String {
             if let (Some(from), Some(to)) = (target.and_then(&id), id(name)) {
                 let _ = writeln!(out, "  {from} --> {to}");
             }
+        }
+    }
+    let class = |pick: fn(&Fate) -> bool| -> Vec<String> {
+        fates
+            .iter()
+            .filter(|(_, f)| pick(f))
+            .filter_map(|(job, _)| id(job))
+            .collect()
+    };
+    for (name, style, ids) in [
+        (
+            "notrun",
+            "stroke-dasharray:4 4,opacity:0.5",
+            class(|f| matches!(f, Fate::Excluded(_))),
+        ),
+        ("manual", "stroke-dasharray:2 2", class(|f| matches!(f, Fate::Manual))),
+    ] {
+        if !ids.is_empty() {
+            let _ = writeln!(out, "  classDef {name} {style}");
+            let _ = writeln!(out, "  class {} {name}", ids.join(","));
         }
     }
     out

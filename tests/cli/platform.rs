@@ -47,7 +47,7 @@ fn plan_as_markdown_is_the_mermaid_chart_fenced() {
     assert!(
         chart
             .stdout
-            .starts_with("%% compared: the diff listing mr.diff\nflowchart")
+            .starts_with("%% compared: the diff listing mr.diff\n%% planned: a merge request pipeline (your-branch into main)\nflowchart")
             && chart.stdout.ends_with('\n'),
         "{}",
         chart.stdout
@@ -306,4 +306,66 @@ fn flags_are_scoped_to_their_commands() {
         .run(&["d.txt", "t.yml.tera", "p:pipelines", "--var", "k=v", "-o", "-"])
         .success();
     assert_eq!(legacy.stdout, before.stdout);
+}
+
+/// Issue 12: plan evaluates the jobs' `rules:` for the planned pipeline.
+/// The model-serving template deploys to dev on a merge request, to uat on
+/// the default branch and to prod from a release tag.
+#[test]
+fn plan_marks_the_jobs_the_planned_pipelines_rules_exclude() {
+    let fate = |pipeline: &str, job: &str| -> String {
+        let out = monorepo_env()
+            .run(&["plan", "--diff", "mr.diff", "--format", "json", "--pipeline", pipeline])
+            .success();
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
+        json["fates"][job]["fate"].as_str().unwrap_or("absent").to_owned()
+    };
+    let deploys = [
+        "deploy-churn-train-dev",
+        "deploy-churn-train-uat",
+        "deploy-churn-train-prod",
+    ];
+    let table: Vec<(&str, Vec<String>)> = ["merge-request", "default-branch", "tag:v1.2.3", "tag:nightly"]
+        .into_iter()
+        .map(|p| (p, deploys.iter().map(|j| fate(p, j)).collect()))
+        .collect();
+    assert_eq!(
+        table,
+        [
+            (
+                "merge-request",
+                vec!["runs".to_owned(), "not_run".to_owned(), "not_run".to_owned()]
+            ),
+            (
+                "default-branch",
+                vec!["runs".to_owned(), "runs".to_owned(), "not_run".to_owned()]
+            ),
+            (
+                "tag:v1.2.3",
+                vec!["not_run".to_owned(), "not_run".to_owned(), "runs".to_owned()]
+            ),
+            (
+                "tag:nightly",
+                vec!["not_run".to_owned(), "not_run".to_owned(), "not_run".to_owned()]
+            ),
+        ]
+    );
+    assert_eq!(fate("merge-request", "remove-churn-train-dev"), "manual");
+    // Text: the group's job list marks them, and a summary says what was evaluated.
+    let out = monorepo_env().run(&["plan", "--diff", "mr.diff"]).success();
+    assert_contains(
+        &out.stdout,
+        "deploy-churn-train-dev, remove-churn-train-dev (manual), deploy-churn-train-uat (not run)",
+    );
+    assert_contains(
+        &out.stdout,
+        "in a merge request pipeline (your-branch into main), by rules:if, when and workflow:rules",
+    );
+    assert_contains(&out.stdout, "(not evaluated: rules:changes, rules:exists, only/except");
+    let bad = monorepo_env().run(&["plan", "--diff", "mr.diff", "--pipeline", "nightly"]);
+    assert_eq!(bad.code, 2, "{}", bad.snapshot());
+    assert_contains(
+        &bad.stderr,
+        "--pipeline \"nightly\": give merge-request, default-branch, branch:NAME or tag:NAME",
+    );
 }
