@@ -23,10 +23,25 @@ fn validator() -> Result<&'static Validator, String> {
         .get_or_init(|| {
             let schema: Value =
                 serde_json::from_str(SCHEMA).map_err(|e| format!("the embedded CI schema is not JSON: {e}"))?;
-            jsonschema::validator_for(&schema).map_err(|e| format!("the embedded CI schema does not compile: {e}"))
+            // Draft 7 as the schema says (no detection); its patterns are
+            // GitLab's RE2-style ones, which the regex crate reads as RE2 does.
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .with_pattern_options(jsonschema::PatternOptions::regex())
+                .build(&schema)
+                .map_err(|e| format!("the embedded CI schema does not compile: {e}"))
         })
         .as_ref()
         .map_err(Clone::clone)
+}
+
+/// Compiles the schema on another thread, so that it is ready (or nearly)
+/// when the pipeline is checked: the run's reading and rendering overlap the
+/// compilation instead of waiting for it.
+pub fn prepare() {
+    std::thread::spawn(|| {
+        let _ = validator();
+    });
 }
 
 /// What GitLab's schema says is wrong with `doc`, one message per problem,
