@@ -268,27 +268,25 @@ fn parse_nul_names(input: &[u8], source_name: &str) -> Result<Vec<Change>> {
 /// empty or only line breaks (a trailing newline shows up when -z output was
 /// captured with `echo`).
 fn nul_fields(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
-    let body = input.strip_suffix(b"\0").unwrap_or(input);
-    body.split(|b| *b == 0)
-        .enumerate()
-        .filter(|(_, raw)| !raw.iter().all(|b| matches!(b, b'\n' | b'\r')))
-        .map(|(index, raw)| (index + 1, raw))
+    // git ends every field with a NUL. Text after the last NUL that is only
+    // line breaks (an editor's, or `echo`'s) is not a field; a NUL-terminated
+    // field of line breaks is a real name.
+    let body = match input.iter().rposition(|b| *b == 0) {
+        Some(last) if input[last + 1..].iter().all(|b| matches!(b, b'\n' | b'\r')) => &input[..last],
+        _ => input,
+    };
+    body.split(|b| *b == 0).enumerate().map(|(index, raw)| (index + 1, raw))
 }
 
+/// A `-z` field is the name as git stores it, never quoted: line breaks and
+/// other control characters are real names there (the safety check and the
+/// `values` rule keep them out of the pipeline), and bytes that are not UTF-8
+/// are kept in git's quoted form, as the git source does.
 fn nul_path(source_name: &str, field_no: usize, raw: &[u8]) -> Result<String> {
-    let path = std::str::from_utf8(raw).map_err(|_| nul_err(source_name, field_no, raw, "not valid UTF-8"))?;
-    check_nul_path(path).map_err(|d| nul_err(source_name, field_no, raw, d))?;
-    Ok(path.to_owned())
-}
-
-fn check_nul_path(path: &str) -> std::result::Result<(), &'static str> {
-    if path.is_empty() {
-        Err("empty path")
-    } else if path.chars().any(|c| c.is_control() && c != '\t') {
-        Err("control character in a path")
-    } else {
-        Ok(())
+    if raw.is_empty() {
+        return Err(nul_err(source_name, field_no, raw, "empty path"));
     }
+    Ok(crate::change::path_from_bytes(raw))
 }
 
 fn nul_err(source_name: &str, field: usize, raw: &[u8], detail: &str) -> Error {

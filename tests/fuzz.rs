@@ -1,0 +1,172 @@
+//! Property tests, one or more per parser of untrusted input: the diff
+//! listings (name-status, name-only, `-z`), git's path quoting, stop-word and
+//! regex patterns, `childgen.yml`, the YAML depth scan, the shell tokenizer
+//! and rendered-result comparison, and CI/CD expressions. No input may panic;
+//! where a printer exists, parsing what it prints gives the value back.
+//!
+//! A normal `cargo test` runs a few hundred cases per property (seconds). The
+//! long run is documented in docs/fuzzing.md:
+//! `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
+
+use childgen::change::{Change, quote_path, unquote_path};
+use childgen::source::diff_file::{DiffFormat, parse_listing};
+use proptest::prelude::*;
+
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(256);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// A path git could print: segments of printable and special characters,
+/// including TAB, newline, quotes, backslashes and non-ASCII.
+fn path() -> impl Strategy<Value = String> {
+    prop::collection::vec("[a-zA-Z0-9._ \\-\"\\\\\t\n$`'é#:,]{1,8}", 1..4)
+        .prop_map(|segments| segments.join("/"))
+        .prop_filter("git paths are not empty and have no empty segment", |p| {
+            !p.is_empty() && !p.split('/').any(str::is_empty)
+        })
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    (
+        path(),
+        prop::sample::select(vec!['A', 'M', 'D', 'T', 'R', 'C']),
+        path(),
+        0u16..=100,
+    )
+        .prop_map(|(path, status, old, score)| match status {
+            'R' | 'C' => Change::moved(status, Some(score), old, path),
+            other => Change::new(other, path),
+        })
+}
+
+/// Sorted by path, one entry per path: the form a listing parses to.
+fn canonical(mut changes: Vec<Change>) -> Vec<Change> {
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    changes.dedup_by(|later, first| later.path == first.path);
+    changes
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn listings_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        for format in [DiffFormat::NameStatus, DiffFormat::NameOnly] {
+            if let Err(e) = parse_listing(&bytes, "fuzz.diff", format) {
+                // Errors name the input.
+                prop_assert!(e.to_string().starts_with("fuzz.diff"), "{e}");
+            }
+        }
+    }
+
+    #[test]
+    fn name_status_round_trips(changes in prop::collection::vec(change(), 0..12)) {
+        let listing: String = changes.iter().map(|c| format!("{c}\n")).collect();
+        let parsed = parse_listing(listing.as_bytes(), "fuzz.diff", DiffFormat::NameStatus);
+        prop_assert_eq!(parsed.ok(), Some(canonical(changes)), "{}", listing);
+    }
+
+    #[test]
+    fn name_status_z_round_trips(changes in prop::collection::vec(change(), 1..12)) {
+        let mut listing = Vec::new();
+        for c in &changes {
+            let status = match c.score {
+                Some(score) => format!("{}{score:03}", c.status),
+                None => c.status.to_string(),
+            };
+            listing.extend_from_slice(status.as_bytes());
+            listing.push(0);
+            if let Some(old) = &c.old_path {
+                listing.extend_from_slice(old.as_bytes());
+                listing.push(0);
+            }
+            listing.extend_from_slice(c.path.as_bytes());
+            listing.push(0);
+        }
+        let parsed = parse_listing(&listing, "fuzz.diff", DiffFormat::NameStatus);
+        prop_assert_eq!(parsed.ok(), Some(canonical(changes)));
+    }
+
+    #[test]
+    fn a_name_never_changes_another_paths_status(name in path(), real in path()) {
+        // An added file named like a status line stays one added file.
+        let listing = format!("A\t{}\nM\t{}\n", quote_path(&format!("D {real}")), quote_path(&name));
+        let parsed = parse_listing(listing.as_bytes(), "fuzz.diff", DiffFormat::NameStatus).ok();
+        let parsed = parsed.unwrap_or_default();
+        prop_assert!(parsed.iter().all(|c| c.status != 'D'), "{:?}", parsed);
+    }
+
+    #[test]
+    fn git_quoting_round_trips(bytes in prop::collection::vec(1u8..=255, 1..64)) {
+        let path = childgen::change::path_from_bytes(&bytes);
+        let quoted = quote_path(&path);
+        if quoted.starts_with('"') {
+            prop_assert_eq!(unquote_path(&quoted), Ok(path));
+        } else {
+            prop_assert_eq!(quoted, path);
+        }
+    }
+
+    #[test]
+    fn unquoting_never_panics(text in "\"[\\\\0-7a-z\"nt]{0,24}\"?") {
+        let _ = unquote_path(&text);
+    }
+
+    #[test]
+    fn patterns_never_panic(spec in "[a-z_:,.*()?<>\\[\\]\\\\/^$P-]{0,40}", target in path()) {
+        if let Ok(pattern) = childgen::pattern::Pattern::parse_stop(&spec) {
+            let _ = pattern.extract(&target);
+        }
+        if let Ok(pattern) = childgen::pattern::Pattern::parse_regex(&spec) {
+            let _ = pattern.extract(&target);
+        }
+    }
+
+    #[test]
+    fn configs_never_panic(text in "(rules|stop|regex|template|mode|vars|values|partials|limits|[-:{}\\[\\], \n\"'a-z0-9]){0,60}") {
+        let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let file = dir.path().join("childgen.yml");
+        std::fs::write(&file, &text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if let Err(e) = childgen::config::Config::load(&file) {
+            prop_assert!(e.to_string().contains("childgen.yml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_depth_scan_never_panics(text in "[\\[\\]{}\"' #\n\t-a:]{0,300}") {
+        let _ = childgen::files::check_yaml_depth(&text);
+    }
+
+    #[test]
+    fn shell_words_never_panic(line in "[ -~\n\té]{0,80}") {
+        let _ = childgen::safety::shell_words(&line);
+    }
+
+    #[test]
+    fn a_document_has_its_own_shape(lines in prop::collection::vec("[ -~\n]{0,30}", 0..6), key in "[a-z]{1,8}") {
+        let doc: serde_yaml::Mapping = std::iter::once((
+            serde_yaml::Value::String(key),
+            serde_yaml::to_value(serde_json::json!({"script": lines, "variables": {"A": "x"}}))
+                .map_err(|e| TestCaseError::fail(e.to_string()))?,
+        ))
+        .collect();
+        prop_assert!(childgen::safety::compare(&doc, &doc).is_ok());
+    }
+
+    #[test]
+    fn expressions_never_panic(text in "(\\$[A-Z_]{1,6}|\"[a-z]*\"|/[a-z.*^$]*/i?|==|!=|=~|!~|&&|\\|\\||\\(|\\)|null| ){0,12}") {
+        let variables = childgen::rules::Variables::for_pipeline(
+            &childgen::rules::Planned::MergeRequest { branch: "b".to_owned() },
+            "main",
+        );
+        let _ = childgen::rules::evaluate(&text, &variables);
+    }
+}
