@@ -17,9 +17,58 @@ struct Sample {
     max_rss_kb: i64,
 }
 
-/// Runs `command` to completion and reads its own peak RSS with `wait4`.
-fn measure(command: &mut Command) -> Sample {
-    command.stdout(Stdio::null()).stderr(Stdio::null());
+/// Runs `command` to completion and reads its peak RSS, through a small
+/// helper process (this benchmark binary again, see [`measure_here`]).
+///
+/// Why a helper: Linux carries a process's peak RSS across `exec`, so a child
+/// spawned straight from this process (which holds megabytes of generated
+/// input) would report at least this process's RSS as its own peak. The
+/// helper is a fresh, small process; its child's peak is the child's own.
+fn measure(command: &Command) -> Sample {
+    let mut helper = Command::new(std::env::current_exe().expect("current exe"));
+    helper
+        .env(MEASURE_ENV, "1")
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => helper.env(key, value),
+            None => helper.env_remove(key),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        helper.current_dir(dir);
+    }
+    let out = helper.output().expect("measuring helper");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<i64> = text.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    assert!(
+        out.status.success() && fields.len() == 2,
+        "benchmark command failed: {command:?}"
+    );
+    Sample {
+        wall: Duration::from_nanos(u64::try_from(fields[0]).unwrap_or(0)),
+        max_rss_kb: fields[1],
+    }
+}
+
+/// Set in the environment of the measuring helper.
+const MEASURE_ENV: &str = "CHILDGEN_BENCH_MEASURE";
+
+/// The helper's side: runs `program args...` (its own arguments), output
+/// discarded, and prints its wall time in nanoseconds and its peak RSS in KiB
+/// (`wait4`), or fails when the program fails.
+fn measure_here() -> ! {
+    let mut args = std::env::args_os().skip(1);
+    let program = args.next().expect("program to measure");
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .env_remove(MEASURE_ENV)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
     let start = Instant::now();
     let child = command.spawn().expect("spawn");
     let pid = i32::try_from(child.id()).expect("pid");
@@ -29,16 +78,12 @@ fn measure(command: &mut Command) -> Sample {
     // SAFETY: `pid` is our own child, reaped exactly once here.
     let reaped = unsafe { libc::wait4(pid, &raw mut status, 0, &raw mut usage) };
     let wall = start.elapsed();
-    assert_eq!(reaped, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "benchmark command failed: {command:?}"
-    );
     std::mem::forget(child);
-    Sample {
-        wall,
-        max_rss_kb: usage.ru_maxrss,
+    let ok = reaped == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    if ok {
+        println!("{} {}", wall.as_nanos(), usage.ru_maxrss);
     }
+    std::process::exit(i32::from(!ok));
 }
 
 struct Scenario {
@@ -88,7 +133,7 @@ fn run(scenario: &Scenario, done: &[Row]) -> Row {
             if let Some(cwd) = &scenario.cwd {
                 command.current_dir(cwd);
             }
-            measure(&mut command)
+            measure(&command)
         })
         .collect();
     samples.sort_by_key(|s| s.wall);
@@ -107,11 +152,15 @@ fn run(scenario: &Scenario, done: &[Row]) -> Row {
         && let Some(other) = done.iter().find(|r| &r.name == reference)
     {
         let ratio = median_ms / other.median_ms;
+        if !verdict.is_empty() {
+            verdict.push_str("; ");
+        }
         let _ = write!(
             verdict,
-            "{:.2}× {reference} ({} < {limit}×)",
+            "{:.2}× {reference} ({} < {limit}×), RSS {:.2}×",
             ratio,
-            if ratio < *limit { "ok" } else { "MISSED" }
+            if ratio < *limit { "ok" } else { "MISSED" },
+            rss_mb / other.rss_mb
         );
     }
     Row {
@@ -165,7 +214,86 @@ pub fn synthetic_diff(lines: usize, groups: usize) -> String {
     out
 }
 
+/// The issue-11 shape: 100 pipelines × 10 stages × 100 files, every file
+/// changed (60 % M, 15 % A, 10 % D, 15 % R, each rename coming from the next
+/// stage of the same pipeline, so it counts for two groups): 100,000 lines,
+/// about 5.8 MB. Sorted by path as git prints it, or (`sorted` false) in an
+/// order that interleaves every group.
+pub fn heavy_diff(sorted: bool) -> String {
+    const FILES: usize = 100 * 10 * 100;
+    let mut order: Vec<usize> = (0..FILES).collect();
+    if !sorted {
+        // 7919 is prime to 100,000: i ↦ i × 7919 mod 100,000 is a permutation.
+        order.sort_by_key(|i| (i * 7919) % FILES);
+    }
+    let mut out = String::with_capacity(FILES * 60);
+    for i in order {
+        let (p, s, f) = (i / 1000, (i / 100) % 10, i % 100);
+        let path = format!("pipelines/p{p:03}/s{s:02}/src/features/module_{f:03}.py");
+        let _ = match i % 20 {
+            0..=11 => writeln!(out, "M\t{path}"),
+            12..=14 => writeln!(out, "A\t{path}"),
+            15..=16 => writeln!(out, "D\t{path}"),
+            _ => writeln!(
+                out,
+                "R{:03}\tpipelines/p{p:03}/s{:02}/src/legacy/module_{f:03}.py\t{path}",
+                70 + i % 31,
+                (s + 1) % 10
+            ),
+        };
+    }
+    out
+}
+
+/// Whether `python3` can import jinja2 and yaml (the reference script's needs).
+fn python_ready() -> Result<(), String> {
+    match Command::new("python3")
+        .args(["-c", "import jinja2, yaml"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+    {
+        Ok(status) if status.success() => Ok(()),
+        Ok(_) => Err("python3 cannot import jinja2 and yaml (pip install jinja2 pyyaml)".to_owned()),
+        Err(e) => Err(format!("no python3 ({e})")),
+    }
+}
+
+/// Panics unless childgen's and the Python script's YAML describe the same
+/// pipeline (both parsed; key order and formatting may differ).
+fn assert_same_pipeline(binary: &Path, script: &Path, args: &[&str]) {
+    let ours = Command::new(binary)
+        .arg("render")
+        .args(args)
+        .arg("-q")
+        .output()
+        .expect("childgen render");
+    let theirs = Command::new("python3")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3");
+    assert!(
+        ours.status.success(),
+        "childgen render failed: {}",
+        String::from_utf8_lossy(&ours.stderr)
+    );
+    assert!(
+        theirs.status.success(),
+        "render.py failed: {}",
+        String::from_utf8_lossy(&theirs.stderr)
+    );
+    let parse = |out: &[u8]| -> serde_yaml::Value { serde_yaml::from_slice(out).expect("YAML") };
+    let (ours, theirs) = (parse(&ours.stdout), parse(&theirs.stdout));
+    assert!(ours == theirs, "childgen render and benches/render.py disagree");
+    let jobs = ours.as_mapping().map_or(0, |m| m.len() - 1);
+    eprintln!("heavy shape: childgen and render.py agree on {jobs} jobs");
+}
+
 fn main() {
+    if std::env::var_os(MEASURE_ENV).is_some() {
+        measure_here();
+    }
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_childgen"));
@@ -224,6 +352,65 @@ fn main() {
     scenario.runs = 21;
     scenario.target_ms = Some(10.0);
     scenarios.push(scenario);
+
+    // The issue-11 heavy shape: 100,000 changed files, 1,000 groups, three jobs
+    // per group from a template that never reads `files`, against the Python +
+    // Jinja2 + PyYAML script childgen replaces, side by side in this run.
+    if wanted("heavy") {
+        let mut idle = Scenario::new(
+            "heavy: baseline, childgen --version (idle RSS)",
+            &binary,
+            &["--version"],
+        );
+        idle.runs = 11;
+        scenarios.push(idle);
+        let heavy_template = root.join("benches/heavy.yml.tera").display().to_string();
+        let script = root.join("benches/render.py");
+        for sorted in [true, false] {
+            let text = heavy_diff(sorted);
+            #[allow(clippy::cast_precision_loss)]
+            let input_mb = text.len() as f64 / (1024.0 * 1024.0);
+            let order = if sorted { "sorted" } else { "unsorted" };
+            let diff = work.path().join(format!("heavy-{order}.diff"));
+            std::fs::write(&diff, text).expect("heavy diff");
+            let diff = diff.display().to_string();
+            let args = [diff.as_str(), heavy_template.as_str(), stop];
+            let python = format!("heavy: python3 render.py ({order})");
+            let reference = match python_ready() {
+                Ok(()) => {
+                    assert_same_pipeline(&binary, &script, &args);
+                    let script = script.display().to_string();
+                    let mut py = Scenario::new(&python, Path::new("python3"), &[&script, &diff, &heavy_template, stop]);
+                    py.runs = 3;
+                    scenarios.push(py);
+                    Some(python)
+                }
+                Err(why) => {
+                    if sorted {
+                        println!("heavy: the Python side is skipped: {why}\n");
+                    }
+                    None
+                }
+            };
+            let mut ours = Scenario::new(
+                format!("heavy: childgen render 100k changes / 1,000 groups / 3,000 jobs ({order}, {input_mb:.1} MB)"),
+                &binary,
+                &["render", &diff, &heavy_template, stop, "-q"],
+            );
+            ours.target_ms = Some(55.0);
+            ours.target_mb = Some(40.0);
+            ours.versus = reference.map(|r| (r, 0.05));
+            scenarios.push(ours);
+            let mut changes = Scenario::new(
+                format!("heavy: childgen changes --diff, 100k lines ({order})"),
+                &binary,
+                &["changes", "--diff", &diff],
+            );
+            changes.target_ms = Some(25.0);
+            changes.target_mb = Some((input_mb * 2.0 * 10.0).round() / 10.0);
+            scenarios.push(changes);
+        }
+    }
 
     // Git: a 100,000-file monorepo whose feature branch changes 10,000 files.
     let needs_repo = ["git", "working tree", "GitLab"].iter().any(|n| wanted(n));

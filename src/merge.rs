@@ -94,52 +94,61 @@ fn describe(key: &Value) -> String {
 ///
 /// # Errors
 /// [`Error::Conflict`] naming the key and both origins.
-pub fn merge_fragments(fragments: &[Fragment]) -> Result<Mapping> {
+pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<Mapping> {
     let mut merged = Mapping::new();
-    let mut origins: HashMap<Value, &str> = HashMap::new();
+    // Where each kept key came from: an index into `origins`.
+    let mut origins: Vec<String> = Vec::with_capacity(fragments.len());
+    let mut key_origin: HashMap<Value, usize> = HashMap::new();
     let mut stages = Stages::default();
     let mut variables = Mapping::new();
-    let mut variable_origins: HashMap<Value, &str> = HashMap::new();
+    let mut variable_origin: HashMap<Value, usize> = HashMap::new();
     for fragment in fragments {
-        for (key, value) in &fragment.doc {
+        let source = origins.len();
+        origins.push(fragment.origin);
+        let origin = &origins[source];
+        // Values move into the merged document: a fragment is not kept.
+        for (key, value) in fragment.doc {
             match key.as_str() {
-                Some("stages") => stages.add(value, &fragment.origin)?,
+                Some("stages") => stages.add(&value, origin)?,
                 Some("variables") => {
                     let Value::Mapping(vars) = value else {
                         return Err(Error::Merge {
-                            origin: fragment.origin.clone(),
-                            detail: format!("`variables` must be a mapping, not {}", kind(value)),
+                            origin: origin.clone(),
+                            detail: format!("`variables` must be a mapping, not {}", kind(&value)),
                         });
                     };
                     for (name, var) in vars {
-                        match variables.get(name) {
-                            Some(existing) if existing != var => {
+                        match variables.get(&name) {
+                            Some(existing) if *existing != var => {
                                 return Err(Error::Conflict {
                                     key: format!("variable `{}`", name.as_str().unwrap_or_default()),
-                                    first: variable_origins.get(name).copied().unwrap_or_default().to_owned(),
-                                    second: fragment.origin.clone(),
+                                    first: variable_origin
+                                        .get(&name)
+                                        .map(|i| origins[*i].clone())
+                                        .unwrap_or_default(),
+                                    second: origin.clone(),
                                 });
                             }
                             Some(_) => {}
                             None => {
-                                variables.insert(name.clone(), var.clone());
-                                variable_origins.insert(name.clone(), &fragment.origin);
+                                variable_origin.insert(name.clone(), source);
+                                variables.insert(name, var);
                             }
                         }
                     }
                 }
-                _ => match merged.get(key) {
-                    Some(existing) if existing != value => {
+                _ => match merged.get(&key) {
+                    Some(existing) if *existing != value => {
                         return Err(Error::Conflict {
-                            key: describe(key),
-                            first: origins.get(key).copied().unwrap_or_default().to_owned(),
-                            second: fragment.origin.clone(),
+                            key: describe(&key),
+                            first: key_origin.get(&key).map(|i| origins[*i].clone()).unwrap_or_default(),
+                            second: origin.clone(),
                         });
                     }
                     Some(_) => {}
                     None => {
-                        merged.insert(key.clone(), value.clone());
-                        origins.insert(key.clone(), &fragment.origin);
+                        key_origin.insert(key.clone(), source);
+                        merged.insert(key, value);
                     }
                 },
             }
@@ -292,7 +301,7 @@ mod tests {
 
     fn merge(parts: &[(&str, &str)]) -> Result<String> {
         let fragments = parts.iter().map(|(o, y)| fragment(o, y)).collect::<Result<Vec<_>>>()?;
-        let doc = merge_fragments(&fragments)?;
+        let doc = merge_fragments(fragments)?;
         serde_yaml::to_string(&doc).map_err(|e| Error::Usage(e.to_string()))
     }
 

@@ -82,9 +82,12 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
         };
         match rule.mode {
             Mode::Each => {
+                // Serialising every group's files costs more than rendering
+                // when the template never reads them.
+                let files = settings.renderer.uses(&rule.template, "files");
                 for group in groups {
                     render(
-                        each_context(rule, group, settings),
+                        each_context(rule, group, settings, files),
                         Hostile::of(group.files.iter().copied()),
                         group_label(rule, group),
                     )?;
@@ -118,7 +121,7 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
             doc,
         });
     }
-    let merged = merge_fragments(&fragments)?;
+    let merged = merge_fragments(fragments)?;
     let body =
         serde_yaml::to_string(&merged).map_err(|e| Error::Usage(format!("cannot serialise the pipeline: {e}")))?;
     let groups: usize = grouping.groups.iter().map(Vec::len).sum();
@@ -265,12 +268,18 @@ fn base_context(settings: &Settings) -> Context {
 }
 
 /// `each` mode: the variables at top level, `files`, `vars`.
-fn each_context(rule: &Rule, group: &Group, settings: &Settings) -> Context {
+/// `files` is left out when the template never reads it.
+fn each_context(rule: &Rule, group: &Group, settings: &Settings, files: bool) -> Context {
     let mut context = base_context(settings);
     for (var, value) in rule.pattern.vars().iter().zip(&group.values) {
         context.insert(var.as_str(), value);
     }
-    context.insert("files", &group.files);
+    if files {
+        context.insert("files", &group.files);
+    } else {
+        // Still named (for "this template can use" messages), never read.
+        context.insert("files", &[(); 0]);
+    }
     context
 }
 

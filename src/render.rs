@@ -25,6 +25,9 @@ const TERA_NAMES: [&str; 4] = ["loop", "__tera_context", "self", "super"];
 pub struct Renderer {
     tera: Tera,
     sources: BTreeMap<String, String>,
+    /// Templates already checked for recursion (it does not depend on the
+    /// context), so that each is walked for it once, not once per group.
+    acyclic: std::sync::Mutex<BTreeSet<String>>,
 }
 
 impl Renderer {
@@ -46,6 +49,7 @@ impl Renderer {
         Renderer {
             tera,
             sources: BTreeMap::new(),
+            acyclic: std::sync::Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -94,6 +98,35 @@ impl Renderer {
         Ok(())
     }
 
+    /// Whether template `name` (with what it includes, extends or imports)
+    /// may read the context name `ident`: the context builder leaves out
+    /// the names a template never reads (`files` of 100,000 changes, say).
+    /// `__tera_context` (which prints everything) reads every name.
+    #[must_use]
+    pub fn uses(&self, name: &str, ident: &str) -> bool {
+        let mut queue = vec![name.to_owned()];
+        let mut seen = BTreeSet::new();
+        while let Some(name) = queue.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            let Ok(template) = self.tera.get_template(&name) else {
+                return true;
+            };
+            let mut walker = Walker::default();
+            walker.nodes(&template.ast);
+            if walker.used.contains(ident) || walker.used.contains("__tera_context") {
+                return true;
+            }
+            queue.extend(walker.templates);
+            queue.extend(template.imported_macro_files.iter().map(|(file, _)| file.clone()));
+            if let Some(parent) = &template.parent {
+                queue.push(parent.clone());
+            }
+        }
+        false
+    }
+
     /// Whether a template of that name was added.
     #[must_use]
     pub fn has_template(&self, name: &str) -> bool {
@@ -106,7 +139,12 @@ impl Renderer {
     /// [`Error::Render`] for an undefined name, an unquoted path, or a
     /// failure inside Tera.
     pub fn render(&self, name: &str, context: &Context, group: &str) -> Result<String> {
-        self.check_recursion(name)?;
+        if !self.acyclic.lock().is_ok_and(|done| done.contains(name)) {
+            self.check_recursion(name)?;
+            if let Ok(mut done) = self.acyclic.lock() {
+                done.insert(name.to_owned());
+            }
+        }
         self.check(name, context, group, &mut BTreeSet::new())?;
         self.tera.render(name, context).map_err(|e| {
             let detail = error_chain(&e);

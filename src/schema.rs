@@ -52,7 +52,7 @@ pub fn check(doc: &Mapping) -> Vec<String> {
         Ok(validator) => validator,
         Err(problem) => return vec![problem],
     };
-    let instance = match to_json(&serde_yaml::Value::Mapping(doc.clone())) {
+    let instance = match mapping_to_json(doc) {
         Ok(instance) => instance,
         Err(problem) => return vec![problem],
     };
@@ -79,21 +79,23 @@ fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
         serde_yaml::Value::Number(n) => serde_json::to_value(n).map_err(|e| e.to_string())?,
         serde_yaml::Value::String(s) => Value::String(s.clone()),
         serde_yaml::Value::Sequence(items) => Value::Array(items.iter().map(to_json).collect::<Result<_, _>>()?),
-        serde_yaml::Value::Mapping(map) => {
-            let mut out = serde_json::Map::new();
-            for (key, value) in map {
-                let key = match key {
-                    serde_yaml::Value::String(s) => s.clone(),
-                    serde_yaml::Value::Number(n) => n.to_string(),
-                    serde_yaml::Value::Bool(b) => b.to_string(),
-                    other => return Err(format!("the key {} is not a string", crate::merge::kind(other))),
-                };
-                out.insert(key, to_json(value)?);
-            }
-            Value::Object(out)
-        }
+        serde_yaml::Value::Mapping(map) => mapping_to_json(map)?,
         serde_yaml::Value::Tagged(tagged) => to_json(&tagged.value)?,
     })
+}
+
+fn mapping_to_json(map: &Mapping) -> Result<Value, String> {
+    let mut out = serde_json::Map::new();
+    for (key, value) in map {
+        let key = match key {
+            serde_yaml::Value::String(s) => s.clone(),
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::Bool(b) => b.to_string(),
+            other => return Err(format!("the key {} is not a string", crate::merge::kind(other))),
+        };
+        out.insert(key, to_json(value)?);
+    }
+    Ok(Value::Object(out))
 }
 
 /// Inside `anyOf`/`oneOf`, the deepest failure of the branches (the one

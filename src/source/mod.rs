@@ -45,9 +45,12 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
                 detail: "is a folder, not a file".to_owned(),
             });
         }
-        std::fs::File::open(path)
-            .and_then(|file| file.take(limit + 1).read_to_end(&mut input))
-            .map_err(fail)?;
+        let file = std::fs::File::open(path).map_err(fail)?;
+        // A regular file's size is known: read it into one buffer instead of
+        // growing (and copying) one from nothing. FIFOs report 0.
+        let size = file.metadata().map_or(0, |m| m.len()).min(limit);
+        input.reserve_exact(usize::try_from(size).unwrap_or(0) + 1);
+        file.take(limit + 1).read_to_end(&mut input).map_err(fail)?;
     }
     if input.len() as u64 > limit {
         return Err(Error::Input {
