@@ -154,7 +154,117 @@ const KEYWORDS: [&str; 62] = [
 /// The first [`Difference`], in document order.
 pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
     let mut walk = Walk { at: Vec::new() };
-    walk.mapping(real, stand_in, None)
+    walk.mapping(real, stand_in, None)?;
+    unquoted_tainted(real, stand_in)
+}
+
+/// A variable whose value holds a path (it differs from its stand-in) must be
+/// expanded inside double quotes in every script: unquoted, the shell splits a
+/// path with spaces into several arguments (`--upload-file /etc/passwd`) and
+/// expands its globs.
+fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
+    let mut tainted: Vec<(String, String)> = Vec::new();
+    collect_tainted(
+        &Value::Mapping(real.clone()),
+        &Value::Mapping(stand_in.clone()),
+        false,
+        &mut tainted,
+    );
+    if tainted.is_empty() {
+        return Ok(());
+    }
+    let mut scripts = Vec::new();
+    collect_scripts(real, &mut Vec::new(), false, &mut scripts);
+    for (at, line) in scripts {
+        for token in shell_words(&line) {
+            let Token::Word(parts) = token else { continue };
+            for part in parts {
+                let Part::Unquoted(text) = part else { continue };
+                let name: String = text
+                    .trim_start_matches('$')
+                    .trim_start_matches('{')
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                if let Some((_, value)) = tainted.iter().find(|(variable, _)| *variable == name) {
+                    return Err(Difference {
+                        at,
+                        detail: format!(
+                            "reaches the variable `{name}`, which a script expands unquoted ({}); the shell would split it into \
+                             words and expand globs: write \"${name}\"",
+                            code(&clip(text))
+                        ),
+                        stand_in_text: value.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The variables (under any `variables:`) whose real value differs from the
+/// stand-in's, with the stand-in value.
+fn collect_tainted(real: &Value, stand_in: &Value, in_variables: bool, out: &mut Vec<(String, String)>) {
+    match (real, stand_in) {
+        (Value::Mapping(real), Value::Mapping(stand_in)) => {
+            for ((key, value), (_, neutral)) in real.iter().zip(stand_in) {
+                let name = key.as_str().unwrap_or_default();
+                if in_variables && value != neutral {
+                    let text = match neutral {
+                        Value::Mapping(m) => m.get("value").cloned().unwrap_or(Value::Null),
+                        other => other.clone(),
+                    };
+                    out.push((name.to_owned(), text.as_str().unwrap_or_default().to_owned()));
+                } else {
+                    collect_tainted(value, neutral, name == "variables", out);
+                }
+            }
+        }
+        (Value::Sequence(real), Value::Sequence(stand_in)) => {
+            for (value, neutral) in real.iter().zip(stand_in) {
+                collect_tainted(value, neutral, false, out);
+            }
+        }
+        (Value::Tagged(real), Value::Tagged(stand_in)) => {
+            collect_tainted(&real.value, &stand_in.value, in_variables, out)
+        }
+        _ => {}
+    }
+}
+
+/// Every script line of the document, with where it is.
+fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, out: &mut Vec<(String, String)>) {
+    fn value(v: &Value, at: &mut Vec<String>, script: bool, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::String(line) if script => {
+                let mut shown = String::new();
+                for segment in at.iter() {
+                    if !segment.starts_with('[') && !shown.is_empty() {
+                        shown.push('.');
+                    }
+                    shown.push_str(segment);
+                }
+                out.push((shown, line.clone()));
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    at.push(format!("[{i}]"));
+                    value(item, at, script, out);
+                    at.pop();
+                }
+            }
+            Value::Mapping(map) => collect_scripts(map, at, script, out),
+            Value::Tagged(tagged) => value(&tagged.value, at, script, out),
+            _ => {}
+        }
+    }
+    for (key, v) in map {
+        let name = key.as_str().unwrap_or_default();
+        at.push(name.to_owned());
+        value(v, at, script || SCRIPT_KEYS.contains(&name), out);
+        at.pop();
+    }
 }
 
 struct Walk {
@@ -374,6 +484,9 @@ pub enum Part<'a> {
     /// Text the shell acts on: an expansion, a command substitution, an
     /// unquoted special character, an unterminated quote.
     Active(&'a str),
+    /// A parameter expansion outside double quotes (`$DIR`, `${DIR}`): the
+    /// shell splits its value into words and expands globs in it.
+    Unquoted(&'a str),
 }
 
 /// Splits a command line into the tokens that decide what it does. The model
@@ -466,7 +579,16 @@ pub fn shell_words(line: &str) -> Vec<Token<'_>> {
             }
             b'$' => {
                 let end = expansion_end(line, i);
-                push(&mut word, Part::Active(&line[i..end]));
+                let text = &line[i..end];
+                let parameter = !text.starts_with("$(") && !text.starts_with("$'") && text.len() > 1;
+                push(
+                    &mut word,
+                    if parameter {
+                        Part::Unquoted(text)
+                    } else {
+                        Part::Active(text)
+                    },
+                );
                 i = end;
             }
             b'`' => {
@@ -575,11 +697,13 @@ fn describe_shell(real: &[Token], stand_in: &[Token]) -> String {
     match a {
         Token::Word(parts) => parts
             .iter()
-            .find(|p| matches!(p, Part::Active(_)) && !others.contains(p))
+            .find(|p| matches!(p, Part::Active(_) | Part::Unquoted(_)) && !others.contains(p))
             .map_or_else(
                 || "changes how the shell splits the command into words".to_owned(),
                 |p| match p {
-                    Part::Active(text) => format!("adds {}, which the shell would act on", code(&clip(text))),
+                    Part::Active(text) | Part::Unquoted(text) => {
+                        format!("adds {}, which the shell would act on", code(&clip(text)))
+                    }
                     Part::Literal => String::new(),
                 },
             ),
@@ -669,6 +793,10 @@ mod tests {
             ("j: {script: ['echo a\\ b']}", "j: {script: ['echo a\\_b']}"),
             ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
             ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
+            (
+                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls \"${D}/x\" $HOME']}",
+                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls \"${D}/x\" $HOME']}",
+            ),
             ("j: {variables: {D: '50% of 100%'}}", "j: {variables: {D: 50__of_100_}}"),
             (
                 "j: {variables: {D: {value: 'x$CI_JOB_TOKEN', expand: false}}}",
@@ -750,6 +878,16 @@ mod tests {
                 "j.script[0]: adds a `#` comment, which hides the rest of the shell command",
             ),
             (
+                "j: {variables: {D: 'a b'}, script: ['cd $D']}",
+                "j: {variables: {D: a_b}, script: ['cd $D']}",
+                "j.script[0]: reaches the variable `D`, which a script expands unquoted (`$D`); the shell would split it into words and expand globs: write \"$D\"",
+            ),
+            (
+                "variables: {D: 'a b'}\nj: {script: ['ls ${D}/x']}",
+                "variables: {D: a_b}\nj: {script: ['ls ${D}/x']}",
+                "j.script[0]: reaches the variable `D`, which a script expands unquoted (`${D}`); the shell would split it into words and expand globs: write \"$D\"",
+            ),
+            (
                 "stages: {script: [x]}",
                 "stages_: {script: [x]}",
                 "the fragment: turns the key \"stages_\" into \"stages\"",
@@ -784,7 +922,7 @@ mod tests {
             shell_words("a ${B:-$(c)}d"),
             [
                 Token::Word(vec![Part::Literal]),
-                Token::Word(vec![Part::Active("${B:-$(c)}"), Part::Literal])
+                Token::Word(vec![Part::Unquoted("${B:-$(c)}"), Part::Literal])
             ]
         );
     }

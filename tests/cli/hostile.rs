@@ -466,6 +466,11 @@ fn bypasses_of_the_template_check_are_refused_on_the_result() {
             "adds `$CI_JOB_TOKEN`, which GitLab would expand",
         ),
         (
+            "j-{{ pipeline_name }}:\n  variables:\n    F: {{ files.0.path | yaml_quote }}\n  script:\n    - ls -l -- $F\n",
+            "x --upload-file /etc/passwd",
+            "reaches the variable `F`, which a script expands unquoted (`$F`)",
+        ),
+        (
             "j-{{ pipeline_name }}:\n  script: [\"true\"]\n  rules:\n    - if: '$CI_COMMIT_REF_NAME == \"{{ \"X\" | replace(from=\"X\", to=files.0.path) }}\"'\n",
             "x\" || \"y",
             "changes a CI/CD expression",
