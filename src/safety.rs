@@ -227,7 +227,7 @@ fn collect_tainted(real: &Value, stand_in: &Value, in_variables: bool, out: &mut
             }
         }
         (Value::Tagged(real), Value::Tagged(stand_in)) => {
-            collect_tainted(&real.value, &stand_in.value, in_variables, out)
+            collect_tainted(&real.value, &stand_in.value, in_variables, out);
         }
         _ => {}
     }
