@@ -234,7 +234,7 @@ pub struct SourceArgs {
     pub head: Option<String>,
 
     /// Every file of the tree at HEAD (or --head), as modified (full rebuilds, schedules)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base")]
     pub all: bool,
 
     /// The git repository [default: the current folder's]

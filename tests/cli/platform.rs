@@ -281,6 +281,10 @@ fn flags_are_scoped_to_their_commands() {
         assert_eq!(out.code, 2, "{args:?}: {}", out.snapshot());
         assert_contains(&out.stderr, "error: unexpected argument '--");
     }
+    // Flags that contradict each other are refused too (--all used to ignore --base).
+    let out = env.run(&["changes", "--all", "--base", "main"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "the argument '--all' cannot be used with '--base <REV>'");
     let out = env.run(&["--var", "k=v", "generate"]);
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(
