@@ -239,13 +239,18 @@ fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], confi
             .take_while(|part| !part.contains(['*', '?', '[', '{', '\\']))
             .collect();
         // The last literal part may be the file itself.
-        let start = [
-            dir.join(&prefix),
-            prefix.parent().map_or_else(|| dir.to_owned(), |p| dir.join(p)),
+        let (start, literal) = [
+            (dir.join(&prefix), prefix.components().count()),
+            (
+                prefix.parent().map_or_else(|| dir.to_owned(), |p| dir.join(p)),
+                prefix.components().count().saturating_sub(1),
+            ),
         ]
         .into_iter()
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| dir.to_owned());
+        .find(|(p, _)| p.is_dir())
+        .unwrap_or_else(|| (dir.to_owned(), 0));
+        // Without `**`, a match lies exactly this many folders below `start`.
+        let fixed = (!pattern.contains("**")).then(|| pattern.split('/').count().saturating_sub(literal + 1));
         let mut found: Vec<(String, PathBuf)> = Vec::new();
         let mut walked = 0usize;
         let mut stack = vec![(start, 0usize)];
@@ -266,7 +271,7 @@ fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], confi
                 let Ok(kind) = entry.file_type() else { continue };
                 let hidden = entry.file_name().to_string_lossy().starts_with('.');
                 if kind.is_dir() {
-                    if hidden {
+                    if hidden || fixed.is_some_and(|folders| depth + 1 > folders) {
                         continue;
                     }
                     if depth + 1 > PARTIALS_DEPTH {

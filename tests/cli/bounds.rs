@@ -75,6 +75,13 @@ fn a_partials_walk_is_bounded_in_depth_and_entries() {
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(&out.stderr, "partials: `deep/**/*.tera` goes deeper than 16 folders");
 
+    // Without `**` only the folders a match can lie in are walked: a deep,
+    // unrelated tree next to the partials is not an error.
+    let env = project(Some("deep/*.tera"));
+    env.write("deep/p.tera", "x");
+    env.write(&format!("deep/{deep}x.tera"), "x");
+    generate(&env).success();
+
     let env = project(Some("many/*.tera"));
     std::fs::create_dir_all(env.path().join("many")).expect("mkdir");
     for i in 0..10_001 {
