@@ -596,18 +596,21 @@ fn error_chain(error: &tera::Error) -> String {
     out
 }
 
-/// `yaml_quote`: a value as a double-quoted YAML scalar. JSON string syntax is
-/// a subset of YAML's double-quoted style, so any character is safe inside it.
-fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let text = match value {
+/// A scalar as text (null is empty); a list or a map fails with `problem`.
+fn scalar_text(value: &Value, problem: &str) -> tera::Result<String> {
+    Ok(match value {
         Value::String(s) => s.clone(),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         Value::Null => String::new(),
-        Value::Array(_) | Value::Object(_) => {
-            return Err(tera::Error::msg("yaml_quote expects a string, not a list or a map"));
-        }
-    };
+        Value::Array(_) | Value::Object(_) => return Err(tera::Error::msg(problem)),
+    })
+}
+
+/// `yaml_quote`: a value as a double-quoted YAML scalar. JSON string syntax is
+/// a subset of YAML's double-quoted style, so any character is safe inside it.
+fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
+    let text = scalar_text(value, "yaml_quote expects a string, not a list or a map")?;
     serde_json::to_string(&text)
         .map(Value::String)
         .map_err(|e| tera::Error::msg(e.to_string()))
@@ -618,15 +621,7 @@ fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> 
 /// is shell text, not YAML: put the whole script line through `yaml_quote`.
 fn sh_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     fn word(value: &Value) -> tera::Result<String> {
-        let text = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            Value::Null => String::new(),
-            Value::Array(_) | Value::Object(_) => {
-                return Err(tera::Error::msg("sh_quote expects a string or a list of strings"));
-            }
-        };
+        let text = scalar_text(value, "sh_quote expects a string or a list of strings")?;
         Ok(format!("'{}'", text.replace('\'', r"'\''")))
     }
     match value {
