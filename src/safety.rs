@@ -24,10 +24,11 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether `text` holds only characters that no layer treats specially:
-/// ASCII letters and digits, `.`, `_`, `/` and `-`.
+/// ASCII letters and digits, `.`, `_`, `/` and `-` (not first).
 #[must_use]
 pub fn is_neutral(text: &str) -> bool {
-    text.bytes().all(is_neutral_byte)
+    // A leading `-` starts a YAML sequence entry (`- -`) when printed bare.
+    !text.starts_with('-') && text.bytes().all(is_neutral_byte)
 }
 
 fn is_neutral_byte(b: u8) -> bool {
@@ -42,8 +43,9 @@ pub fn stand_in(text: &str) -> Cow<'_, str> {
     }
     Cow::Owned(
         text.chars()
-            .map(|c| {
-                if c.is_ascii() && is_neutral_byte(c as u8) {
+            .enumerate()
+            .map(|(i, c)| {
+                if c.is_ascii() && is_neutral_byte(c as u8) && !(i == 0 && c == '-') {
                     c
                 } else {
                     '_'
@@ -780,6 +782,7 @@ mod tests {
         assert_eq!(stand_in("café"), "caf_");
         assert!(matches!(stand_in("a/b-c_d.e"), Cow::Borrowed(_)));
         assert!(!is_neutral("a\nb") && !is_neutral("a:b") && is_neutral("A-z_0.9/x"));
+        assert!(!is_neutral("-") && !is_neutral("-rf/x") && stand_in("-rf") == "_rf");
     }
 
     #[test]
