@@ -17,7 +17,9 @@
 //!   may only change literal text: inside quotes, or plain letters and digits;
 //! - in `rules:if` (and `only`/`except` `variables`) expressions, the same text;
 //! - in any other string, the same `$` references (GitLab expands variables
-//!   in most keywords), unless the variable says `expand: false`.
+//!   in most keywords), unless the variable says `expand: false`;
+//! - a variable whose value holds a path is expanded only inside double
+//!   quotes in every script (unquoted, the shell splits it into arguments).
 
 use serde_yaml::{Mapping, Value};
 use std::borrow::Cow;
