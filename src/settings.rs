@@ -249,6 +249,15 @@ fn load_partials(renderer: &mut Renderer, dir: &Path, partials: &[String], confi
         .into_iter()
         .find(|(p, _)| p.is_dir())
         .unwrap_or_else(|| (dir.to_owned(), 0));
+        // The folder the walk starts in may itself be a symbolic link (or
+        // `..`): it must lead to a folder inside the config folder too.
+        if !start.canonicalize().is_ok_and(|real| real.starts_with(&home)) {
+            return Err(fail(format!(
+                "`{pattern}` starts in {}, which leads outside {} (through a symbolic link or `..`); childgen loads partials only from inside the config folder",
+                start.display(),
+                dir.display()
+            )));
+        }
         // Without `**`, a match lies exactly this many folders below `start`.
         let fixed = (!pattern.contains("**")).then(|| pattern.split('/').count().saturating_sub(literal + 1));
         let mut found: Vec<(String, PathBuf)> = Vec::new();

@@ -186,3 +186,34 @@ fn recursive_templates_and_macros_fail_instead_of_aborting() {
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(&out.stderr, "a macro calls itself: t.yml.tera::f → t.yml.tera::f");
 }
+
+#[test]
+fn a_partials_folder_that_leads_outside_is_refused() {
+    // The glob's folder itself is a link to files outside the config folder.
+    let outside = TestEnv::new();
+    outside.write("s.tera", "{% macro leak() %}SECRET{% endmacro leak %}");
+    let env = project(Some("templates/*.tera"));
+    env.write(
+        "t.yml.tera",
+        "{% import \"templates/s.tera\" as s %}build-{{ pipeline_name }}:\n  script: [\"{{ s::leak() }}\"]\n",
+    );
+    symlink(outside.path(), env.path().join("templates")).expect("symlink");
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "partials: `templates/*.tera` starts in ");
+    assert_contains(&out.stderr, "which leads outside");
+    assert!(!out.stdout.contains("SECRET"), "{}", out.snapshot());
+
+    // `..` in the pattern leaves the config folder the same way.
+    let env = project(Some("../*.tera"));
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "which leads outside");
+
+    // A linked folder that stays inside the config folder is fine.
+    let env = project(Some("templates/*.tera"));
+    env.write("real/p.tera", "{% macro p() %}ok{% endmacro p %}");
+    symlink(env.path().join("real"), env.path().join("templates")).expect("symlink");
+    generate(&env).success();
+}
+
