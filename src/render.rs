@@ -166,6 +166,10 @@ impl Renderer {
     fn check_recursion(&self, root: &str) -> Result<()> {
         let mut includes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut calls: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        // Templates and macros together: a macro may include a template that
+        // calls the macro again. Calls are kept as (file, namespace, name)
+        // and resolved once every file is known.
+        let mut mixed: BTreeMap<String, (Vec<String>, Vec<RawCall>)> = BTreeMap::new();
         let mut queue = vec![root.to_owned()];
         while let Some(name) = queue.pop() {
             if includes.contains_key(&name) {
@@ -180,10 +184,35 @@ impl Renderer {
             let children: Vec<String> = walker.templates.into_iter().filter(|t| self.has_template(t)).collect();
             queue.extend(children.iter().cloned());
             queue.extend(template.imported_macro_files.iter().map(|(file, _)| file.clone()));
+            let mut top = Walker::default();
+            for node in &template.ast {
+                if !matches!(node, Node::MacroDefinition(..)) {
+                    top.node(node);
+                }
+            }
+            let raw = |walker: &Walker| {
+                walker
+                    .macro_calls
+                    .iter()
+                    .map(|(namespace, callee)| (name.clone(), namespace.clone(), callee.clone()))
+                    .collect::<Vec<_>>()
+            };
+            mixed.insert(name.clone(), (children.clone(), raw(&top)));
             includes.insert(name.clone(), children);
             for (macro_name, definition) in &template.macros {
                 let mut body = Walker::default();
                 body.nodes(&definition.body);
+                mixed.insert(
+                    format!("{name}::{macro_name}"),
+                    (
+                        body.templates
+                            .iter()
+                            .filter(|t| self.has_template(t))
+                            .cloned()
+                            .collect(),
+                        raw(&body),
+                    ),
+                );
                 let callees = body
                     .macro_calls
                     .iter()
@@ -222,6 +251,44 @@ impl Renderer {
         }
         if let Some(cycle) = find_cycle(&calls) {
             return Err(fail(cycle, "a macro calls itself"));
+        }
+        // A call resolves through its file's imports; where it does not (an
+        // included template may use its includer's), it may reach any macro
+        // of that name.
+        let macros: Vec<String> = mixed.keys().filter(|k| k.contains("::")).cloned().collect();
+        let resolve = |(file, namespace, callee): &RawCall| -> Vec<String> {
+            let own = if namespace == "self" {
+                Some(file.clone())
+            } else {
+                self.tera.get_template(file).ok().and_then(|t| {
+                    t.imported_macro_files
+                        .iter()
+                        .find(|(_, ns)| ns == namespace)
+                        .map(|(f, _)| f.clone())
+                })
+            };
+            let exact = own.map(|f| format!("{f}::{callee}")).filter(|m| mixed.contains_key(m));
+            exact.map_or_else(
+                || {
+                    macros
+                        .iter()
+                        .filter(|m| m.rsplit_once("::").is_some_and(|(_, n)| n == callee))
+                        .cloned()
+                        .collect()
+                },
+                |m| vec![m],
+            )
+        };
+        let graph: BTreeMap<String, Vec<String>> = mixed
+            .iter()
+            .map(|(node, (templates, raw))| {
+                let mut next = templates.clone();
+                next.extend(raw.iter().flat_map(resolve));
+                (node.clone(), next)
+            })
+            .collect();
+        if let Some(cycle) = find_cycle(&graph) {
+            return Err(fail(cycle, "a macro includes a template that calls it again"));
         }
         Ok(())
     }
@@ -290,6 +357,9 @@ impl Default for Renderer {
         Self::new()
     }
 }
+
+/// A macro call as written: (the file it is in, namespace, macro name).
+type RawCall = (String, String, String);
 
 /// A cycle in a graph given as adjacency lists (depth-first, in key order),
 /// as the path that closes it: `a → b → a`.

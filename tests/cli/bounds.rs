@@ -217,3 +217,36 @@ fn a_partials_folder_that_leads_outside_is_refused() {
     generate(&env).success();
 }
 
+#[test]
+fn a_macro_that_includes_a_template_calling_it_fails_instead_of_aborting() {
+    let env = project(Some("lib/*.tera"));
+    env.write(
+        "lib/a.tera",
+        "{% macro f() %}{% include \"lib/inc.tera\" %}{% endmacro f %}",
+    );
+    env.write("lib/inc.tera", "{% import \"lib/a.tera\" as a %}{{ a::f() }}");
+    env.write(
+        "t.yml.tera",
+        "{% import \"lib/a.tera\" as a %}build-{{ pipeline_name }}:\n  script: [\"{{ a::f() }}\"]\n",
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "template lib/inc.tera: a macro includes a template that calls it again: lib/inc.tera → lib/a.tera::f → lib/inc.tera",
+    );
+
+    // Including a template from a macro is fine when nothing calls back.
+    let env = project(Some("lib/*.tera"));
+    env.write(
+        "lib/a.tera",
+        "{% macro f() %}{% include \"lib/inc.tera\" %}{% endmacro f %}",
+    );
+    env.write("lib/inc.tera", "make");
+    env.write(
+        "t.yml.tera",
+        "{% import \"lib/a.tera\" as a %}build-{{ pipeline_name }}:\n  script: [\"{{ a::f() }}\"]\n",
+    );
+    let out = generate(&env).success();
+    assert_contains(&out.stdout, "- make");
+}
