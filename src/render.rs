@@ -681,9 +681,23 @@ fn scalar_text(value: &Value, problem: &str) -> tera::Result<String> {
 /// a subset of YAML's double-quoted style, so any character is safe inside it.
 fn yaml_quote(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
     let text = scalar_text(value, "yaml_quote expects a string, not a list or a map")?;
-    serde_json::to_string(&text)
-        .map(Value::String)
-        .map_err(|e| tera::Error::msg(e.to_string()))
+    let json = serde_json::to_string(&text).map_err(|e| tera::Error::msg(e.to_string()))?;
+    // JSON leaves characters raw that YAML reads differently or refuses: the
+    // line breaks NEL, LS and PS, DEL, C1 controls and non-characters. YAML's
+    // double-quoted style has escapes for all of them.
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            '\u{7f}'..='\u{9f}' | '\u{fffe}' | '\u{ffff}' => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    Ok(Value::String(out))
 }
 
 /// `sh_quote`: a value as one single-quoted POSIX shell word (`'` written
@@ -826,6 +840,21 @@ mod tests {
             Err(Error::Render { detail, .. }) => assert!(detail.contains("get_env is disabled"), "{detail}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn yaml_quote_escapes_what_yaml_reads_differently() -> Result<()> {
+        let mut context = Context::new();
+        let tricky = "a\u{85}b\u{2028}c\u{2029}d\u{7f}e\u{9b}f\u{fffe}";
+        context.insert("p", tricky);
+        let out = render("k: {{ p | yaml_quote }}", &context)?;
+        let parsed: serde_yaml::Mapping = serde_yaml::from_str(&out).map_err(|e| Error::Usage(e.to_string()))?;
+        assert_eq!(
+            parsed.get("k").and_then(serde_yaml::Value::as_str),
+            Some(tricky),
+            "{out}"
+        );
+        Ok(())
     }
 
     #[test]

@@ -181,21 +181,21 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     collect_scripts(real, &mut Vec::new(), false, &mut scripts);
     for (at, line) in scripts {
         for token in shell_words(&line) {
-            let Token::Word(parts) = token else { continue };
+            let parts = match token {
+                Token::Word(parts) => parts,
+                Token::HereDocument(text) | Token::Comment(text) => vec![Part::Active(text)],
+                _ => continue,
+            };
             for part in parts {
-                let Part::Unquoted(text) = part else { continue };
-                let name: String = text
-                    .trim_start_matches('$')
-                    .trim_start_matches('{')
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                if let Some((_, value)) = tainted.iter().find(|(variable, _)| *variable == name) {
+                let (Part::Unquoted(text) | Part::Active(text)) = part else {
+                    continue;
+                };
+                if let Some((name, value)) = tainted.iter().find(|(variable, _)| mentions(text, variable)) {
                     return Err(Difference {
                         at,
                         detail: format!(
-                            "reaches the variable `{name}`, which a script expands unquoted ({}); the shell would split it into \
-                             words and expand globs: write \"${name}\"",
+                            "reaches the variable `{name}`, which a script expands outside plain double quotes ({}); \
+                             the shell would split it into words, expand globs, or evaluate it: write \"${name}\"",
                             code(&clip(text))
                         ),
                         stand_in_text: value.clone(),
@@ -205,6 +205,21 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     Ok(())
+}
+
+/// Whether shell text expands the variable `name` (`$name`, `${name...`).
+fn mentions(text: &str, name: &str) -> bool {
+    let bytes = text.as_bytes();
+    text.match_indices('$').any(|(i, _)| {
+        let rest = &text[i + 1..];
+        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        rest.starts_with(name)
+            && !rest[name.len()..]
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && bytes.len() > i
+    })
 }
 
 /// The variables (under any `variables:`) whose real value differs from the
@@ -358,6 +373,18 @@ impl Walk {
                 for (i, (real, item)) in real.iter().zip(items).enumerate() {
                     self.at.push(format!("[{i}]"));
                     self.value(real, item, reading, key)?;
+                    if reading == Reading::Script
+                        && i + 1 < items.len()
+                        && let Value::String(line) = real
+                        && leaves_open(line)
+                    {
+                        return Err(self.differ(
+                            item,
+                            "sits after a script line that leaves a quote, an expansion, a line continuation or a \
+                             here-document open, so the runner would read the next line inside it"
+                                .to_owned(),
+                        ));
+                    }
                     self.at.pop();
                 }
                 Ok(())
@@ -474,8 +501,9 @@ pub enum Token<'a> {
     Operator(&'a str),
     /// A line break (a command separator).
     Newline,
-    /// A `#` comment.
-    Comment,
+    /// A `#` comment, compared as it is (what a shell takes for a comment
+    /// differs between contexts).
+    Comment(&'a str),
     /// Everything after a line that opens a here-document, kept whole.
     HereDocument(&'a str),
 }
@@ -491,6 +519,8 @@ pub enum Part<'a> {
     /// A parameter expansion outside double quotes (`$DIR`, `${DIR}`): the
     /// shell splits its value into words and expands globs in it.
     Unquoted(&'a str),
+    /// `"$DIR"` or `"${DIR}"`: the value is one word, taken literally.
+    Quoted(&'a str),
 }
 
 /// Splits a command line into the tokens that decide what it does. The model
@@ -499,6 +529,9 @@ pub enum Part<'a> {
 /// here-document's body is compared whole.
 #[must_use]
 pub fn shell_words(line: &str) -> Vec<Token<'_>> {
+    if arithmetic(line) {
+        return vec![Token::Word(vec![Part::Active(line)])];
+    }
     let bytes = line.as_bytes();
     let mut tokens = Vec::new();
     let mut word: Option<Vec<Part>> = None;
@@ -531,8 +564,9 @@ pub fn shell_words(line: &str) -> Vec<Token<'_>> {
                 tokens.push(Token::Operator(operator));
             }
             b'#' if word.is_none() => {
-                tokens.push(Token::Comment);
-                i = line[i..].find('\n').map_or(bytes.len(), |end| i + end);
+                let end = line[i..].find('\n').map_or(bytes.len(), |end| i + end);
+                tokens.push(Token::Comment(&line[i..end]));
+                i = end;
             }
             b'\'' => {
                 if let Some(end) = line[i + 1..].find('\'') {
@@ -562,7 +596,15 @@ pub fn shell_words(line: &str) -> Vec<Token<'_>> {
                         }
                         Some(b'$') => {
                             let end = expansion_end(line, i);
-                            push(&mut word, Part::Active(&line[i..end]));
+                            let text = &line[i..end];
+                            let simple = text.len() > 1
+                                && text
+                                    .trim_start_matches("${")
+                                    .trim_start_matches('$')
+                                    .trim_end_matches('}')
+                                    .bytes()
+                                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                            push(&mut word, if simple { Part::Quoted(text) } else { Part::Active(text) });
                             i = end;
                         }
                         Some(b'`') => {
@@ -637,47 +679,79 @@ fn expansion_end(line: &str, i: usize) -> usize {
     let Some(&next) = bytes.get(i + 1) else {
         return i + 1;
     };
+    let name_end = |from: usize| {
+        let mut j = from;
+        while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
+            j += 1;
+        }
+        j
+    };
     match next {
-        b'(' | b'{' => {
-            let (open, close) = if next == b'(' { (b'(', b')') } else { (b'{', b'}') };
-            let mut depth = 0usize;
-            for (j, &b) in bytes.iter().enumerate().skip(i + 1) {
-                if b == open {
-                    depth += 1;
-                } else if b == close {
-                    depth -= 1;
-                    if depth == 0 {
-                        return j + 1;
-                    }
-                }
+        // `${NAME}` alone; any other `${...}`, `$(...)` and `$'...'` may hold
+        // quotes, brackets and escapes whose reading differs between shells:
+        // the rest of the line is compared as it is.
+        b'{' => {
+            let end = name_end(i + 2);
+            if end > i + 2 && bytes.get(end) == Some(&b'}') {
+                end + 1
+            } else {
+                bytes.len()
             }
-            bytes.len()
         }
-        b'\'' => line[i + 2..].find('\'').map_or(bytes.len(), |end| i + 2 + end + 1),
-        b if b.is_ascii_alphabetic() || b == b'_' => {
-            let mut j = i + 1;
-            while j < bytes.len() && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_') {
-                j += 1;
-            }
-            j
-        }
+        b'(' | b'\'' | b'"' => bytes.len(),
+        b if b.is_ascii_alphabetic() || b == b'_' => name_end(i + 1),
         b'@' | b'*' | b'#' | b'?' | b'$' | b'!' | b'-' | b'0'..=b'9' => i + 2,
         _ => i + 1,
     }
 }
 
-/// The end of the command substitution starting with the backtick at `i`.
-fn backtick_end(line: &str, i: usize) -> usize {
-    let bytes = line.as_bytes();
-    let mut j = i + 1;
-    while j < bytes.len() {
-        match bytes[j] {
-            b'\\' => j += 2,
-            b'`' => return j + 1,
-            _ => j += 1,
-        }
+/// A command substitution in backticks: the rest of the line is compared
+/// as it is (nested quoting inside backticks is read differently by shells).
+fn backtick_end(line: &str, _: usize) -> usize {
+    line.len()
+}
+
+/// Lines where bash evaluates text as arithmetic (`((...))`, `[[ a -eq b ]]`,
+/// `let`), which runs `$(...)` even inside single quotes, or in array
+/// subscripts: such a line is compared as it is.
+fn arithmetic(line: &str) -> bool {
+    line.contains("((")
+        || line.contains("[[")
+        || line
+            .split_whitespace()
+            .any(|w| matches!(w, "let" | "declare" | "typeset" | "local" | "readonly" | "export"))
+}
+
+/// Whether a script item leaves a quote, an expansion, a line continuation or
+/// a here-document open: the runner joins a job's items into one script, so
+/// the next item would be read inside it.
+fn leaves_open(line: &str) -> bool {
+    let trailing = line.len() - line.trim_end_matches('\\').len();
+    if trailing % 2 == 1 {
+        return true;
     }
-    bytes.len()
+    let tokens = shell_words(line);
+    let here = tokens
+        .iter()
+        .any(|t| matches!(t, Token::Operator(op) if op.contains("<<") && !op.contains("<<<")));
+    if here && !tokens.iter().any(|t| matches!(t, Token::HereDocument(_))) {
+        return true;
+    }
+    tokens.iter().any(|token| match token {
+        Token::Word(parts) => parts.iter().any(|part| match part {
+            Part::Active(text) | Part::Unquoted(text) => {
+                text.starts_with('\'')
+                    || *text == "\""
+                    || (text.starts_with('`') && text.matches('`').count() % 2 == 1)
+                    || ((text.starts_with("$(") || text.starts_with("${") || text.starts_with("$'"))
+                        && (text.matches(['(', '{']).count() != text.matches([')', '}']).count()
+                            || text.matches('\'').count() % 2 == 1
+                            || text.matches('"').count() % 2 == 1))
+            }
+            _ => false,
+        }),
+        _ => false,
+    })
 }
 
 /// Same words, operators and active parts; literal text may differ.
@@ -701,11 +775,11 @@ fn describe_shell(real: &[Token], stand_in: &[Token]) -> String {
     match a {
         Token::Word(parts) => parts
             .iter()
-            .find(|p| matches!(p, Part::Active(_) | Part::Unquoted(_)) && !others.contains(p))
+            .find(|p| !matches!(p, Part::Literal) && !others.contains(p))
             .map_or_else(
                 || "changes how the shell splits the command into words".to_owned(),
                 |p| match p {
-                    Part::Active(text) | Part::Unquoted(text) => {
+                    Part::Active(text) | Part::Unquoted(text) | Part::Quoted(text) => {
                         format!("adds {}, which the shell would act on", code(&clip(text)))
                     }
                     Part::Literal => String::new(),
@@ -713,7 +787,7 @@ fn describe_shell(real: &[Token], stand_in: &[Token]) -> String {
             ),
         Token::Operator(op) => format!("adds the shell operator `{op}`"),
         Token::Newline => "adds a line break, which starts another shell command".to_owned(),
-        Token::Comment => "adds a `#` comment, which hides the rest of the shell command".to_owned(),
+        Token::Comment(_) => "adds or changes a `#` comment, which hides the rest of the shell command".to_owned(),
         Token::HereDocument(_) => "changes a here-document's body, which the shell expands".to_owned(),
     }
 }
@@ -820,7 +894,7 @@ mod tests {
             (
                 "j: {script: ['echo \"a$(touch P)\"']}",
                 "j: {script: ['echo \"a__touch_P_\"']}",
-                "j.script[0]: adds `$(touch P)`, which the shell would act on",
+                "j.script[0]: adds `$(touch P)\"`, which the shell would act on",
             ),
             (
                 "j: {script: ['echo a`id`']}",
@@ -880,17 +954,17 @@ mod tests {
             (
                 "j: {script: ['ls a #b']}",
                 "j: {script: ['ls a__b']}",
-                "j.script[0]: adds a `#` comment, which hides the rest of the shell command",
+                "j.script[0]: adds or changes a `#` comment, which hides the rest of the shell command",
             ),
             (
                 "j: {variables: {D: 'a b'}, script: ['cd $D']}",
                 "j: {variables: {D: a_b}, script: ['cd $D']}",
-                "j.script[0]: reaches the variable `D`, which a script expands unquoted (`$D`); the shell would split it into words and expand globs: write \"$D\"",
+                "j.script[0]: reaches the variable `D`, which a script expands outside plain double quotes (`$D`); the shell would split it into words, expand globs, or evaluate it: write \"$D\"",
             ),
             (
                 "variables: {D: 'a b'}\nj: {script: ['ls ${D}/x']}",
                 "variables: {D: a_b}\nj: {script: ['ls ${D}/x']}",
-                "j.script[0]: reaches the variable `D`, which a script expands unquoted (`${D}`); the shell would split it into words and expand globs: write \"$D\"",
+                "j.script[0]: reaches the variable `D`, which a script expands outside plain double quotes (`${D}`); the shell would split it into words, expand globs, or evaluate it: write \"$D\"",
             ),
             (
                 "stages: {script: [x]}",
@@ -904,6 +978,76 @@ mod tests {
         }
     }
 
+    /// The red-team review's attacks: each passed the first version of the
+    /// tokenizer and ran a command in bash.
+    #[test]
+    fn quoting_states_the_tokenizer_cannot_follow_are_compared_whole() {
+        let refused = [
+            // $'...' with \' inside (bash).
+            (
+                "echo $'it\\'s' p/$(touch P).py 'x'",
+                "echo $'it\\'s' p/__touch_P_.py 'x'",
+            ),
+            // Arithmetic evaluates $(...) inside single quotes.
+            ("(( 'p/$(touch P).py' )) || true", "(( 'p/__touch_P_.py' )) || true"),
+            ("[[ 'p/a[$(touch P)]' -eq 0 ]]", "[[ 'p/a__touch_P__' -eq 0 ]]"),
+            // A quote inside $(...) or ${...}.
+            (
+                "echo $(echo ')') p/$(touch P).py 'x'",
+                "echo $(echo ')') p/__touch_P_.py 'x'",
+            ),
+            (
+                "echo ${X:-'}'} p/$(touch P).py 'x'",
+                "echo ${X:-'}'} p/__touch_P_.py 'x'",
+            ),
+            // What looks like a comment is not one in a [[ =~ ]] regex.
+            (
+                "[[ x =~ (#) ]] || echo p/$(touch P).py",
+                "[[ x =~ (#) ]] || echo p/__touch_P_.py",
+            ),
+            ("echo x #p/$(touch P).py", "echo x #p/__touch_P_.py"),
+        ];
+        for (real, stand_in) in refused {
+            let doc = |line: &str| {
+                let mut job = Mapping::new();
+                job.insert("script".into(), Value::Sequence(vec![Value::String(line.to_owned())]));
+                let mut doc = Mapping::new();
+                doc.insert("j".into(), Value::Mapping(job));
+                doc
+            };
+            assert!(compare(&doc(real), &doc(stand_in)).is_err(), "{real}");
+        }
+        // An item that leaves a quote open: the runner joins the items.
+        assert_eq!(
+            check(
+                "j: {script: ['echo \"Changed:', '\" x;touch P;y \"', 'done\"']}",
+                "j: {script: ['echo \"Changed:', '\" x_touch_P_y \"', 'done\"']}"
+            ),
+            Err("j.script[0]: sits after a script line that leaves a quote, an expansion, a line continuation or a here-document open, so the runner would read the next line inside it".to_owned())
+        );
+        // A variable holding a path, expanded anywhere but plain "$F".
+        for line in [
+            "printf '<%s>' ${UNSET:-$F}",
+            "echo `echo $F`",
+            "echo \"$(echo $F)\"",
+            "[[ \"$F\" -eq 0 ]]",
+        ] {
+            let real = format!("j: {{variables: {{F: 'a b'}}, script: [{line:?}]}}");
+            let neutral = format!("j: {{variables: {{F: a_b}}, script: [{line:?}]}}");
+            assert!(
+                check(&real, &neutral).is_err_and(|e| e.contains("reaches the variable `F`")),
+                "{line}"
+            );
+        }
+        assert_eq!(
+            check(
+                "j: {variables: {F: 'a b'}, script: ['cat -- \"$F\" \"${F}/x\"']}",
+                "j: {variables: {F: a_b}, script: ['cat -- \"$F\" \"${F}/x\"']}"
+            ),
+            Ok(())
+        );
+    }
+
     #[test]
     fn shell_words_model_quotes_and_operators() {
         let words = shell_words("a 'b c'\"$X\"d && e # f\ng");
@@ -911,10 +1055,10 @@ mod tests {
             words,
             [
                 Token::Word(vec![Part::Literal]),
-                Token::Word(vec![Part::Literal, Part::Active("$X"), Part::Literal]),
+                Token::Word(vec![Part::Literal, Part::Quoted("$X"), Part::Literal]),
                 Token::Operator("&&"),
                 Token::Word(vec![Part::Literal]),
-                Token::Comment,
+                Token::Comment("# f"),
                 Token::Newline,
                 Token::Word(vec![Part::Literal]),
             ]
@@ -927,7 +1071,7 @@ mod tests {
             shell_words("a ${B:-$(c)}d"),
             [
                 Token::Word(vec![Part::Literal]),
-                Token::Word(vec![Part::Unquoted("${B:-$(c)}"), Part::Literal])
+                Token::Word(vec![Part::Unquoted("${B:-$(c)}d")])
             ]
         );
     }

@@ -158,7 +158,11 @@ proptest! {
                 .map_err(|e| TestCaseError::fail(e.to_string()))?,
         ))
         .collect();
-        prop_assert!(childgen::safety::compare(&doc, &doc).is_ok());
+        // Identical documents differ nowhere; the only refusal left is a script
+        // line that leaves a quote open before another (unsafe whatever the path).
+        if let Err(d) = childgen::safety::compare(&doc, &doc) {
+            prop_assert!(d.detail.contains("leaves a quote, an expansion"), "{:?}", d);
+        }
     }
 
     #[test]

@@ -326,7 +326,7 @@ fn the_pattern_the_issue_reproduced_is_refused() {
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(
         &out.stderr,
-        "error: template t.yml.tera, group pipeline_name=p1: the changed path \"pipelines/p1/s1/$(touch PWNED).yaml\" would change `show-p1.script[0]`: it adds `$(touch PWNED)`, which the shell would act on.",
+        "error: template t.yml.tera, group pipeline_name=p1: the changed path \"pipelines/p1/s1/$(touch PWNED).yaml\" would change `show-p1.script[0]`: it adds `$(touch PWNED).yaml\"`, which the shell would act on.",
     );
     assert!(!env.path().join("out.yml").exists(), "a refused run wrote its output");
 }
@@ -468,7 +468,7 @@ fn bypasses_of_the_template_check_are_refused_on_the_result() {
         (
             "j-{{ pipeline_name }}:\n  variables:\n    F: {{ files.0.path | yaml_quote }}\n  script:\n    - ls -l -- $F\n",
             "x --upload-file /etc/passwd",
-            "reaches the variable `F`, which a script expands unquoted (`$F`)",
+            "reaches the variable `F`, which a script expands outside plain double quotes (`$F`)",
         ),
         (
             "j-{{ pipeline_name }}:\n  script: [\"true\"]\n  rules:\n    - if: '$CI_COMMIT_REF_NAME == \"{{ \"X\" | replace(from=\"X\", to=files.0.path) }}\"'\n",
