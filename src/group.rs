@@ -6,7 +6,6 @@ use crate::error::Result;
 use crate::pattern::{Extracted, Pattern, ValueRule};
 use globset::GlobSet;
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 
 /// How often a rule's template is rendered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
@@ -46,6 +45,17 @@ pub enum Selection<'p> {
 }
 
 impl Rule {
+    /// [`Rule::select`] for the grouping loop: the values into `values`
+    /// (buffers reused, no reason formatted), or `false`.
+    fn values_into<'p>(&self, path: &'p str, components: &mut Vec<&'p str>, values: &mut Vec<&'p str>) -> bool {
+        if let Some((_, globs)) = &self.paths
+            && !globs.is_match(path)
+        {
+            return false;
+        }
+        self.pattern.values_into(path, components, values)
+    }
+
     /// Matches one path against the rule, before the `values` check.
     #[must_use]
     pub fn select<'p>(&self, path: &'p str) -> Selection<'p> {
@@ -99,23 +109,26 @@ pub fn group_changes<'c>(rules: &[Rule], changes: &'c [Change], values: &ValueRu
         // paths also put most of a group's files next to each other: `last`
         // spares the hash lookup for them.
         let mut last: Option<usize> = None;
+        let (mut components, mut found) = (Vec::new(), Vec::new());
         for (change, matched) in sorted.iter().copied().zip(&mut matched) {
             for path in change.grouping_paths() {
-                let Selection::Values(found) = rule.select(path) else {
+                if !rule.values_into(path, &mut components, &mut found) {
                     continue;
-                };
+                }
                 *matched = true;
                 let slot = match last.filter(|i| groups[*i].0 == found) {
                     Some(i) => i,
-                    None => match index.entry(found) {
-                        Entry::Occupied(slot) => *slot.get(),
-                        Entry::Vacant(new) => {
+                    None => {
+                        if let Some(slot) = index.get(found.as_slice()) {
+                            *slot
+                        } else {
                             // Checked once per distinct value tuple: the same values pass the same way.
-                            values.check(path, &vars, new.key())?;
-                            groups.push((new.key().clone(), Vec::new()));
-                            *new.insert(groups.len() - 1)
+                            values.check(path, &vars, &found)?;
+                            groups.push((found.clone(), Vec::new()));
+                            index.insert(found.clone(), groups.len() - 1);
+                            groups.len() - 1
                         }
-                    },
+                    }
                 };
                 groups[slot].1.push(change);
                 last = Some(slot);

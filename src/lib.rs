@@ -14,6 +14,7 @@ pub mod files;
 pub mod group;
 pub mod merge;
 pub mod output;
+mod parallel;
 pub mod pattern;
 pub mod pipeline;
 pub mod render;

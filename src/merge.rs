@@ -90,27 +90,190 @@ fn describe(key: &Value) -> String {
     }
 }
 
-/// Merges fragments in order into one document.
+/// Merges fragments in order into one document, as YAML.
 ///
 /// # Errors
 /// [`Error::Conflict`] naming the key and both origins.
-pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<Mapping> {
-    let mut merged = Mapping::new();
-    // Where each kept key came from: an index into `origins`.
-    let mut origins: Vec<String> = Vec::with_capacity(fragments.len());
-    let mut key_origin: HashMap<Value, usize> = HashMap::new();
-    let mut stages = Stages::default();
-    let mut variables = Mapping::new();
-    let mut variable_origin: HashMap<Value, usize> = HashMap::new();
+pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<String> {
+    let mut merger = Merger::default();
     for fragment in fragments {
-        let source = origins.len();
-        origins.push(fragment.origin);
-        let origin = &origins[source];
-        // Values move into the merged document: a fragment is not kept.
-        for (key, value) in fragment.doc {
+        merger.add(fragment.prepare())?;
+    }
+    merger.finish().map(|merged| merged.yaml)
+}
+
+/// Keys of a job that the checks after the merge read ([`crate::validate`]):
+/// with their values, or (`false`) only whether they are there.
+const CHECKED_KEYS: [(&str, bool); 8] = [
+    ("stage", true),
+    ("needs", true),
+    ("dependencies", true),
+    ("extends", true),
+    ("script", false),
+    ("trigger", false),
+    ("run", false),
+    ("environment", false),
+];
+
+/// A top-level entry of a fragment, ready for the merge.
+enum Piece {
+    /// `stages`: merged as a stable topological order.
+    Stages(Value),
+    /// `variables`: merged name by name.
+    Variables(Value),
+    /// Anything else: kept once, and only if every fragment that defines it
+    /// defines it the same way.
+    Entry {
+        key: Value,
+        /// The entry as YAML (`key:` and its value), as it is written out.
+        text: String,
+        /// What the checks read of it (see [`CHECKED_KEYS`]).
+        summary: Value,
+    },
+}
+
+/// A fragment after [`Fragment::prepare`].
+pub struct Prepared {
+    origin: String,
+    pieces: Vec<Piece>,
+    /// GitLab's schema problems of its entries.
+    problems: Vec<String>,
+}
+
+impl Fragment {
+    /// Serialises each entry and checks it against GitLab's schema (work that
+    /// can run on any thread, while other groups render), keeping of each
+    /// job only what the checks after the merge read. The parsed fragment is
+    /// dropped here: the merge holds text, so memory follows the output's
+    /// size, not its parsed form (issue 11).
+    #[must_use]
+    pub fn prepare(self) -> Prepared {
+        let mut pieces = Vec::with_capacity(self.doc.len());
+        let mut problems = Vec::new();
+        for (key, value) in self.doc {
             match key.as_str() {
-                Some("stages") => stages.add(&value, origin)?,
-                Some("variables") => {
+                Some("stages") => pieces.push(Piece::Stages(value)),
+                Some("variables") => pieces.push(Piece::Variables(value)),
+                _ => {
+                    crate::schema::check_entries(&[(&key, &value)], &mut problems);
+                    let text = entry_yaml(&[(&key, &value)]);
+                    let summary = summarise(&value);
+                    pieces.push(Piece::Entry { key, text, summary });
+                }
+            }
+        }
+        Prepared {
+            origin: self.origin,
+            pieces,
+            problems,
+        }
+    }
+}
+
+/// What [`crate::validate`] reads of a top-level value.
+fn summarise(value: &Value) -> Value {
+    match value {
+        Value::Mapping(map) => Value::Mapping(
+            CHECKED_KEYS
+                .iter()
+                .filter_map(|&(name, whole)| {
+                    map.get(name)
+                        .map(|v| (Value::from(name), if whole { v.clone() } else { Value::Null }))
+                })
+                .collect(),
+        ),
+        Value::Sequence(_) => Value::Sequence(Vec::new()),
+        other => other.clone(),
+    }
+}
+
+/// Top-level entries as one block mapping.
+struct Entries<'d>(&'d [(&'d Value, &'d Value)]);
+
+impl serde::Serialize for Entries<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Top-level entries as YAML. The entries of a block mapping serialise
+/// independently, so the pieces concatenated are the whole document's YAML,
+/// byte for byte.
+fn entry_yaml(entries: &[(&Value, &Value)]) -> String {
+    match serde_yaml::to_string(&Entries(entries)) {
+        Ok(text) if text != "{}\n" => text,
+        Ok(_) => String::new(),
+        // Serialising a parsed value cannot fail; say so if it ever does.
+        Err(e) => format!("# childgen could not serialise this entry: {e}\n"),
+    }
+}
+
+/// Whether two entries' YAML says the same thing: the same text, or (the
+/// slow path, for a mapping whose keys come in another order) equal values.
+fn same_entry(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (serde_yaml::from_str::<Value>(a), serde_yaml::from_str::<Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// The merge's result.
+pub struct Merged {
+    /// The document's YAML.
+    pub yaml: String,
+    /// What the checks read: every top-level key, each job reduced to the
+    /// keys the checks read (see [`crate::validate`]).
+    pub summary: Mapping,
+    /// What GitLab's schema says of it, each problem once.
+    pub problems: Vec<String>,
+}
+
+/// The merge as fragments arrive, one at a time, in output order: a fragment
+/// moves into the document as soon as it is rendered, so no list of parsed
+/// fragments is ever held (issue 11).
+#[derive(Default)]
+pub struct Merger {
+    /// Every kept key, with its summary.
+    summary: Mapping,
+    /// The YAML of each kept key, in the same order.
+    texts: Vec<String>,
+    /// Each kept key's index in `texts`.
+    index: HashMap<Value, usize>,
+    /// Where each kept key came from: an index into `origins`.
+    origins: Vec<String>,
+    key_origin: Vec<usize>,
+    stages: Stages,
+    variables: Mapping,
+    variable_origin: HashMap<Value, usize>,
+    problems: Vec<String>,
+}
+
+impl Merger {
+    /// Adds the next fragment.
+    ///
+    /// # Errors
+    /// [`Error::Conflict`] naming the key and both origins; [`Error::Merge`]
+    /// for malformed `stages` or `variables`.
+    pub fn add(&mut self, fragment: Prepared) -> Result<()> {
+        let source = self.origins.len();
+        self.origins.push(fragment.origin);
+        let origins = &self.origins;
+        let origin = &origins[source];
+        for problem in fragment.problems {
+            if !self.problems.contains(&problem) && self.problems.len() <= crate::schema::MAX_PROBLEMS {
+                self.problems.push(problem);
+            }
+        }
+        for piece in fragment.pieces {
+            match piece {
+                Piece::Stages(value) => self.stages.add(&value, origin)?,
+                Piece::Variables(value) => {
                     let Value::Mapping(vars) = value else {
                         return Err(Error::Merge {
                             origin: origin.clone(),
@@ -118,11 +281,12 @@ pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<Mapping> {
                         });
                     };
                     for (name, var) in vars {
-                        match variables.get(&name) {
+                        match self.variables.get(&name) {
                             Some(existing) if *existing != var => {
                                 return Err(Error::Conflict {
                                     key: format!("variable `{}`", name.as_str().unwrap_or_default()),
-                                    first: variable_origin
+                                    first: self
+                                        .variable_origin
                                         .get(&name)
                                         .map(|i| origins[*i].clone())
                                         .unwrap_or_default(),
@@ -131,62 +295,95 @@ pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<Mapping> {
                             }
                             Some(_) => {}
                             None => {
-                                variable_origin.insert(name.clone(), source);
-                                variables.insert(name, var);
+                                self.variable_origin.insert(name.clone(), source);
+                                self.variables.insert(name, var);
                             }
                         }
                     }
                 }
-                _ => match merged.get(&key) {
-                    Some(existing) if *existing != value => {
+                Piece::Entry { key, text, summary } => match self.index.get(&key) {
+                    Some(&index) if !same_entry(&self.texts[index], &text) => {
                         return Err(Error::Conflict {
                             key: describe(&key),
-                            first: key_origin.get(&key).map(|i| origins[*i].clone()).unwrap_or_default(),
+                            first: origins[self.key_origin[index]].clone(),
                             second: origin.clone(),
                         });
                     }
                     Some(_) => {}
                     None => {
-                        key_origin.insert(key.clone(), source);
-                        merged.insert(key, value);
+                        self.index.insert(key.clone(), self.texts.len());
+                        self.summary.insert(key, summary);
+                        self.texts.push(text);
+                        self.key_origin.push(source);
                     }
                 },
             }
         }
+        Ok(())
     }
-    let stages = stages.into_list();
-    if !stages.is_empty() {
-        merged.insert(
-            "stages".into(),
-            Value::Sequence(stages.into_iter().map(Value::String).collect()),
-        );
-    }
-    if !variables.is_empty() {
-        merged.insert("variables".into(), Value::Mapping(variables));
-    }
-    Ok(order_keys(merged))
-}
 
-/// Keywords first (`workflow`, `default`, `include`, `stages`, `variables`),
-/// then everything else in first-seen order.
-fn order_keys(doc: Mapping) -> Mapping {
-    let mut ordered = Mapping::new();
-    let mut rest = Mapping::new();
-    for (key, value) in doc {
-        if key.as_str().is_some_and(|k| LEADING_KEYS.contains(&k)) {
-            ordered.insert(key, value);
-        } else {
-            rest.insert(key, value);
+    /// The merged document: keywords first (`workflow`, `default`,
+    /// `include`, `stages`, `variables`), then everything else in first-seen
+    /// order.
+    ///
+    /// # Errors
+    /// None today; kept fallible for the merge's callers.
+    pub fn finish(self) -> Result<Merged> {
+        let mut extra: Vec<(Value, Value)> = Vec::new();
+        let stages = self.stages.into_list();
+        if !stages.is_empty() {
+            extra.push((
+                "stages".into(),
+                Value::Sequence(stages.into_iter().map(Value::String).collect()),
+            ));
         }
-    }
-    let mut out = Mapping::new();
-    for name in LEADING_KEYS {
-        if let Some(value) = ordered.remove(name) {
-            out.insert(name.into(), value);
+        if !self.variables.is_empty() {
+            extra.push(("variables".into(), Value::Mapping(self.variables)));
         }
+        let mut problems = self.problems;
+        let mut extra_texts = Vec::with_capacity(extra.len());
+        for (key, value) in &extra {
+            crate::schema::check_entries(&[(key, value)], &mut problems);
+            extra_texts.push(entry_yaml(&[(key, value)]));
+        }
+        // The final order, as indexes: kept keys, then `stages`/`variables`.
+        let mut summary = self.summary;
+        let kept = summary.len();
+        for (key, value) in extra {
+            summary.insert(key, value);
+        }
+        let leading = |key: &Value| {
+            key.as_str()
+                .and_then(|k| LEADING_KEYS.iter().position(|l| *l == k))
+                .unwrap_or(LEADING_KEYS.len())
+        };
+        let ranks: Vec<usize> = summary.keys().map(leading).collect();
+        let mut order: Vec<usize> = (0..summary.len()).collect();
+        order.sort_by_key(|&i| ranks[i]);
+        let text = |i: usize| {
+            if i < kept {
+                &self.texts[i]
+            } else {
+                &extra_texts[i - kept]
+            }
+        };
+        let mut yaml = String::with_capacity(order.iter().map(|&i| text(i).len()).sum());
+        for &i in &order {
+            yaml.push_str(text(i));
+        }
+        let mut ordered = Mapping::with_capacity(summary.len());
+        let mut entries: Vec<Option<(Value, Value)>> = summary.into_iter().map(Some).collect();
+        for &i in &order {
+            if let Some((key, value)) = entries[i].take() {
+                ordered.insert(key, value);
+            }
+        }
+        Ok(Merged {
+            yaml,
+            summary: ordered,
+            problems: crate::schema::finish(problems),
+        })
     }
-    out.extend(rest);
-    out
 }
 
 /// The union of every fragment's `stages`: a stable topological merge. Each
@@ -301,8 +498,7 @@ mod tests {
 
     fn merge(parts: &[(&str, &str)]) -> Result<String> {
         let fragments = parts.iter().map(|(o, y)| fragment(o, y)).collect::<Result<Vec<_>>>()?;
-        let doc = merge_fragments(fragments)?;
-        serde_yaml::to_string(&doc).map_err(|e| Error::Usage(e.to_string()))
+        merge_fragments(fragments)
     }
 
     #[test]

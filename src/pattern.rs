@@ -148,6 +148,33 @@ impl Pattern {
         }
     }
 
+    /// Extracts every variable from `path` into `values` (cleared first), or
+    /// returns `false`: [`Pattern::extract`] without the reason, and without
+    /// an allocation per path when the buffers are reused (the grouping loop).
+    pub fn values_into<'p>(&self, path: &'p str, components: &mut Vec<&'p str>, values: &mut Vec<&'p str>) -> bool {
+        values.clear();
+        match self {
+            Pattern::Stop(items) => {
+                components.clear();
+                components.extend(path.split('/'));
+                for item in items {
+                    match item.extract(components) {
+                        Ok(value) => values.push(value),
+                        Err(_) => return false,
+                    }
+                }
+                true
+            }
+            Pattern::Regex { .. } => match self.extract(path) {
+                Extracted::Values(found) => {
+                    values.extend(found);
+                    true
+                }
+                Extracted::Miss(_) => false,
+            },
+        }
+    }
+
     /// Extracts every variable from `path`, or says why it does not match.
     #[must_use]
     pub fn extract<'p>(&self, path: &'p str) -> Extracted<'p> {
@@ -185,28 +212,59 @@ impl Pattern {
 
 impl StopPattern {
     /// The value for one path, split into components.
-    fn extract<'p>(&self, components: &[&'p str]) -> std::result::Result<&'p str, String> {
+    fn extract<'p>(&self, components: &[&'p str]) -> std::result::Result<&'p str, StopMiss<'_, 'p>> {
         let stop_len = self.stop.len();
         let folders = components.len().saturating_sub(1);
         let start = components
             .windows(stop_len)
             .take(folders.saturating_sub(stop_len - 1))
             .position(|w| w.iter().zip(&self.stop).all(|(a, b)| a == b))
-            .ok_or_else(|| format!("no folder `{}` in the path", self.stop.join("/")))?;
+            .ok_or(StopMiss {
+                pattern: self,
+                reason: MissReason::NoStop,
+            })?;
         let index = start + stop_len - 1 + self.depth;
-        match index.cmp(&folders) {
-            std::cmp::Ordering::Less => Ok(components[index]),
-            std::cmp::Ordering::Equal => Err(format!(
-                "{} level(s) after `{}` is the file name {:?}, not a folder",
-                self.depth,
-                self.stop.join("/"),
-                components[index]
-            )),
-            std::cmp::Ordering::Greater => Err(format!(
-                "the path ends before {} level(s) after `{}`",
-                self.depth,
-                self.stop.join("/")
-            )),
+        match (index.cmp(&folders), components.get(index)) {
+            (std::cmp::Ordering::Less, Some(value)) => Ok(value),
+            (std::cmp::Ordering::Equal, Some(name)) => Err(StopMiss {
+                pattern: self,
+                reason: MissReason::FileName(name),
+            }),
+            _ => Err(StopMiss {
+                pattern: self,
+                reason: MissReason::Ends,
+            }),
+        }
+    }
+}
+
+/// Why a stop word did not give a value; formatted only when shown.
+struct StopMiss<'s, 'p> {
+    pattern: &'s StopPattern,
+    reason: MissReason<'p>,
+}
+
+enum MissReason<'p> {
+    /// No STOP folder in the path.
+    NoStop,
+    /// The value would be the file name.
+    FileName(&'p str),
+    /// The path ends first.
+    Ends,
+}
+
+impl fmt::Display for StopMiss<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (depth, stop) = (self.pattern.depth, self.pattern.stop.join("/"));
+        match self.reason {
+            MissReason::NoStop => write!(f, "no folder `{stop}` in the path"),
+            MissReason::FileName(name) => {
+                write!(
+                    f,
+                    "{depth} level(s) after `{stop}` is the file name {name:?}, not a folder"
+                )
+            }
+            MissReason::Ends => write!(f, "the path ends before {depth} level(s) after `{stop}`"),
         }
     }
 }

@@ -4,10 +4,10 @@
 use crate::change::Change;
 use crate::error::{Error, Result};
 use crate::group::{Group, Grouping, Mode, Rule, group_changes};
-use crate::merge::{Fragment, merge_fragments, parse_fragment};
+use crate::merge::{Fragment, Merger, Prepared, parse_fragment};
 use crate::safety;
 use crate::settings::Settings;
-use crate::validate::{Report, validate};
+use crate::validate::{Report, validate_with};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use serde_yaml::Mapping;
@@ -29,8 +29,6 @@ pub struct Rendered {
 pub struct Outcome<'c> {
     /// The YAML to write.
     pub yaml: String,
-    /// The merged document.
-    pub doc: serde_yaml::Mapping,
     /// Jobs and warnings.
     pub report: Report,
     /// The groups found.
@@ -39,6 +37,18 @@ pub struct Outcome<'c> {
     pub rendered: Vec<Rendered>,
     /// Whether the no-op pipeline was produced.
     pub empty: bool,
+}
+
+impl Outcome<'_> {
+    /// The written document, parsed (for `plan`): the merge keeps text, not
+    /// parsed jobs, so that memory follows the output's size.
+    ///
+    /// # Errors
+    /// Never for YAML childgen wrote; an error names the problem if it does.
+    pub fn document(&self) -> Result<Mapping> {
+        serde_yaml::from_str(&self.yaml)
+            .map_err(|e| Error::Usage(format!("cannot read back the generated pipeline: {e}")))
+    }
 }
 
 /// `pipeline_name=p1, stage_name=s1`
@@ -58,25 +68,17 @@ pub fn group_label(rule: &Rule, group: &Group) -> String {
 /// Any value, template, fragment, merge or validation error.
 pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcome<'c>> {
     let grouping = group_changes(&settings.rules, changes, &settings.values)?;
-    // Fragments in output order: rule, then group. Each context is built just
-    // before its rendering and dropped after it, so memory stays flat.
-    let mut fragments = Vec::new();
+    // Fragments merge in output order (rule, then group) as they are
+    // rendered: each context is built just before its rendering and dropped
+    // after it, and each parsed fragment moves into the merged document, so
+    // memory grows with the output, not with the number of groups.
+    let mut merger = Merger::default();
     let mut rendered = Vec::new();
     for (rule, groups) in settings.rules.iter().zip(&grouping.groups) {
-        let mut render = |context: Context, hostile: Option<Hostile>, label: String| -> Result<()> {
-            if let Some(doc) = render_fragment(settings, &rule.template, &label, &context, hostile)? {
-                let jobs = doc
-                    .keys()
-                    .filter_map(|k| k.as_str())
-                    .filter(|k| !k.starts_with('.') && !crate::merge::GLOBAL_KEYWORDS.contains(k))
-                    .map(str::to_owned);
-                let origin = format!("template {} (group {label})", rule.template);
-                rendered.push(Rendered {
-                    rule: rule.name.clone(),
-                    group: label,
-                    jobs: jobs.collect(),
-                });
-                fragments.push(Fragment { origin, doc });
+        let mut keep = |fragment: Option<(Rendered, Prepared)>| -> Result<()> {
+            if let Some((summary, fragment)) = fragment {
+                rendered.push(summary);
+                merger.add(fragment)?;
             }
             Ok(())
         };
@@ -85,25 +87,32 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                 // Serialising every group's files costs more than rendering
                 // when the template never reads them.
                 let files = settings.renderer.uses(&rule.template, "files");
-                for group in groups {
-                    render(
-                        each_context(rule, group, settings, files),
-                        Hostile::of(group.files.iter().copied()),
-                        group_label(rule, group),
-                    )?;
-                }
-            }
-            Mode::Once if !groups.is_empty() => {
-                render(
-                    once_context(rule, groups, changes, &grouping, settings),
-                    Hostile::of(changes.iter()),
-                    "all groups".to_owned(),
+                // Groups are independent: they render on every core.
+                crate::parallel::ordered(
+                    groups,
+                    |group| {
+                        render_group(
+                            settings,
+                            rule,
+                            &each_context(rule, group, settings, files),
+                            Hostile::of(group.files.iter().copied()),
+                            group_label(rule, group),
+                        )
+                    },
+                    |fragment| keep(fragment?),
                 )?;
             }
+            Mode::Once if !groups.is_empty() => keep(render_group(
+                settings,
+                rule,
+                &once_context(rule, groups, changes, &grouping, settings),
+                Hostile::of(changes.iter()),
+                "all groups".to_owned(),
+            )?)?,
             Mode::Once => {}
         }
     }
-    let empty = fragments.is_empty();
+    let empty = rendered.is_empty();
     if empty {
         let mut context = base_context(settings);
         context.insert("changes", changes);
@@ -116,20 +125,22 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
             Hostile::of(changes.iter()),
         )?
         .unwrap_or_default();
-        fragments.push(Fragment {
-            origin: format!("template {}", settings.empty_template),
-            doc,
-        });
+        merger.add(
+            Fragment {
+                origin: format!("template {}", settings.empty_template),
+                doc,
+            }
+            .prepare(),
+        )?;
     }
-    let merged = merge_fragments(fragments)?;
-    let body =
-        serde_yaml::to_string(&merged).map_err(|e| Error::Usage(format!("cannot serialise the pipeline: {e}")))?;
+    let document = merger.finish()?;
     let groups: usize = grouping.groups.iter().map(Vec::len).sum();
     let yaml = format!(
         "# Generated by childgen from {} changed path(s) in {groups} group(s). Do not edit: change the templates.\n{body}",
-        changes.len()
+        changes.len(),
+        body = document.yaml
     );
-    let report = validate(&merged, yaml.len(), &settings.limits);
+    let report = validate_with(&document.summary, yaml.len(), &settings.limits, || document.problems);
     if !report.errors.is_empty() {
         return Err(Error::Invalid {
             subject: "the generated pipeline".to_owned(),
@@ -138,12 +149,38 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     }
     Ok(Outcome {
         yaml,
-        doc: merged,
         report,
         grouping,
         rendered,
         empty,
     })
+}
+
+/// Renders one group's fragment and names its jobs; `None` when the
+/// template rendered nothing.
+fn render_group(
+    settings: &Settings,
+    rule: &Rule,
+    context: &Context,
+    hostile: Option<Hostile>,
+    label: String,
+) -> Result<Option<(Rendered, Prepared)>> {
+    let Some(doc) = render_fragment(settings, &rule.template, &label, context, hostile)? else {
+        return Ok(None);
+    };
+    let jobs = doc
+        .keys()
+        .filter_map(|k| k.as_str())
+        .filter(|k| !k.starts_with('.') && !crate::merge::GLOBAL_KEYWORDS.contains(k))
+        .map(str::to_owned)
+        .collect();
+    let origin = format!("template {} (group {label})", rule.template);
+    let summary = Rendered {
+        rule: rule.name.clone(),
+        group: label,
+        jobs,
+    };
+    Ok(Some((summary, Fragment { origin, doc }.prepare())))
 }
 
 /// The paths of a fragment's context that are not neutral, each with its

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 const SCHEMA: &str = include_str!("../schemas/gitlab-ci.json");
 
 /// At most this many schema problems are listed.
-const MAX_PROBLEMS: usize = 20;
+pub const MAX_PROBLEMS: usize = 20;
 
 fn validator() -> Result<&'static Validator, String> {
     static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
@@ -48,26 +48,69 @@ pub fn prepare() {
 /// each naming the job (or keyword) and the key.
 #[must_use]
 pub fn check(doc: &Mapping) -> Vec<String> {
+    let entries: Vec<(&serde_yaml::Value, &serde_yaml::Value)> = doc.iter().collect();
+    let mut problems = Vec::new();
+    check_entries(&entries, &mut problems);
+    finish(problems)
+}
+
+/// Checks top-level entries one at a time (the root schema has no rule that
+/// relates two top-level keys, so this says what checking the whole document
+/// says), adding one message per problem to `problems`. One entry's JSON
+/// form at a time is all the memory this takes, and a valid entry takes the
+/// validator's fast path.
+pub fn check_entries(entries: &[(&serde_yaml::Value, &serde_yaml::Value)], problems: &mut Vec<String>) {
     let validator = match validator() {
         Ok(validator) => validator,
-        Err(problem) => return vec![problem],
-    };
-    let instance = match mapping_to_json(doc) {
-        Ok(instance) => instance,
-        Err(problem) => return vec![problem],
-    };
-    let mut problems: Vec<String> = Vec::new();
-    for error in validator.iter_errors(&instance) {
-        let message = describe(most_specific(&error));
-        if !problems.contains(&message) {
-            problems.push(message);
+        Err(problem) => {
+            problems.push(problem);
+            return;
         }
-        if problems.len() == MAX_PROBLEMS {
-            problems.push(format!("(only the first {MAX_PROBLEMS} schema problems are listed)"));
-            break;
+    };
+    for (key, value) in entries {
+        let instance = match entry_to_json(key, value) {
+            Ok(instance) => instance,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
+        if validator.is_valid(&instance) {
+            continue;
+        }
+        for error in validator.iter_errors(&instance) {
+            let message = describe(most_specific(&error));
+            if !problems.contains(&message) {
+                problems.push(message);
+            }
+            if problems.len() > MAX_PROBLEMS {
+                return;
+            }
         }
     }
-    problems
+}
+
+/// The problems to report: each once, at most [`MAX_PROBLEMS`].
+#[must_use]
+pub fn finish(problems: Vec<String>) -> Vec<String> {
+    let mut unique: Vec<String> = Vec::new();
+    for problem in problems {
+        if unique.len() == MAX_PROBLEMS {
+            unique.push(format!("(only the first {MAX_PROBLEMS} schema problems are listed)"));
+            break;
+        }
+        if !unique.contains(&problem) {
+            unique.push(problem);
+        }
+    }
+    unique
+}
+
+/// `{key: value}` as JSON.
+fn entry_to_json(key: &serde_yaml::Value, value: &serde_yaml::Value) -> Result<Value, String> {
+    let mut out = serde_json::Map::new();
+    out.insert(json_key(key)?, to_json(value)?);
+    Ok(Value::Object(out))
 }
 
 /// The document as JSON, the way GitLab reads it: `!reference [a, b]` is the
@@ -87,15 +130,18 @@ fn to_json(value: &serde_yaml::Value) -> Result<Value, String> {
 fn mapping_to_json(map: &Mapping) -> Result<Value, String> {
     let mut out = serde_json::Map::new();
     for (key, value) in map {
-        let key = match key {
-            serde_yaml::Value::String(s) => s.clone(),
-            serde_yaml::Value::Number(n) => n.to_string(),
-            serde_yaml::Value::Bool(b) => b.to_string(),
-            other => return Err(format!("the key {} is not a string", crate::merge::kind(other))),
-        };
-        out.insert(key, to_json(value)?);
+        out.insert(json_key(key)?, to_json(value)?);
     }
     Ok(Value::Object(out))
+}
+
+fn json_key(key: &serde_yaml::Value) -> Result<String, String> {
+    match key {
+        serde_yaml::Value::String(s) => Ok(s.clone()),
+        serde_yaml::Value::Number(n) => Ok(n.to_string()),
+        serde_yaml::Value::Bool(b) => Ok(b.to_string()),
+        other => Err(format!("the key {} is not a string", crate::merge::kind(other))),
+    }
 }
 
 /// Inside `anyOf`/`oneOf`, the deepest failure of the branches (the one

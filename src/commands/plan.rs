@@ -21,7 +21,8 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat, pipelin
     let collected = collect(&settings, source)?;
     let changes = collected.changes;
     let outcome = crate::pipeline::generate(&settings, &changes)?;
-    let fates = rules::fates(&outcome.doc, &Variables::for_pipeline(&planned, &default_branch));
+    let doc = outcome.document()?;
+    let fates = rules::fates(&doc, &Variables::for_pipeline(&planned, &default_branch));
     let plan = Plan {
         outcome: &outcome,
         fates: &fates,
@@ -64,13 +65,13 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs, format: PlanFormat, pipelin
             "%% compared: {}\n%% planned: {}\n{}",
             collected.compared,
             plan.planned,
-            mermaid(&outcome.doc, &fates)
+            mermaid(&doc, &fates)
         ),
         PlanFormat::Markdown => format!(
             "```mermaid\n%% compared: {}\n%% planned: {}\n{}```\n",
             collected.compared,
             plan.planned,
-            mermaid(&outcome.doc, &fates)
+            mermaid(&doc, &fates)
         ),
     };
     emit(global.output.as_deref(), &text)?;

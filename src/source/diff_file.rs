@@ -84,7 +84,9 @@ fn parse_lines(input: &[u8], source_name: &str, format: DiffFormat) -> Result<Ve
         }
     })?;
     let file_has_tab = text.contains('\t');
-    let mut changes = Vec::with_capacity(text.len() / 32 + 1);
+    // One entry per line at most: counting them first (a fast byte scan)
+    // sizes the list once, without the slack of doubling.
+    let mut changes = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
     for (index, raw) in text.split('\n').enumerate() {
         let text = raw.strip_suffix('\r').unwrap_or(raw);
         if text.trim().is_empty() {
@@ -109,8 +111,12 @@ fn parse_line(text: &str, file_has_tab: bool, ctx: &LineError<'_>) -> Result<Cha
         let Some((status, score)) = parse_status(first) else {
             return Err(ctx.err(format!("unknown status {first:?} (expected one of A M D R C T U X B)")));
         };
-        let fields: Vec<&str> = rest.split('\t').collect();
-        return build(status, score, &fields, ctx);
+        // At most the two fields a rename has; a third is reported by `build`.
+        return match rest.split_once('\t') {
+            None => build(status, score, &[rest], ctx),
+            Some((old, new)) if !new.contains('\t') => build(status, score, &[old, new], ctx),
+            Some(_) => build(status, score, &rest.split('\t').collect::<Vec<_>>(), ctx),
+        };
     }
     if !file_has_tab
         && let Some((first, rest)) = text.split_once(' ')
@@ -176,11 +182,16 @@ fn build(status: char, score: Option<u16>, fields: &[&str], ctx: &LineError<'_>)
             fields.len()
         )));
     }
-    let mut paths = Vec::with_capacity(2);
-    for field in fields {
-        paths.push(decode_path(field).map_err(|detail| ctx.err(detail))?);
-    }
-    Ok(assemble(status, score, paths))
+    let decode = |field: &str| decode_path(field).map_err(|detail| ctx.err(detail));
+    Ok(match fields {
+        [old, new] => Change::moved(status, score, decode(old)?, decode(new)?),
+        _ => Change {
+            path: decode(fields[0])?,
+            status,
+            score,
+            old_path: None,
+        },
+    })
 }
 
 /// A change from its status and its path(s): one, or old then new.

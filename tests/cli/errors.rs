@@ -100,6 +100,54 @@ fn two_groups_define_one_job_differently() {
     snapshot!("error_merge_conflict", out);
 }
 
+/// Enough groups that they render on several threads (issue 11): the
+/// output and the first conflict in group order are the same as one thread's.
+#[test]
+fn many_groups_merge_in_group_order() {
+    let diff: String = (0..300)
+        .map(|i| format!("M\tpipelines/p{:03}/s{}/a.yaml\n", i / 3, i % 3))
+        .collect();
+    let env = env_with(
+        &diff,
+        "stages: [build, {{ stage_name }}]\nbuild-{{ pipeline_name }}-{{ stage_name }}:\n  stage: build\n  script: [make]\n\
+         shared:\n  stage: build\n  script: [\"echo same for all\"]\n",
+    );
+    let first = render(&env);
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+    // Stages: first-seen order; jobs: group order, the shared job once.
+    assert!(
+        first
+            .stdout
+            .contains("stages:\n- build\n- s0\n- s1\n- s2\nbuild-p000-s0:\n"),
+        "{}",
+        first.stdout
+    );
+    assert_eq!(first.stdout.matches("\nshared:\n").count(), 1, "{}", first.stdout);
+    let jobs: Vec<&str> = first.stdout.lines().filter(|l| l.starts_with("build-")).collect();
+    let expected: Vec<String> = (0..300).map(|i| format!("build-p{:03}-s{}:", i / 3, i % 3)).collect();
+    assert_eq!(jobs, expected);
+    for _ in 0..3 {
+        assert_eq!(render(&env).stdout, first.stdout, "the output is deterministic");
+    }
+    // Two late groups disagree about `shared`; the first disagreement in group
+    // order is the one reported, whichever thread rendered it first.
+    env.write(
+        "t.yml.tera",
+        "j-{{ pipeline_name }}-{{ stage_name }}:\n  script: [x]\n\
+         {% if pipeline_name == \"p070\" or pipeline_name == \"p090\" %}shared:\n  script: [\"{{ pipeline_name }}\"]\n{% endif %}",
+    );
+    for _ in 0..3 {
+        let out = render(&env);
+        assert_clean_failure(&out, 2);
+        assert!(
+            out.stderr
+                .contains("job `shared` is defined differently by template t.yml.tera (group pipeline_name=p070, stage_name=s0) and by template t.yml.tera (group pipeline_name=p090, stage_name=s0)"),
+            "{}",
+            out.stderr
+        );
+    }
+}
+
 #[test]
 fn generated_pipeline_fails_validation() {
     let out = render(&env_with(
