@@ -64,9 +64,20 @@ impl fmt::Display for Change {
             write!(f, "{score:03}")?;
         }
         if let Some(old) = &self.old_path {
-            write!(f, "\t{}", quote_path(old))?;
+            f.write_str("\t")?;
+            write_quoted(f, old)?;
         }
-        write!(f, "\t{}", quote_path(&self.path))
+        f.write_str("\t")?;
+        write_quoted(f, &self.path)
+    }
+}
+
+/// [`quote_path`] without a new `String` for the paths git prints as they are.
+fn write_quoted(f: &mut fmt::Formatter<'_>, path: &str) -> fmt::Result {
+    if needs_quoting(path.as_bytes()) && !is_quoted_bytes(path) {
+        f.write_str(&quote_bytes(path.as_bytes()))
+    } else {
+        f.write_str(path)
     }
 }
 

@@ -123,6 +123,54 @@ pub fn emit(path: Option<&Path>, content: &str) -> Result<()> {
     }
 }
 
+/// `fmt::Write` over a buffered stdout, remembering the first I/O error.
+
+struct Sink<W: Write> {
+    out: W,
+    error: Option<std::io::Error>,
+}
+impl<W: Write> std::fmt::Write for Sink<W> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.out.write_all(text.as_bytes()).map_err(|e| {
+            self.error.get_or_insert(e);
+            std::fmt::Error
+        })
+    }
+}
+
+/// [`emit`] for output written piece by piece: to stdout through a buffer,
+/// without the whole text in memory (`changes` on a 100k-line listing,
+/// issue 11); to a file, gathered first and written atomically.
+///
+/// # Errors
+/// As [`emit`].
+pub fn emit_with(path: Option<&Path>, write: impl Fn(&mut dyn std::fmt::Write) -> std::fmt::Result) -> Result<()> {
+    if let Some(path) = path
+        && path != Path::new("-")
+        && path != Path::new("/dev/stdout")
+    {
+        let mut text = String::new();
+        let _ = write(&mut text);
+        return write_atomic(path, &text);
+    }
+    let mut sink = Sink {
+        out: std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout().lock()),
+        error: None,
+    };
+    let _ = write(&mut sink);
+    let flushed = match sink.error.take() {
+        Some(e) => Err(e),
+        None => sink.out.flush(),
+    };
+    match flushed {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

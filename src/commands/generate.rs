@@ -16,14 +16,25 @@ pub fn render(global: &GlobalArgs, args: &RenderArgs) -> Result<()> {
     global.regex = None;
     let settings = Settings::resolve(&global, Need::Templates)?;
     let changes = source::read_diff(&args.diff, source::diff_format(args.name_only))?;
-    write(&settings, &global, &changes)
+    let written = write(&settings, &global, &changes);
+    release(changes);
+    written
 }
 
 /// `childgen generate`
 pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     let settings = Settings::resolve(global, Need::Templates)?;
     let changes = collect(&settings, source)?.changes;
-    write(&settings, global, &changes)
+    let written = write(&settings, global, &changes);
+    release(changes);
+    written
+}
+
+/// Lets go of what a command built without freeing it piece by piece: the
+/// process ends right after, and the OS takes the memory back at once
+/// (100,000 changes and their paths cost milliseconds to free one by one).
+fn release<T>(value: T) {
+    std::mem::forget(value);
 }
 
 /// The changes for `generate` and `plan`.
@@ -56,5 +67,6 @@ fn write(settings: &Settings, global: &GlobalArgs, changes: &[crate::change::Cha
     if let Some(path) = &global.output {
         settings.info(format!("wrote {}", path.display()));
     }
+    release(outcome);
     Ok(())
 }
