@@ -124,11 +124,11 @@ pub fn emit(path: Option<&Path>, content: &str) -> Result<()> {
 }
 
 /// `fmt::Write` over a buffered stdout, remembering the first I/O error.
-
 struct Sink<W: Write> {
     out: W,
     error: Option<std::io::Error>,
 }
+
 impl<W: Write> std::fmt::Write for Sink<W> {
     fn write_str(&mut self, text: &str) -> std::fmt::Result {
         self.out.write_all(text.as_bytes()).map_err(|e| {
