@@ -102,8 +102,11 @@ pub fn parse_status(field: &str) -> Option<(char, Option<u16>)> {
 
 /// Whether git (with the default `core.quotePath`) would quote this path.
 fn needs_quoting(path: &[u8]) -> bool {
-    path.iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b >= 0x80)
+    // A fold without an early exit compiles to SIMD over the whole path:
+    // this runs for every path `changes` prints.
+    path.iter().fold(false, |any, &b| {
+        any | (b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f)
+    })
 }
 
 /// Quotes a path the way git does: `"..."` with C escapes and octal bytes.

@@ -214,7 +214,8 @@ fn decode_path(field: &str) -> std::result::Result<String, String> {
         return Err("empty path".to_owned());
     }
     let control = if field.is_ascii() {
-        field.bytes().any(|b| b.is_ascii_control())
+        // No early exit: SIMD over the whole field.
+        field.bytes().fold(false, |any, b| any | b.is_ascii_control())
     } else {
         field.chars().any(char::is_control)
     };
