@@ -104,9 +104,9 @@ pub fn parse_status(field: &str) -> Option<(char, Option<u16>)> {
 fn needs_quoting(path: &[u8]) -> bool {
     // A fold without an early exit compiles to SIMD over the whole path:
     // this runs for every path `changes` prints.
-    path.iter().fold(false, |any, &b| {
-        any | (b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f)
-    })
+    path.iter().fold(0u8, |any, &b| {
+        any | u8::from(b < 0x20 || b == b'"' || b == b'\\' || b >= 0x7f)
+    }) != 0
 }
 
 /// Quotes a path the way git does: `"..."` with C escapes and octal bytes.

@@ -32,7 +32,7 @@ pub fn is_neutral(text: &str) -> bool {
     // A leading `-` starts a YAML sequence entry (`- -`) when printed bare.
     // A fold without an early exit compiles to SIMD: this runs for every
     // path of every group.
-    !text.starts_with('-') && text.bytes().fold(true, |all, b| all & is_neutral_byte(b))
+    !text.starts_with('-') && text.bytes().fold(0u8, |bad, b| bad | u8::from(!is_neutral_byte(b))) == 0
 }
 
 fn is_neutral_byte(b: u8) -> bool {

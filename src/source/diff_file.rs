@@ -215,7 +215,7 @@ fn decode_path(field: &str) -> std::result::Result<String, String> {
     }
     let control = if field.is_ascii() {
         // No early exit: SIMD over the whole field.
-        field.bytes().fold(false, |any, b| any | b.is_ascii_control())
+        field.bytes().fold(0u8, |any, b| any | u8::from(b.is_ascii_control())) != 0
     } else {
         field.chars().any(char::is_control)
     };
