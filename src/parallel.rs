@@ -13,11 +13,15 @@ const CHUNK: usize = 8;
 /// The most threads used, whatever the machine has.
 const MAX_THREADS: usize = 8;
 
-/// How many threads to render on: the cores this process may use, at most
-/// [`MAX_THREADS`].
+/// How many threads to render on: `CHILDGEN_THREADS` when it is a number
+/// from 1 up (for a runner shared with other jobs), else the cores this
+/// process may use; at most [`MAX_THREADS`].
 fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, NonZeroUsize::get)
+    std::env::var("CHILDGEN_THREADS")
+        .ok()
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
         .min(MAX_THREADS)
 }
 

@@ -129,6 +129,13 @@ fn many_groups_merge_in_group_order() {
     for _ in 0..3 {
         assert_eq!(render(&env).stdout, first.stdout, "the output is deterministic");
     }
+    for threads in ["1", "3"] {
+        let out = env.run_with(
+            &[("CHILDGEN_THREADS", threads)],
+            &["render", "diff.txt", "t.yml.tera", STOP],
+        );
+        assert_eq!(out.stdout, first.stdout, "CHILDGEN_THREADS={threads}");
+    }
     // Two late groups disagree about `shared`; the first disagreement in group
     // order is the one reported, whichever thread rendered it first.
     env.write(
