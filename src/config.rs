@@ -105,7 +105,10 @@ impl Config {
 pub fn discover(start: &Path) -> Option<PathBuf> {
     for dir in start.ancestors() {
         let candidate = dir.join(CONFIG_NAME);
-        if candidate.is_file() {
+        // Anything by that name counts: a FIFO or a folder called
+        // `childgen.yml` is reported by name when it is loaded, not skipped
+        // for a "no rules" error that hides it.
+        if std::fs::symlink_metadata(&candidate).is_ok() {
             return Some(candidate);
         }
         if dir.join(".git").exists() {

@@ -56,7 +56,8 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>> {
         return Err(Error::Input {
             path: path.to_owned(),
             detail: format!(
-                "is larger than {} MiB; childgen reads at most that",
+                "the input is larger than {} MiB, the most childgen reads; give a smaller file \
+                 (a device or a stream that never ends is refused the same way)",
                 limit / 1024 / 1024
             ),
         });

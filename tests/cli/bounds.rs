@@ -119,6 +119,38 @@ fn templates_are_regular_files_of_bounded_size() {
     assert_contains(&out.stderr, "a template is larger than 1024 KiB");
 }
 
+/// A `childgen.yml` that is a FIFO (or a device, or a folder) is reported by
+/// name, never skipped into a "no rules" error nor opened (which would block).
+#[test]
+fn a_config_that_is_not_a_file_is_named() {
+    let env = project(None);
+    std::fs::remove_file(env.path().join("childgen.yml")).ok();
+    let fifo = std::ffi::CString::new(env.path().join("childgen.yml").to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "childgen.yml");
+    assert_contains(&out.stderr, "must be a regular file, not a FIFO");
+    std::fs::remove_file(env.path().join("childgen.yml")).ok();
+    std::fs::create_dir(env.path().join("childgen.yml")).expect("folder");
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "must be a regular file, not a folder");
+}
+
+/// An input that never ends stops at the limit with a sentence that says so.
+#[test]
+fn endless_input_stops_at_the_limit() {
+    let env = project(None);
+    let out = env.run(&["validate", "/dev/zero"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "/dev/zero: the input is larger than 4 MiB, the most childgen reads; give a smaller file",
+    );
+}
+
 #[test]
 fn deep_yaml_is_refused_before_it_is_parsed() {
     let env = project(None);
