@@ -97,7 +97,7 @@ fn describe(key: &Value) -> String {
 pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<String> {
     let mut merger = Merger::default();
     for fragment in fragments {
-        merger.add(fragment.prepare())?;
+        merger.add(fragment.prepare()?)?;
     }
     merger.finish().map(|merged| merged.yaml)
 }
@@ -146,8 +146,11 @@ impl Fragment {
     /// job only what the checks after the merge read. The parsed fragment is
     /// dropped here: the merge holds text, so memory follows the output's
     /// size, not its parsed form (issue 11).
-    #[must_use]
-    pub fn prepare(self) -> Prepared {
+    ///
+    /// # Errors
+    /// [`Error::Merge`] if an entry cannot be serialised (a parsed value
+    /// always can; the run fails rather than drop it).
+    pub fn prepare(self) -> Result<Prepared> {
         let mut pieces = Vec::with_capacity(self.doc.len());
         let mut problems = Vec::new();
         for (key, value) in self.doc {
@@ -156,17 +159,20 @@ impl Fragment {
                 Some("variables") => pieces.push(Piece::Variables(value)),
                 _ => {
                     crate::schema::check_entries(&[(&key, &value)], &mut problems);
-                    let text = entry_yaml(&[(&key, &value)]);
+                    let text = entry_yaml(&[(&key, &value)]).map_err(|detail| Error::Merge {
+                        origin: self.origin.clone(),
+                        detail,
+                    })?;
                     let summary = summarise(&value);
                     pieces.push(Piece::Entry { key, text, summary });
                 }
             }
         }
-        Prepared {
+        Ok(Prepared {
             origin: self.origin,
             pieces,
             problems,
-        }
+        })
     }
 }
 
@@ -204,12 +210,11 @@ impl serde::Serialize for Entries<'_> {
 /// Top-level entries as YAML. The entries of a block mapping serialise
 /// independently, so the pieces concatenated are the whole document's YAML,
 /// byte for byte.
-fn entry_yaml(entries: &[(&Value, &Value)]) -> String {
+fn entry_yaml(entries: &[(&Value, &Value)]) -> std::result::Result<String, String> {
     match serde_yaml::to_string(&Entries(entries)) {
-        Ok(text) if text != "{}\n" => text,
-        Ok(_) => String::new(),
-        // Serialising a parsed value cannot fail; say so if it ever does.
-        Err(e) => format!("# childgen could not serialise this entry: {e}\n"),
+        Ok(text) if text != "{}\n" => Ok(text),
+        Ok(_) => Ok(String::new()),
+        Err(e) => Err(format!("cannot serialise an entry: {e}")),
     }
 }
 
@@ -327,7 +332,7 @@ impl Merger {
     /// order.
     ///
     /// # Errors
-    /// None today; kept fallible for the merge's callers.
+    /// [`Error::Merge`] if `stages` or `variables` cannot be serialised.
     pub fn finish(self) -> Result<Merged> {
         let mut extra: Vec<(Value, Value)> = Vec::new();
         let stages = self.stages.into_list();
@@ -344,7 +349,10 @@ impl Merger {
         let mut extra_texts = Vec::with_capacity(extra.len());
         for (key, value) in &extra {
             crate::schema::check_entries(&[(key, value)], &mut problems);
-            extra_texts.push(entry_yaml(&[(key, value)]));
+            extra_texts.push(entry_yaml(&[(key, value)]).map_err(|detail| Error::Merge {
+                origin: "the merged document".to_owned(),
+                detail,
+            })?);
         }
         // The final order, as indexes: kept keys, then `stages`/`variables`.
         let mut summary = self.summary;

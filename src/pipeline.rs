@@ -130,7 +130,7 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                 origin: format!("template {}", settings.empty_template),
                 doc,
             }
-            .prepare(),
+            .prepare()?,
         )?;
     }
     let document = merger.finish()?;
@@ -180,7 +180,7 @@ fn render_group(
         group: label,
         jobs,
     };
-    Ok(Some((summary, Fragment { origin, doc }.prepare())))
+    Ok(Some((summary, Fragment { origin, doc }.prepare()?)))
 }
 
 /// The paths of a fragment's context that are not neutral, each with its
