@@ -103,7 +103,9 @@ pub fn merge_fragments(fragments: Vec<Fragment>) -> Result<String> {
 }
 
 /// Keys of a job that the checks after the merge read ([`crate::validate`]):
-/// with their values, or (`false`) only whether they are there.
+/// with their values, or (`false`) only whether they are there. A check that
+/// reads another key must add it here; the test
+/// `the_summary_checks_as_the_document_does` compares both on many documents.
 const CHECKED_KEYS: [(&str, bool); 8] = [
     ("stage", true),
     ("needs", true),
@@ -507,6 +509,46 @@ mod tests {
     fn merge(parts: &[(&str, &str)]) -> Result<String> {
         let fragments = parts.iter().map(|(o, y)| fragment(o, y)).collect::<Result<Vec<_>>>()?;
         merge_fragments(fragments)
+    }
+
+    /// The checks after the merge see only each job's summary: they must say
+    /// exactly what they say of the whole document.
+    #[test]
+    fn the_summary_checks_as_the_document_does() -> Result<()> {
+        let documents = [
+            "stages: [build, deploy]\n.t: {image: x, stage: deploy}\nb: {stage: build, script: [x], environment: dev}\nd: {extends: .t, needs: [b, {job: gone}, {job: c, optional: true}], dependencies: [b, nope]}\n",
+            "j: {stage: nowhere, script: [x]}\nk: {needs: [j, {pipeline: x}], run: [{name: a}]}\n",
+            "default: {script: [x]}\nworkflow: {rules: [{when: always}]}\nj: [a, b]\nk: text\nl: null\n",
+            "include: [{local: a.yml}]\nj: {extends: [.a, .b], needs: [missing]}\nk: {script: [x], environment: prod}\n",
+            "j: {stage: [x], script: [x]}\ntrue: {script: [x]}\ntypes: {script: [x]}\n.hidden: 3\n",
+            "p: {stage: .pre, script: [x]}\nq: {needs: not-a-list, dependencies: x, trigger: {project: a/b}}\n",
+        ];
+        let limits = crate::validate::Limits {
+            max_needs: 1,
+            warn_jobs: 1,
+            warn_environment_jobs: 0,
+            ..crate::validate::Limits::default()
+        };
+        for yaml in documents {
+            let doc = parse_fragment(yaml, "t", "g")?.unwrap_or_default();
+            let mut merger = Merger::default();
+            merger.add(
+                Fragment {
+                    origin: "t".to_owned(),
+                    doc: doc.clone(),
+                }
+                .prepare()?,
+            )?;
+            let merged = merger.finish()?;
+            let whole = crate::validate::validate_with(&doc, 100, &limits, Vec::new);
+            let summary = crate::validate::validate_with(&merged.summary, 100, &limits, Vec::new);
+            assert_eq!(summary, whole, "{yaml}");
+            assert!(
+                !whole.errors.is_empty() || !whole.warnings.is_empty(),
+                "{yaml}: checks nothing"
+            );
+        }
+        Ok(())
     }
 
     #[test]
