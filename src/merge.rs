@@ -539,9 +539,9 @@ mod tests {
                 }
                 .prepare()?,
             )?;
-            let merged = merger.finish()?;
+            let document = merger.finish()?;
             let whole = crate::validate::validate_with(&doc, 100, &limits, Vec::new);
-            let summary = crate::validate::validate_with(&merged.summary, 100, &limits, Vec::new);
+            let summary = crate::validate::validate_with(&document.summary, 100, &limits, Vec::new);
             assert_eq!(summary, whole, "{yaml}");
             assert!(
                 !whole.errors.is_empty() || !whole.warnings.is_empty(),
