@@ -4,27 +4,174 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
 
 /// Git's status letters, as `git diff --name-status` prints them.
 pub const STATUS_LETTERS: &str = "AMDRCTUXB";
+
+/// A path's text: its own, or a slice of the listing it was read from,
+/// shared by every change of that listing, so that reading 100,000 paths
+/// allocates none of them (issue 11). It reads as a `&str` everywhere.
+#[derive(Clone)]
+pub struct PathText(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Owned(Box<str>),
+    Shared { listing: Arc<String>, start: u32, len: u32 },
+}
+
+impl PathText {
+    /// `listing[range]`, sharing the listing; its own copy when the range is
+    /// not a `str` boundary of the listing or lies beyond 4 GiB.
+    #[must_use]
+    pub fn shared(listing: &Arc<String>, range: std::ops::Range<usize>) -> Self {
+        match (u32::try_from(range.start), u32::try_from(range.len())) {
+            (Ok(start), Ok(len)) if listing.get(range.clone()).is_some() => PathText(Repr::Shared {
+                listing: Arc::clone(listing),
+                start,
+                len,
+            }),
+            _ => PathText::from(listing.get(range).unwrap_or_default()),
+        }
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            Repr::Owned(text) => text,
+            Repr::Shared { listing, start, len } => {
+                let start = *start as usize;
+                // Checked when it was made: a boundary of the listing.
+                listing.get(start..start + *len as usize).unwrap_or_default()
+            }
+        }
+    }
+}
+
+impl std::ops::Deref for PathText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for PathText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<std::path::Path> for PathText {
+    fn as_ref(&self) -> &std::path::Path {
+        std::path::Path::new(self.as_str())
+    }
+}
+
+impl From<String> for PathText {
+    fn from(text: String) -> Self {
+        PathText(Repr::Owned(text.into_boxed_str()))
+    }
+}
+
+impl From<&str> for PathText {
+    fn from(text: &str) -> Self {
+        PathText(Repr::Owned(text.into()))
+    }
+}
+
+impl From<&String> for PathText {
+    fn from(text: &String) -> Self {
+        PathText::from(text.as_str())
+    }
+}
+
+impl From<PathText> for String {
+    fn from(path: PathText) -> Self {
+        path.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for PathText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for PathText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl PartialEq for PathText {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for PathText {}
+
+impl PartialOrd for PathText {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PathText {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl std::hash::Hash for PathText {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl PartialEq<str> for PathText {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for PathText {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for PathText {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl Serialize for PathText {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
 
 /// One changed path.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Change {
     /// The path after the change (for a deletion, the deleted path).
-    pub path: String,
+    pub path: PathText,
     /// The status letter alone (`R`, never `R087`).
     pub status: char,
     /// The similarity score of `R`/`C` entries, when git printed one.
     pub score: Option<u16>,
     /// The path before a rename or copy.
-    pub old_path: Option<String>,
+    pub old_path: Option<PathText>,
 }
 
 impl Change {
     /// A change with no score and no old path.
     #[must_use]
-    pub fn new(status: char, path: impl Into<String>) -> Self {
+    pub fn new(status: char, path: impl Into<PathText>) -> Self {
         Change {
             path: path.into(),
             status,
@@ -35,7 +182,7 @@ impl Change {
 
     /// A rename or copy from `old` to `new`.
     #[must_use]
-    pub fn moved(status: char, score: Option<u16>, old: impl Into<String>, new: impl Into<String>) -> Self {
+    pub fn moved(status: char, score: Option<u16>, old: impl Into<PathText>, new: impl Into<PathText>) -> Self {
         Change {
             path: new.into(),
             status,
@@ -52,7 +199,7 @@ impl Change {
         } else {
             None
         };
-        std::iter::once(match_form(&self.path)).chain(old.filter(|o| *o != self.path).map(match_form))
+        std::iter::once(match_form(&self.path)).chain(old.filter(|o| *o != self.path.as_str()).map(match_form))
     }
 }
 
@@ -313,6 +460,30 @@ mod tests {
         // A UTF-8 name that merely looks quoted is quoted again, as git does.
         assert_eq!(quote_path("\"a\\\\b\""), "\"\\\"a\\\\\\\\b\\\"\"");
         assert_eq!(match_form("plain/x"), "plain/x");
+    }
+
+    #[test]
+    fn shared_paths_read_as_their_slice() {
+        let listing = Arc::new("M\tpipelines/a/b.yaml\nD\tcaf\u{e9}/x\n".to_owned());
+        let path = PathText::shared(&listing, 2..20);
+        assert_eq!(path, "pipelines/a/b.yaml");
+        assert_eq!(path, PathText::from("pipelines/a/b.yaml"));
+        assert_eq!(format!("{path} {path:?}"), "pipelines/a/b.yaml \"pipelines/a/b.yaml\"");
+        assert!(matches!(path.0, Repr::Shared { .. }));
+        let accented = PathText::shared(&listing, 23..30);
+        assert_eq!(accented, "caf\u{e9}/x");
+        // Not a character boundary: no panic, no shared slice, an empty text.
+        let inside = PathText::shared(&listing, 26..27);
+        assert!(matches!(inside.0, Repr::Owned(_)));
+        assert_eq!(inside, "");
+        let json = serde_json::to_string(&Change::new('M', path.clone())).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"path":"pipelines/a/b.yaml","status":"M","score":null,"old_path":null}"#
+        );
+        let mut sorted = vec![PathText::from("q"), path.clone(), PathText::from("a")];
+        sorted.sort();
+        assert_eq!(sorted, ["a", "pipelines/a/b.yaml", "q"]);
     }
 
     #[test]

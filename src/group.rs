@@ -176,7 +176,7 @@ mod tests {
         grouping.groups[0]
             .iter()
             .map(|g| {
-                let files: Vec<String> = g.files.iter().map(|f| f.path.clone()).collect();
+                let files: Vec<String> = g.files.iter().map(|f| f.path.to_string()).collect();
                 format!("{} <- {}", g.values.join("/"), files.join(" "))
             })
             .collect()

@@ -196,7 +196,7 @@ impl Hostile {
         for change in changes {
             for path in std::iter::once(&change.path).chain(&change.old_path) {
                 if !safety::is_neutral(path) {
-                    paths.push((path.clone(), safety::stand_in(path).into_owned()));
+                    paths.push((path.to_string(), safety::stand_in(path).into_owned()));
                 }
             }
         }

@@ -9,7 +9,7 @@
 //! `PROPTEST_CASES=200000 cargo test --release --test fuzz`.
 
 use childgen::change::{Change, quote_path, unquote_path};
-use childgen::source::diff_file::{DiffFormat, parse_listing};
+use childgen::source::diff_file::{DiffFormat, parse_listing, parse_owned};
 use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
@@ -60,10 +60,17 @@ proptest! {
     #[test]
     fn listings_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
         for format in [DiffFormat::NameStatus, DiffFormat::NameOnly] {
-            if let Err(e) = parse_listing(&bytes, "fuzz.diff", format) {
+            let parsed = parse_listing(&bytes, "fuzz.diff", format);
+            if let Err(e) = &parsed {
                 // Errors name the input.
                 prop_assert!(e.to_string().starts_with("fuzz.diff"), "{e}");
             }
+            // Sharing the listing's text changes nothing but the memory.
+            let shared = parse_owned(bytes.clone(), "fuzz.diff", format);
+            prop_assert_eq!(
+                shared.map_err(|e| e.to_string()),
+                parsed.map_err(|e| e.to_string())
+            );
         }
     }
 
@@ -71,6 +78,8 @@ proptest! {
     fn name_status_round_trips(changes in prop::collection::vec(change(), 0..12)) {
         let listing: String = changes.iter().map(|c| format!("{c}\n")).collect();
         let parsed = parse_listing(listing.as_bytes(), "fuzz.diff", DiffFormat::NameStatus);
+        let shared = parse_owned(listing.clone().into_bytes(), "fuzz.diff", DiffFormat::NameStatus);
+        prop_assert_eq!(&shared.ok(), &parsed.as_ref().ok().cloned(), "{}", listing);
         prop_assert_eq!(parsed.ok(), Some(canonical(changes)), "{}", listing);
     }
 

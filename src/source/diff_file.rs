@@ -10,8 +10,9 @@
 //! input. A listing that is not name-status fails on its first line that is not,
 //! and the error says to pass `--name-only` when that is what it is.
 
-use crate::change::{Change, parse_status, unquote_path};
+use crate::change::{Change, PathText, parse_status, unquote_path};
 use crate::error::{Error, Result};
+use std::sync::Arc;
 
 /// What a diff listing holds, as the user declared it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,9 +36,30 @@ pub fn parse_listing(input: &[u8], source_name: &str, format: DiffFormat) -> Res
     let changes = match (input.contains(&0), format) {
         (true, DiffFormat::NameStatus) => parse_nul(input, source_name)?,
         (true, DiffFormat::NameOnly) => parse_nul_names(input, source_name)?,
-        (false, format) => parse_lines(input, source_name, format)?,
+        (false, format) => parse_lines(input, None, source_name, format)?,
     };
     Ok(dedup(changes))
+}
+
+/// [`parse_listing`] of a listing it keeps: the paths of a UTF-8 listing
+/// (one that is not `-z` output) are slices of it, shared, instead of a
+/// `String` each (issue 11: 100,000 fewer allocations, and ~5 MB less for
+/// 100,000 paths). Quoted paths, and other inputs, get their own text.
+///
+/// # Errors
+/// As [`parse_listing`].
+pub fn parse_owned(input: Vec<u8>, source_name: &str, format: DiffFormat) -> Result<Vec<Change>> {
+    if input.contains(&0) {
+        return parse_listing(&input, source_name, format);
+    }
+    match String::from_utf8(input) {
+        Ok(text) => {
+            let listing = Arc::new(text);
+            let changes = parse_lines(listing.as_bytes(), Some(&listing), source_name, format)?;
+            Ok(dedup(changes))
+        }
+        Err(e) => parse_listing(e.as_bytes(), source_name, format),
+    }
 }
 
 /// Keeps the first entry of each path, sorted by path.
@@ -55,6 +77,8 @@ struct LineError<'a> {
     source_name: &'a str,
     line: usize,
     text: &'a str,
+    /// The listing `text` is a line of, when paths may share it.
+    listing: Option<&'a Arc<String>>,
 }
 
 impl LineError<'_> {
@@ -68,7 +92,12 @@ impl LineError<'_> {
     }
 }
 
-fn parse_lines(input: &[u8], source_name: &str, format: DiffFormat) -> Result<Vec<Change>> {
+fn parse_lines(
+    input: &[u8],
+    listing: Option<&Arc<String>>,
+    source_name: &str,
+    format: DiffFormat,
+) -> Result<Vec<Change>> {
     let text = std::str::from_utf8(input).map_err(|e| {
         let before = &input[..e.valid_up_to()];
         let start = before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
@@ -96,6 +125,7 @@ fn parse_lines(input: &[u8], source_name: &str, format: DiffFormat) -> Result<Ve
             source_name,
             line: index + 1,
             text,
+            listing,
         };
         let change = match format {
             DiffFormat::NameStatus => parse_line(text, file_has_tab, &ctx)?,
@@ -182,7 +212,7 @@ fn build(status: char, score: Option<u16>, fields: &[&str], ctx: &LineError<'_>)
             fields.len()
         )));
     }
-    let decode = |field: &str| decode_path(field).map_err(|detail| ctx.err(detail));
+    let decode = |field: &str| decode_path(field, ctx.listing).map_err(|detail| ctx.err(detail));
     Ok(match fields {
         [old, new] => Change::moved(status, score, decode(old)?, decode(new)?),
         _ => Change {
@@ -200,7 +230,7 @@ fn assemble(status: char, score: Option<u16>, mut paths: Vec<String>) -> Change 
     match paths.pop() {
         Some(old) => Change::moved(status, score, old, new),
         None => Change {
-            path: new,
+            path: new.into(),
             status,
             score,
             old_path: None,
@@ -208,8 +238,9 @@ fn assemble(status: char, score: Option<u16>, mut paths: Vec<String>) -> Change 
     }
 }
 
-/// Checks one path field and decodes git quoting.
-fn decode_path(field: &str) -> std::result::Result<String, String> {
+/// Checks one path field and decodes git quoting. An unquoted field of
+/// `listing` is shared with it.
+fn decode_path(field: &str, listing: Option<&Arc<String>>) -> std::result::Result<PathText, String> {
     if field.is_empty() {
         return Err("empty path".to_owned());
     }
@@ -222,15 +253,29 @@ fn decode_path(field: &str) -> std::result::Result<String, String> {
     if control {
         return Err("control character in a path (git would have quoted it)".to_owned());
     }
-    let path = if field.starts_with('"') {
-        unquote_path(field)?
-    } else {
-        field.to_owned()
-    };
-    if path.is_empty() {
-        return Err("empty path".to_owned());
+    if field.starts_with('"') {
+        let path = unquote_path(field)?;
+        if path.is_empty() {
+            return Err("empty path".to_owned());
+        }
+        return Ok(PathText::from(path));
     }
-    Ok(path)
+    Ok(listing.map_or_else(|| PathText::from(field), |listing| slice_of(listing, field)))
+}
+
+/// `field`, a slice of `listing`'s text, as a shared path (its own copy if
+/// it is not one).
+fn slice_of(listing: &Arc<String>, field: &str) -> PathText {
+    let start = (field.as_ptr() as usize).wrapping_sub(listing.as_ptr() as usize);
+    let range = start..start.saturating_add(field.len());
+    if listing
+        .get(range.clone())
+        .is_some_and(|text| std::ptr::eq(text.as_ptr(), field.as_ptr()))
+    {
+        PathText::shared(listing, range)
+    } else {
+        PathText::from(field)
+    }
 }
 
 /// `git diff --name-status -z` output: NUL-terminated fields, each record a

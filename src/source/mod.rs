@@ -76,7 +76,7 @@ pub fn read_diff(path: &Path, format: diff_file::DiffFormat) -> Result<Vec<Chang
     } else {
         path.display().to_string()
     };
-    diff_file::parse_listing(&read_input(path)?, &name, format)
+    diff_file::parse_owned(read_input(path)?, &name, format)
 }
 
 /// The declared format of a diff listing.
