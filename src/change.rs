@@ -22,8 +22,9 @@ enum Repr {
 }
 
 impl PathText {
-    /// `listing[range]`, sharing the listing; its own copy when the range is
-    /// not a `str` boundary of the listing or lies beyond 4 GiB.
+    /// `listing[range]`, sharing the listing; its own copy when the range
+    /// lies beyond 4 GiB, and an empty text when it is not a `str` range of
+    /// the listing (callers pass slices they took from it).
     #[must_use]
     pub fn shared(listing: &Arc<String>, range: std::ops::Range<usize>) -> Self {
         match (u32::try_from(range.start), u32::try_from(range.len())) {
