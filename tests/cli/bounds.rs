@@ -22,6 +22,13 @@ fn project(partials: Option<&str>) -> TestEnv {
     env
 }
 
+/// Makes a FIFO at `path`.
+fn mkfifo(path: &std::path::Path) {
+    let fifo = std::ffi::CString::new(path.to_string_lossy().as_bytes()).expect("path");
+    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+}
+
 /// Runs `generate --diff mr.diff` and checks it took less than 10 s.
 #[track_caller]
 fn generate(env: &TestEnv) -> crate::support::Output {
@@ -106,9 +113,7 @@ fn templates_are_regular_files_of_bounded_size() {
         );
     }
     std::fs::remove_file(env.path().join("t.yml.tera")).ok();
-    let fifo = std::ffi::CString::new(env.path().join("t.yml.tera").to_string_lossy().as_bytes()).expect("path");
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    mkfifo(&env.path().join("t.yml.tera"));
     let out = generate(&env);
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(&out.stderr, "a template must be a regular file, not a FIFO");
@@ -125,9 +130,7 @@ fn templates_are_regular_files_of_bounded_size() {
 fn a_config_that_is_not_a_file_is_named() {
     let env = project(None);
     std::fs::remove_file(env.path().join("childgen.yml")).ok();
-    let fifo = std::ffi::CString::new(env.path().join("childgen.yml").to_string_lossy().as_bytes()).expect("path");
-    // SAFETY: mkfifo(3) with a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    mkfifo(&env.path().join("childgen.yml"));
     let out = generate(&env);
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(&out.stderr, "childgen.yml");
