@@ -214,7 +214,10 @@ fn mentions(text: &str, name: &str) -> bool {
     let bytes = text.as_bytes();
     text.match_indices('$').any(|(i, _)| {
         let rest = &text[i + 1..];
-        let rest = rest.strip_prefix('{').unwrap_or(rest);
+        // `${name`, and the indirect `${!name` and length `${#name` forms.
+        let rest = rest
+            .strip_prefix('{')
+            .map_or(rest, |r| r.trim_start_matches(['!', '#']));
         rest.starts_with(name)
             && !rest[name.len()..]
                 .bytes()
@@ -375,17 +378,29 @@ impl Walk {
                 for (i, (real, item)) in real.iter().zip(items).enumerate() {
                     self.at.push(format!("[{i}]"));
                     self.value(real, item, reading, key)?;
+                    // Every line, the last one and those of nested lists too:
+                    // the runner flattens nested lists and joins
+                    // `before_script` and `script` into one script.
                     if reading == Reading::Script
-                        && i + 1 < items.len()
                         && let Value::String(line) = real
-                        && leaves_open(line)
                     {
-                        return Err(self.differ(
-                            item,
-                            "sits after a script line that leaves a quote, an expansion, a line continuation or a \
-                             here-document open, so the runner would read the next line inside it"
-                                .to_owned(),
-                        ));
+                        if i + 1 < items.len() && leaves_open(line) {
+                            return Err(self.differ(
+                                item,
+                                "sits after a script line that leaves a quote, an expansion, a line continuation or \
+                                 a here-document open, so the runner would read the next line inside it"
+                                    .to_owned(),
+                            ));
+                        }
+                        if i + 1 == items.len() && open_at_end(line) {
+                            return Err(self.differ(
+                                item,
+                                "leaves a quote or a line continuation open at the end of its list, so the runner \
+                                 would read what follows (a nested list's next line, or `script` after \
+                                 `before_script`) inside it"
+                                    .to_owned(),
+                            ));
+                        }
                     }
                     self.at.pop();
                 }
@@ -713,15 +728,103 @@ fn backtick_end(line: &str, _: usize) -> usize {
     line.len()
 }
 
-/// Lines where bash evaluates text as arithmetic (`((...))`, `[[ a -eq b ]]`,
-/// `let`), which runs `$(...)` even inside single quotes, or in array
-/// subscripts: such a line is compared as it is.
+/// Lines where bash evaluates text, which runs `$(...)` even from inside
+/// quotes or a variable's value: arithmetic (`((...))`, `$[...]`,
+/// `[[ a -eq b ]]`, `let`), array subscripts (`name[...]=`, `${name[...]}`),
+/// indirect expansion (`${!name}`), names given to builtins (`read`, `unset`,
+/// `mapfile`, `test -v`, `printf -v`, `declare`...) and `eval`. Such a line
+/// is compared as it is, and no variable that holds a path may appear in it.
 fn arithmetic(line: &str) -> bool {
+    let words: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '`'))
+        .filter(|w| !w.is_empty())
+        .collect();
     line.contains("((")
         || line.contains("[[")
-        || line
-            .split_whitespace()
-            .any(|w| matches!(w, "let" | "declare" | "typeset" | "local" | "readonly" | "export"))
+        || line.contains("$[")
+        || line.contains("${!")
+        || line.contains("]=")
+        || line.contains("]+=")
+        || subscripted_expansion(line)
+        || words.iter().any(|w| {
+            matches!(
+                *w,
+                "let"
+                    | "declare"
+                    | "typeset"
+                    | "local"
+                    | "readonly"
+                    | "export"
+                    | "eval"
+                    | "read"
+                    | "mapfile"
+                    | "readarray"
+                    | "unset"
+            )
+        })
+        || words
+            .windows(2)
+            .any(|pair| matches!(pair[0], "test" | "[" | "printf" | "wait") && pair[1].starts_with("-v"))
+}
+
+/// Whether `line` holds `${name[`, `${!name[` or `${#name[`: an array
+/// subscript, which bash evaluates as arithmetic.
+fn subscripted_expansion(line: &str) -> bool {
+    line.match_indices("${").any(|(i, _)| {
+        let rest = line[i + 2..].trim_start_matches(['!', '#']);
+        let name = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        name > 0 && rest[name..].starts_with('[')
+    })
+}
+
+/// Whether the last line of a script list leaves a quote or a line
+/// continuation open: what follows it (the next nested list's first line,
+/// or `script` after `before_script`) would be read inside it.
+fn open_at_end(line: &str) -> bool {
+    let trailing = line.len() - line.trim_end_matches('\\').len();
+    let here = line.contains("<<") && !line.contains("<<<");
+    let before_body = if here {
+        line.split('\n').next().unwrap_or(line)
+    } else {
+        line
+    };
+    trailing % 2 == 1 || open_quote(before_body)
+}
+
+/// Whether a quote or a backtick is left open at the end of `text`, read the
+/// way the shell reads it: backslashes escape outside single quotes, and a
+/// `#` that starts a word starts a comment up to the end of its line. Only
+/// the text before a here-document's body is read.
+fn open_quote(text: &str) -> bool {
+    let mut quote: Option<char> = None;
+    let mut backtick = false;
+    let mut previous = ' ';
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => {
+                chars.next();
+            }
+            (Some('"') | None, '`') => backtick = !backtick,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '#') if previous.is_whitespace() || matches!(previous, ';' | '&' | '|' | '(' | ')') => {
+                // A comment: skip to the end of its line.
+                for next in chars.by_ref() {
+                    if next == '\n' {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        previous = c;
+    }
+    quote.is_some() || backtick
 }
 
 /// Whether a script item leaves a quote, an expansion, a line continuation or
@@ -737,6 +840,16 @@ fn leaves_open(line: &str) -> bool {
         .iter()
         .any(|t| matches!(t, Token::Operator(op) if op.contains("<<") && !op.contains("<<<")));
     if here && !tokens.iter().any(|t| matches!(t, Token::HereDocument(_))) {
+        return true;
+    }
+    // Read apart from the tokens, which see a line that bash evaluates
+    // (`export A="...`) as one opaque word.
+    let before_body = if here {
+        line.split('\n').next().unwrap_or(line)
+    } else {
+        line
+    };
+    if open_quote(before_body) {
         return true;
     }
     tokens.iter().any(|token| match token {
@@ -852,6 +965,53 @@ mod tests {
 
     fn check(real: &str, stand_in: &str) -> Result<(), String> {
         compare(&doc(real), &doc(stand_in)).map_err(|d| format!("{}: {}", d.at, d.detail))
+    }
+
+    #[test]
+    fn evaluating_lines_and_open_quotes() {
+        for line in [
+            "seen[\"$F\"]=1",
+            "a[x]+=1",
+            "echo $[ 1 + 2 ]",
+            "echo \"${!F}\"",
+            "echo \"${seen[$F]}\"",
+            "echo ${#arr[@]}",
+            "test -v \"$F\"",
+            "[ -v x ] && printf -v out '%s' y",
+            "read -r line",
+            "eval \"$F\"",
+            "x=1; unset F",
+        ] {
+            assert!(arithmetic(line), "{line}");
+        }
+        for line in [
+            "cp -v a b",
+            "grep -v x f",
+            "echo \"[a]\" = b",
+            "ls ${HOME}/x",
+            "echo \"${F}\"",
+        ] {
+            assert!(!arithmetic(line), "{line}");
+        }
+        for line in [
+            "export A=\"x",
+            "echo 'it",
+            "echo \"a\\\"",
+            "echo `x",
+            "echo \"$(echo \")\"",
+        ] {
+            assert!(open_quote(line), "{line}");
+        }
+        for line in [
+            "echo \"$(echo a)\"",
+            "echo 'a\"b' \"c'd\"",
+            "echo a # it's a comment",
+            "echo a\\'b",
+            "printf '%s\\n' x",
+            "echo ok\n# don't\necho done",
+        ] {
+            assert!(!open_quote(line), "{line}");
+        }
     }
 
     #[test]

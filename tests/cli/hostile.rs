@@ -115,6 +115,13 @@ impl Sandbox {
                     printed.push_str(&self.bash(&line, &env));
                 }
             }
+            // And as the runner runs them: nested lists flattened,
+            // `before_script` and `script` joined into one shell script.
+            let joined: Vec<String> = ["before_script", "script"]
+                .iter()
+                .flat_map(|key| lines(job.get(*key)))
+                .collect();
+            printed.push_str(&self.bash(&joined.join("\n"), &env));
         }
         printed
     }
@@ -427,6 +434,66 @@ fn documented_patterns_render_hostile_names_harmlessly() {
             let listing = listing("pipelines/p1/s1", name, ".py", "pipelines/p1/s1/main.py");
             attack(&config, env.path(), &listing, true, &what);
         }
+    }
+}
+
+/// The second red-team pass (issue 10): contexts where bash evaluates text
+/// that the shell comparison read as data, and quotes left open across
+/// items the runner joins. Each is refused; run for real before the fix,
+/// each created PWNED or leaked the canary.
+#[test]
+fn evaluating_contexts_and_open_quotes_are_refused() {
+    let via_variable = |line: &str| {
+        format!(
+            "{{%- set name = files.0.path | split(pat=\"/\") | last %}}\nj-{{{{ pipeline_name }}}}:\n  variables:\n    F:\n      value: {{{{ name | yaml_quote }}}}\n      expand: false\n  script:\n    - {line}\n"
+        )
+    };
+    let subscript = "x[$(touch PWNED)]";
+    let cases = [
+        (via_variable("seen[\"$F\"]=1"), subscript, "reaches the variable `F`"),
+        (via_variable("echo \"${!F}\""), subscript, "reaches the variable `F`"),
+        (via_variable("echo $[ \"$F\" ]"), subscript, "reaches the variable `F`"),
+        (via_variable("test -v \"$F\" || true"), subscript, "reaches the variable `F`"),
+        (via_variable("echo \"${seen[$F]}\""), subscript, "reaches the variable `F`"),
+        (
+            "{%- set word = files.0.path | split(pat=\"/\") | last | sh_quote %}\nj-{{ pipeline_name }}:\n  script:\n    - {{ \"seen[\" ~ word ~ \"]=1\" | yaml_quote }}\n"
+                .to_owned(),
+            subscript,
+            "which the shell would act on",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script:\n    - 'export SUMMARY=\"Changed files:'\n{%- for f in files %}\n    - {{ \"printf '%s\\n' \" ~ f.path | sh_quote | yaml_quote }}\n{%- endfor %}\n    - 'end of list\"'\n"
+                .to_owned(),
+            "$(touch PWNED)",
+            "leaves a quote",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  script:\n    - ['echo \"Changed files:']\n{%- for f in files %}\n    - [{{ \"printf '%s\\n' \" ~ f.path | sh_quote | yaml_quote }}]\n{%- endfor %}\n    - ['end of list\"']\n"
+                .to_owned(),
+            "$(touch PWNED)",
+            "leaves a quote",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  before_script:\n    - 'echo \"Changed files:'\n  script:\n{%- for f in files %}\n    - {{ \"printf '%s\\n' \" ~ f.path | sh_quote | yaml_quote }}\n{%- endfor %}\n    - 'end of list\"'\n"
+                .to_owned(),
+            "$(touch PWNED)",
+            "leaves a quote",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        let env = TestEnv::new();
+        env.write(
+            "childgen.yml",
+            "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+        );
+        env.write("t.yml.tera", &template);
+        let path = format!("pipelines/p1/{name}");
+        let listing = format!("A\t{}\n", git_quote(&path));
+        let config = env.path().join("childgen.yml");
+        let outcome = attack(&config, env.path(), &listing, false, &template);
+        assert_eq!(outcome, Outcome::Refused, "{template}");
+        let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
+        assert_contains(&out.stderr, detail);
     }
 }
 
