@@ -796,8 +796,8 @@ fn open_at_end(line: &str) -> bool {
 
 /// Whether a quote or a backtick is left open at the end of `text`, read the
 /// way the shell reads it: backslashes escape outside single quotes, and a
-/// `#` that starts a word starts a comment up to the end of its line. Only
-/// the text before a here-document's body is read.
+/// `#` that starts a word starts a comment up to the end of its line.
+/// Callers pass only the text before a here-document's body.
 fn open_quote(text: &str) -> bool {
     let mut quote: Option<char> = None;
     let mut backtick = false;
