@@ -9,16 +9,15 @@ use std::sync::Arc;
 /// Git's status letters, as `git diff --name-status` prints them.
 pub const STATUS_LETTERS: &str = "AMDRCTUXB";
 
-/// A path's text: its own, or a slice of the listing it was read from,
-/// shared by every change of that listing, so that reading 100,000 paths
-/// allocates none of them (issue 11). It reads as a `&str` everywhere.
+/// A path's text: a slice of the listing it was read from, shared by every
+/// change of that listing, so that reading 100,000 paths allocates none of
+/// them (issue 11); a path from elsewhere is the whole of its own text. It
+/// reads as a `&str` everywhere. Sixteen bytes, so that a `Change` is 40.
 #[derive(Clone)]
-pub struct PathText(Repr);
-
-#[derive(Clone)]
-enum Repr {
-    Owned(Box<str>),
-    Shared { listing: Arc<String>, start: u32, len: u32 },
+pub struct PathText {
+    text: Arc<String>,
+    start: u32,
+    len: u32,
 }
 
 impl PathText {
@@ -28,11 +27,11 @@ impl PathText {
     #[must_use]
     pub fn shared(listing: &Arc<String>, range: std::ops::Range<usize>) -> Self {
         match (u32::try_from(range.start), u32::try_from(range.len())) {
-            (Ok(start), Ok(len)) if listing.get(range.clone()).is_some() => PathText(Repr::Shared {
-                listing: Arc::clone(listing),
+            (Ok(start), Ok(len)) if listing.get(range.clone()).is_some() => PathText {
+                text: Arc::clone(listing),
                 start,
                 len,
-            }),
+            },
             _ => PathText::from(listing.get(range).unwrap_or_default()),
         }
     }
@@ -40,14 +39,15 @@ impl PathText {
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
-        match &self.0 {
-            Repr::Owned(text) => text,
-            Repr::Shared { listing, start, len } => {
-                let start = *start as usize;
-                // Checked when it was made: a boundary of the listing.
-                listing.get(start..start + *len as usize).unwrap_or_default()
-            }
-        }
+        let start = self.start as usize;
+        // Checked when it was made: a `str` range of the text.
+        self.text.get(start..start + self.len as usize).unwrap_or_default()
+    }
+
+    /// Whether this path shares a listing with others (for tests).
+    #[cfg(test)]
+    fn is_shared(&self) -> bool {
+        self.len as usize != self.text.len()
     }
 }
 
@@ -72,13 +72,23 @@ impl AsRef<std::path::Path> for PathText {
 
 impl From<String> for PathText {
     fn from(text: String) -> Self {
-        PathText(Repr::Owned(text.into_boxed_str()))
+        // A text longer than 4 GiB cannot be a path git or GitLab gives;
+        // it is cut at a character boundary rather than refused.
+        let mut len = text.len().min(u32::MAX as usize);
+        while !text.is_char_boundary(len) {
+            len -= 1;
+        }
+        PathText {
+            len: u32::try_from(len).unwrap_or(0),
+            start: 0,
+            text: Arc::new(text),
+        }
     }
 }
 
 impl From<&str> for PathText {
     fn from(text: &str) -> Self {
-        PathText(Repr::Owned(text.into()))
+        PathText::from(text.to_owned())
     }
 }
 
@@ -470,12 +480,14 @@ mod tests {
         assert_eq!(path, "pipelines/a/b.yaml");
         assert_eq!(path, PathText::from("pipelines/a/b.yaml"));
         assert_eq!(format!("{path} {path:?}"), "pipelines/a/b.yaml \"pipelines/a/b.yaml\"");
-        assert!(matches!(path.0, Repr::Shared { .. }));
+        assert!(path.is_shared());
+        assert_eq!(std::mem::size_of::<PathText>(), 16);
+        assert_eq!(std::mem::size_of::<Change>(), 40);
         let accented = PathText::shared(&listing, 23..30);
         assert_eq!(accented, "caf\u{e9}/x");
         // Not a character boundary: no panic, no shared slice, an empty text.
         let inside = PathText::shared(&listing, 26..27);
-        assert!(matches!(inside.0, Repr::Owned(_)));
+        assert!(!inside.is_shared());
         assert_eq!(inside, "");
         let json = serde_json::to_string(&Change::new('M', path.clone())).unwrap_or_default();
         assert_eq!(
