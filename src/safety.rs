@@ -170,18 +170,36 @@ pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
 /// expands its globs.
 fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
     let mut tainted: Vec<(String, String)> = Vec::new();
+    let mut all = Vec::new();
     collect_tainted(
         &Value::Mapping(real.clone()),
         &Value::Mapping(stand_in.clone()),
         false,
         &mut tainted,
+        &mut all,
     );
     if tainted.is_empty() {
         return Ok(());
     }
+    follow_chains(&mut tainted, &all);
     let mut scripts = Vec::new();
     collect_scripts(real, &mut Vec::new(), false, &mut scripts);
     for (at, line) in scripts {
+        // Where bash evaluates text, a bare name is a reference too:
+        // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
+        if arithmetic(&line)
+            && let Some((name, value)) = tainted.iter().find(|(variable, _)| names(&line, variable))
+        {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "reaches the variable `{name}` on a line where bash evaluates text as code \
+                     (arithmetic, an array subscript, a name given to a builtin, `eval`); \
+                     pass the path as a plain \"${name}\" argument on a line of its own"
+                ),
+                stand_in_text: value.clone(),
+            });
+        }
         for token in shell_words(&line) {
             let parts = match token {
                 Token::Word(parts) => parts,
@@ -209,6 +227,18 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     Ok(())
 }
 
+/// Whether `text` holds `name` as a whole identifier (`$name` included).
+fn names(text: &str, name: &str) -> bool {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = text.as_bytes();
+    text.match_indices(name).any(|(i, _)| {
+        let end = i + name.len();
+        let before = i > 0 && ident(bytes[i - 1]);
+        let after = bytes.get(end).is_some_and(|b| ident(*b));
+        !before && !after
+    })
+}
+
 /// Whether shell text expands the variable `name` (`$name`, `${name...`).
 fn mentions(text: &str, name: &str) -> bool {
     let bytes = text.as_bytes();
@@ -227,33 +257,72 @@ fn mentions(text: &str, name: &str) -> bool {
     })
 }
 
-/// The variables (under any `variables:`) whose real value differs from the
-/// stand-in's, with the stand-in value.
-fn collect_tainted(real: &Value, stand_in: &Value, in_variables: bool, out: &mut Vec<(String, String)>) {
+/// The variables whose real value differs from the stand-in's, with the
+/// stand-in value: under any `variables:`, a `run:` step's `env:`, and the
+/// entries of `parallel: matrix`. Every variable's real value goes to `all`
+/// (to follow `B: "$A"` chains).
+fn collect_tainted(
+    real: &Value,
+    stand_in: &Value,
+    in_variables: bool,
+    out: &mut Vec<(String, String)>,
+    all: &mut Vec<(String, String)>,
+) {
     match (real, stand_in) {
         (Value::Mapping(real), Value::Mapping(stand_in)) => {
             for ((key, value), (_, neutral)) in real.iter().zip(stand_in) {
                 let name = key.as_str().unwrap_or_default();
-                if in_variables && value != neutral {
-                    let text = match neutral {
-                        Value::Mapping(m) => m.get("value").cloned().unwrap_or(Value::Null),
-                        other => other.clone(),
-                    };
-                    out.push((name.to_owned(), text.as_str().unwrap_or_default().to_owned()));
+                if in_variables {
+                    let mut text = String::new();
+                    collect_text(value, &mut text);
+                    all.push((name.to_owned(), text));
+                    if value != neutral {
+                        let text = match neutral {
+                            Value::Mapping(m) => m.get("value").cloned().unwrap_or(Value::Null),
+                            other => other.clone(),
+                        };
+                        out.push((name.to_owned(), text.as_str().unwrap_or_default().to_owned()));
+                    }
+                } else if name == "matrix"
+                    && let (Value::Sequence(entries), Value::Sequence(neutral)) = (value, neutral)
+                {
+                    for (entry, neutral) in entries.iter().zip(neutral) {
+                        collect_tainted(entry, neutral, true, out, all);
+                    }
                 } else {
-                    collect_tainted(value, neutral, name == "variables", out);
+                    collect_tainted(value, neutral, matches!(name, "variables" | "env"), out, all);
                 }
             }
         }
         (Value::Sequence(real), Value::Sequence(stand_in)) => {
             for (value, neutral) in real.iter().zip(stand_in) {
-                collect_tainted(value, neutral, false, out);
+                collect_tainted(value, neutral, false, out, all);
             }
         }
         (Value::Tagged(real), Value::Tagged(stand_in)) => {
-            collect_tainted(&real.value, &stand_in.value, in_variables, out);
+            collect_tainted(&real.value, &stand_in.value, in_variables, out, all);
         }
         _ => {}
+    }
+}
+
+/// Adds to `tainted` every variable whose value refers to a tainted one
+/// (`TARGET: "$FIRST_FILE"`: GitLab expands it to the path), until no more.
+fn follow_chains(tainted: &mut Vec<(String, String)>, all: &[(String, String)]) {
+    loop {
+        let before = tainted.len();
+        for (name, text) in all {
+            if tainted.iter().any(|(t, _)| t == name) {
+                continue;
+            }
+            if let Some((_, neutral)) = tainted.iter().find(|(t, _)| mentions(text, t)) {
+                let neutral = neutral.clone();
+                tainted.push((name.clone(), neutral));
+            }
+        }
+        if tainted.len() == before {
+            return;
+        }
     }
 }
 
@@ -732,8 +801,10 @@ fn backtick_end(line: &str, _: usize) -> usize {
 /// quotes or a variable's value: arithmetic (`((...))`, `$[...]`,
 /// `[[ a -eq b ]]`, `let`), array subscripts (`name[...]=`, `${name[...]}`),
 /// indirect expansion (`${!name}`), names given to builtins (`read`, `unset`,
-/// `mapfile`, `test -v`, `printf -v`, `declare`...) and `eval`. Such a line
-/// is compared as it is, and no variable that holds a path may appear in it.
+/// `mapfile`, `wait -p`, `test -v`, `printf -v`, `declare`...), and `eval`,
+/// `trap`, `bind`, `complete`, `compgen`, which run text as commands. Such a
+/// line is compared as it is, and no variable that holds a path may appear
+/// in it.
 fn arithmetic(line: &str) -> bool {
     let words: Vec<&str> = line
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '`'))
@@ -760,11 +831,16 @@ fn arithmetic(line: &str) -> bool {
                     | "mapfile"
                     | "readarray"
                     | "unset"
+                    | "wait"
+                    | "trap"
+                    | "bind"
+                    | "complete"
+                    | "compgen"
             )
         })
         || words
             .windows(2)
-            .any(|pair| matches!(pair[0], "test" | "[" | "printf" | "wait") && pair[1].starts_with("-v"))
+            .any(|pair| matches!(pair[0], "test" | "[" | "printf") && pair[1].starts_with("-v"))
 }
 
 /// Whether `line` holds `${name[`, `${!name[` or `${#name[`: an array

@@ -455,6 +455,28 @@ fn evaluating_contexts_and_open_quotes_are_refused() {
         (via_variable("echo $[ \"$F\" ]"), subscript, "reaches the variable `F`"),
         (via_variable("test -v \"$F\" || true"), subscript, "reaches the variable `F`"),
         (via_variable("echo \"${seen[$F]}\""), subscript, "reaches the variable `F`"),
+        (via_variable("sleep 0 & wait -n -p \"$F\""), subscript, "reaches the variable `F`"),
+        (via_variable("trap \"$F\" EXIT"), subscript, "reaches the variable `F`"),
+        // The third pass: a variable that refers to one holding a path holds
+        // it too; `parallel: matrix` entries are variables.
+        (
+            "j-{{ pipeline_name }}:\n  variables:\n    FIRST_FILE:\n      value: {{ files.0.path | yaml_quote }}\n      expand: false\n    TARGET: \"$FIRST_FILE\"\n  script:\n    - echo \"$FIRST_FILE\"\n    - '[[ \"$TARGET\" -eq 0 ]] || true'\n"
+                .to_owned(),
+            "1/a[`touch PWNED`]",
+            "reaches the variable `TARGET`",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ files.0.path | yaml_quote }}\n      expand: false\n    G: \"${F}\"\n    H: \"x$G\"\n  script:\n    - ls -l -- $H\n"
+                .to_owned(),
+            "x --upload-file /etc/passwd",
+            "reaches the variable `H`",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  parallel:\n    matrix:\n      - FILE: [{% for f in files %}{{ f.path | yaml_quote }}{% endfor %}]\n  script:\n    - '(( FILE )) || true'\n"
+                .to_owned(),
+            "1/a[`touch PWNED`]",
+            "reaches the variable `FILE`",
+        ),
         (
             "{%- set word = files.0.path | split(pat=\"/\") | last | sh_quote %}\nj-{{ pipeline_name }}:\n  script:\n    - {{ \"seen[\" ~ word ~ \"]=1\" | yaml_quote }}\n"
                 .to_owned(),
