@@ -437,10 +437,12 @@ fn documented_patterns_render_hostile_names_harmlessly() {
     }
 }
 
-/// The second red-team pass (issue 10): contexts where bash evaluates text
-/// that the shell comparison read as data, and quotes left open across
-/// items the runner joins. Each is refused; run for real before the fix,
-/// each created PWNED or leaked the canary.
+/// The second and third red-team passes (issue 10): contexts where bash
+/// evaluates text that the shell comparison read as data, quotes left open
+/// across items the runner joins, variable chains and `matrix` variables.
+/// Each is refused. Against the code before the second pass's fix, this test
+/// fails: the sandbox finds PWNED. The third pass's cases were run by hand
+/// (with numeric folders, so that bash's arithmetic reaches the payload).
 #[test]
 fn evaluating_contexts_and_open_quotes_are_refused() {
     let via_variable = |line: &str| {
