@@ -102,7 +102,12 @@ pub fn warn(quiet: bool, message: impl AsRef<str>) {
 /// [`Error::Write`] for any other failure.
 pub fn write_stdout(content: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(content.as_bytes()).and_then(|()| out.flush()) {
+    stdout_outcome(out.write_all(content.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A write to stdout's result: a closed pipe (`| head`) is not an error.
+fn stdout_outcome(result: std::io::Result<()>) -> Result<()> {
+    match result {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
             path: "<stdout>".into(),
             source: e,
@@ -111,15 +116,20 @@ pub fn write_stdout(content: &str) -> Result<()> {
     }
 }
 
+/// The file `--output` names, `None` for stdout (no flag, `-`, or
+/// `/dev/stdout`: a link to a descriptor, not a file to replace).
+fn file_target(path: Option<&Path>) -> Option<&Path> {
+    path.filter(|p| *p != Path::new("-") && *p != Path::new("/dev/stdout"))
+}
+
 /// Writes to `path` when given, else to stdout.
 ///
 /// # Errors
 /// As [`write_atomic`] and [`write_stdout`].
 pub fn emit(path: Option<&Path>, content: &str) -> Result<()> {
-    match path {
-        // `/dev/stdout` is a link to a descriptor, not a file to replace.
-        Some(path) if path != Path::new("-") && path != Path::new("/dev/stdout") => write_atomic(path, content),
-        _ => write_stdout(content),
+    match file_target(path) {
+        Some(path) => write_atomic(path, content),
+        None => write_stdout(content),
     }
 }
 
@@ -145,10 +155,7 @@ impl<W: Write> std::fmt::Write for Sink<W> {
 /// # Errors
 /// As [`emit`].
 pub fn emit_with(path: Option<&Path>, write: impl Fn(&mut dyn std::fmt::Write) -> std::fmt::Result) -> Result<()> {
-    if let Some(path) = path
-        && path != Path::new("-")
-        && path != Path::new("/dev/stdout")
-    {
+    if let Some(path) = file_target(path) {
         let mut text = String::new();
         let _ = write(&mut text);
         return write_atomic(path, &text);
@@ -158,17 +165,10 @@ pub fn emit_with(path: Option<&Path>, write: impl Fn(&mut dyn std::fmt::Write) -
         error: None,
     };
     let _ = write(&mut sink);
-    let flushed = match sink.error.take() {
+    stdout_outcome(match sink.error.take() {
         Some(e) => Err(e),
         None => sink.out.flush(),
-    };
-    match flushed {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
-            path: "<stdout>".into(),
-            source: e,
-        }),
-        _ => Ok(()),
-    }
+    })
 }
 
 #[cfg(test)]

@@ -860,8 +860,13 @@ fn subscripted_expansion(line: &str) -> bool {
 /// continuation open: what follows it (the next nested list's first line,
 /// or `script` after `before_script`) would be read inside it.
 fn open_at_end(line: &str) -> bool {
+    ends_open(line, line.contains("<<") && !line.contains("<<<"))
+}
+
+/// Whether `line` ends in a line continuation or leaves a quote open, read
+/// up to a here-document's body when `here` says it starts one.
+fn ends_open(line: &str, here: bool) -> bool {
     let trailing = line.len() - line.trim_end_matches('\\').len();
-    let here = line.contains("<<") && !line.contains("<<<");
     let before_body = if here {
         line.split('\n').next().unwrap_or(line)
     } else {
@@ -907,10 +912,6 @@ fn open_quote(text: &str) -> bool {
 /// a here-document open: the runner joins a job's items into one script, so
 /// the next item would be read inside it.
 fn leaves_open(line: &str) -> bool {
-    let trailing = line.len() - line.trim_end_matches('\\').len();
-    if trailing % 2 == 1 {
-        return true;
-    }
     let tokens = shell_words(line);
     let here = tokens
         .iter()
@@ -920,12 +921,7 @@ fn leaves_open(line: &str) -> bool {
     }
     // Read apart from the tokens, which see a line that bash evaluates
     // (`export A="...`) as one opaque word.
-    let before_body = if here {
-        line.split('\n').next().unwrap_or(line)
-    } else {
-        line
-    };
-    if open_quote(before_body) {
+    if ends_open(line, here) {
         return true;
     }
     tokens.iter().any(|token| match token {

@@ -20,8 +20,6 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
         }
         Ok(())
     })?;
-    // The process ends here: the OS takes the list back faster than
-    // freeing 100,000 paths one by one would.
-    std::mem::forget(changes);
+    super::release(changes);
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `childgen generate` (the CI job) and `childgen render` (the original
 //! tool's form: diff file + template + stop patterns).
 
+use super::release;
 use crate::cli::{GlobalArgs, RenderArgs, SourceArgs};
 use crate::output::emit;
 use crate::pipeline;
@@ -28,13 +29,6 @@ pub fn generate(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     let written = write(&settings, global, &changes);
     release(changes);
     written
-}
-
-/// Lets go of what a command built without freeing it piece by piece: the
-/// process ends right after, and the OS takes the memory back at once
-/// (100,000 changes and their paths cost milliseconds to free one by one).
-fn release<T>(value: T) {
-    std::mem::forget(value);
 }
 
 /// The changes for `generate` and `plan`.

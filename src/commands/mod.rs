@@ -12,6 +12,13 @@ mod validate;
 use crate::cli::{Cli, Command, GlobalArgs, OutputArgs, RuleArgs, TemplateArgs};
 use anyhow::Result;
 
+/// Lets go of what a command built without freeing it piece by piece: the
+/// process ends right after, and the OS takes the memory back at once
+/// (100,000 changes and their paths cost milliseconds to free one by one).
+fn release<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// Runs the parsed command line.
 ///
 /// # Errors

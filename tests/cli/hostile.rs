@@ -505,19 +505,7 @@ fn evaluating_contexts_and_open_quotes_are_refused() {
         ),
     ];
     for (template, name, detail) in cases {
-        let env = TestEnv::new();
-        env.write(
-            "childgen.yml",
-            "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
-        );
-        env.write("t.yml.tera", &template);
-        let path = format!("pipelines/p1/{name}");
-        let listing = format!("A\t{}\n", git_quote(&path));
-        let config = env.path().join("childgen.yml");
-        let outcome = attack(&config, env.path(), &listing, false, &template);
-        assert_eq!(outcome, Outcome::Refused, "{template}");
-        let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
-        assert_contains(&out.stderr, detail);
+        assert_refused(&template, name, detail);
     }
 }
 
@@ -568,19 +556,26 @@ fn bypasses_of_the_template_check_are_refused_on_the_result() {
         ),
     ];
     for (template, name, detail) in cases {
-        let env = TestEnv::new();
-        env.write(
-            "childgen.yml",
-            "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
-        );
-        env.write("t.yml.tera", template);
-        let path = format!("pipelines/p1/{name}");
-        let listing = format!("A\t{}\n", git_quote(&path));
-        let config = env.path().join("childgen.yml");
-        let outcome = attack(&config, env.path(), &listing, false, template);
-        assert_eq!(outcome, Outcome::Refused, "{template}");
-        let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
-        assert_contains(&out.stderr, &format!("the changed path {path:?} would change"));
-        assert_contains(&out.stderr, detail);
+        assert_refused(template, name, detail);
     }
+}
+
+/// Renders `template` for a merge request that adds `pipelines/p1/{name}`:
+/// the attack must be refused (nothing runs in the sandbox), and the error
+/// must name the path and say `detail`.
+fn assert_refused(template: &str, name: &str, detail: &str) {
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    env.write("t.yml.tera", template);
+    let path = format!("pipelines/p1/{name}");
+    let listing = format!("A\t{}\n", git_quote(&path));
+    let config = env.path().join("childgen.yml");
+    let outcome = attack(&config, env.path(), &listing, false, template);
+    assert_eq!(outcome, Outcome::Refused, "{template}");
+    let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
+    assert_contains(&out.stderr, &format!("the changed path {path:?} would change"));
+    assert_contains(&out.stderr, detail);
 }
