@@ -1,48 +1,24 @@
-//! GitLab's CI JSON schema, embedded and checked at run time (issue 10):
-//! what GitLab itself would reject (`artifcats:`, `when: sometimes`) fails
-//! `generate` and `validate` with the job and key named, before anything is
-//! written. The schema is the one GitLab ships for editors
+//! GitLab's CI JSON schema, checked at run time (issue 10): what GitLab
+//! itself would reject (`artifcats:`, `when: sometimes`) fails `generate` and
+//! `validate` with the job and key named, before anything is written. The
+//! schema is the one GitLab ships for editors
 //! (`app/assets/javascripts/editor/schema/ci.json`), copied in
-//! `schemas/gitlab-ci.json`; it is compiled once per run (about 6 ms).
+//! `schemas/gitlab-ci.json` and translated into Rust checks at build time.
 
+use jsonschema::ValidationError;
 use jsonschema::error::ValidationErrorKind;
-use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 use serde_yaml::Mapping;
-use std::sync::OnceLock;
 
-/// The embedded schema.
-const SCHEMA: &str = include_str!("../schemas/gitlab-ci.json");
+/// GitLab's schema, compiled into Rust checks when childgen is built (the
+/// `validator` macro of the jsonschema crate): nothing is parsed or compiled
+/// when childgen runs. Draft 7 as the schema says; its patterns are GitLab's
+/// RE2-style ones, which the regex crate reads as RE2 does.
+#[jsonschema::validator(path = "schemas/gitlab-ci.json", draft = Draft7, pattern_options = { engine = regex })]
+struct GitlabCi;
 
 /// At most this many schema problems are listed.
 pub const MAX_PROBLEMS: usize = 20;
-
-fn validator() -> Result<&'static Validator, String> {
-    static VALIDATOR: OnceLock<Result<Validator, String>> = OnceLock::new();
-    VALIDATOR
-        .get_or_init(|| {
-            let schema: Value =
-                serde_json::from_str(SCHEMA).map_err(|e| format!("the embedded CI schema is not JSON: {e}"))?;
-            // Draft 7 as the schema says (no detection); its patterns are
-            // GitLab's RE2-style ones, which the regex crate reads as RE2 does.
-            jsonschema::options()
-                .with_draft(jsonschema::Draft::Draft7)
-                .with_pattern_options(jsonschema::PatternOptions::regex())
-                .build(&schema)
-                .map_err(|e| format!("the embedded CI schema does not compile: {e}"))
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-/// Compiles the schema on another thread, so that it is ready (or nearly)
-/// when the pipeline is checked: the run's reading and rendering overlap the
-/// compilation instead of waiting for it.
-pub fn prepare() {
-    std::thread::spawn(|| {
-        let _ = validator();
-    });
-}
 
 /// What GitLab's schema says is wrong with `doc`, one message per problem,
 /// each naming the job (or keyword) and the key.
@@ -60,13 +36,6 @@ pub fn check(doc: &Mapping) -> Vec<String> {
 /// form at a time is all the memory this takes, and a valid entry takes the
 /// validator's fast path.
 pub fn check_entries(entries: &[(&serde_yaml::Value, &serde_yaml::Value)], problems: &mut Vec<String>) {
-    let validator = match validator() {
-        Ok(validator) => validator,
-        Err(problem) => {
-            problems.push(problem);
-            return;
-        }
-    };
     for (key, value) in entries {
         let instance = match entry_to_json(key, value) {
             Ok(instance) => instance,
@@ -75,10 +44,10 @@ pub fn check_entries(entries: &[(&serde_yaml::Value, &serde_yaml::Value)], probl
                 continue;
             }
         };
-        if validator.is_valid(&instance) {
+        if GitlabCi::is_valid(&instance) {
             continue;
         }
-        for error in validator.iter_errors(&instance) {
+        for error in GitlabCi::iter_errors(&instance) {
             let message = describe(most_specific(&error));
             if !problems.contains(&message) {
                 problems.push(message);

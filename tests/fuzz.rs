@@ -184,3 +184,174 @@ proptest! {
         let _ = childgen::rules::evaluate(&text, &variables);
     }
 }
+
+/// jsonschema's run-time validator of the schema childgen embeds, compiled
+/// the way childgen's build-time one is (draft 7, RE2-style patterns): the
+/// reference the built-in check is held against.
+fn run_time_schema() -> &'static jsonschema::Validator {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let text = include_str!("../schemas/gitlab-ci.json");
+        let schema: serde_json::Value = serde_json::from_str(text).expect("the schema is JSON");
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .with_pattern_options(jsonschema::PatternOptions::regex())
+            .build(&schema)
+            .expect("the schema compiles")
+    })
+}
+
+/// A value a job could hold: the words, numbers and shapes the schema treats
+/// specially (enums, formats, patterns, ranges), nested.
+fn ci_value() -> impl Strategy<Value = serde_json::Value> {
+    use serde_json::{Value, json};
+    let leaf = prop_oneof![
+        prop::sample::select(vec![
+            "on_success",
+            "on_failure",
+            "always",
+            "never",
+            "manual",
+            "delayed",
+            "sometimes",
+            "push",
+            "pull",
+            "if-not-present",
+            "stop",
+            "prepare",
+            "1 day",
+            "$CI_COMMIT_BRANCH == \"main\"",
+            "https://example.com/x",
+            "not a uri ::%%",
+            "a b",
+            "",
+            "2024-01-01T00:00:00Z",
+            "yesterday",
+            "/Total: \\d+%/",
+            "([",
+            "main",
+            "build",
+            "test",
+            "deploy",
+            ".pre",
+            "alpine:3",
+            "tags/*",
+            "*.yml",
+            "x/y.yml",
+            "project/x",
+            "depend",
+            "strategy",
+            "mirror",
+            "script_failure",
+            "bogus_failure",
+            "true",
+        ])
+        .prop_map(|s| Value::String(s.to_owned())),
+        prop::sample::select(vec![
+            json!(0),
+            json!(1),
+            json!(2),
+            json!(3),
+            json!(201),
+            json!(-1),
+            json!(1.5)
+        ]),
+        any::<bool>().prop_map(Value::Bool),
+        Just(Value::Null),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+            prop::collection::btree_map(ci_key(), inner, 0..4)
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// Keys of jobs and of the objects inside them, a few misspelt.
+fn ci_key() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "script",
+        "before_script",
+        "stage",
+        "when",
+        "rules",
+        "if",
+        "changes",
+        "exists",
+        "needs",
+        "job",
+        "artifacts",
+        "artifcats",
+        "paths",
+        "expire_in",
+        "image",
+        "name",
+        "entrypoint",
+        "pull_policy",
+        "services",
+        "variables",
+        "environment",
+        "url",
+        "action",
+        "cache",
+        "key",
+        "policy",
+        "trigger",
+        "include",
+        "project",
+        "branch",
+        "strategy",
+        "forward",
+        "retry",
+        "max",
+        "exit_codes",
+        "allow_failure",
+        "parallel",
+        "matrix",
+        "extends",
+        "tags",
+        "timeout",
+        "coverage",
+        "release",
+        "tag_name",
+        "description",
+        "released_at",
+        "interruptible",
+        "dependencies",
+        "local",
+        "remote",
+        "file",
+        "inputs",
+        "A",
+        "B",
+    ])
+    .prop_map(str::to_owned)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The schema check childgen runs (compiled into Rust at build time)
+    /// says what jsonschema's run-time validator of the same schema says.
+    #[test]
+    fn the_built_in_schema_check_agrees_with_the_run_time_validator(
+        jobs in prop::collection::btree_map(
+            prop::sample::select(vec!["build", ".hidden", "stages", "variables", "default", "workflow", "include"]),
+            prop_oneof![
+                ci_value(),
+                prop::collection::btree_map(ci_key(), ci_value(), 0..5)
+                    .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ],
+            1..4,
+        )
+    ) {
+        let json = serde_json::Value::Object(jobs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let doc: serde_yaml::Mapping =
+            serde_yaml::from_value(serde_yaml::to_value(&json).map_err(|e| TestCaseError::fail(e.to_string()))?)
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let problems = childgen::schema::check(&doc);
+        let expected = run_time_schema().is_valid(&json);
+        prop_assert_eq!(problems.is_empty(), expected, "{} -> {:?}", json, problems);
+    }
+}

@@ -30,19 +30,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         ))
         .into());
     }
-    if matches!(
-        cli.command,
-        Some(
-            Command::Generate { .. }
-                | Command::Render { .. }
-                | Command::Plan { .. }
-                | Command::Validate { .. }
-                | Command::Test { .. }
-        )
-    ) || cli.render.is_some()
-    {
-        crate::schema::prepare();
-    }
     let common = &cli.common;
     let options = |rules: Option<&RuleArgs>, output: Option<&OutputArgs>| GlobalArgs::new(common, rules, output);
     match (cli.command, cli.render) {
