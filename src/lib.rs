@@ -24,6 +24,7 @@ pub mod schema;
 pub mod settings;
 pub mod source;
 pub mod validate;
+pub mod yaml11;
 
 pub use error::{Error, Result};
 

@@ -214,98 +214,15 @@ impl serde::Serialize for Entries<'_> {
 /// byte for byte.
 fn entry_yaml(entries: &[(&Value, &Value)]) -> std::result::Result<String, String> {
     match serde_yaml::to_string(&Entries(entries)) {
-        Ok(text) if text != "{}\n" => Ok(quote_yaml11(text)),
+        Ok(text) if text != "{}\n" => crate::yaml11::quote(text).map_err(|e| {
+            let key = entries.first().map_or_else(String::new, |(key, _)| {
+                format!(" `{}`", serde_yaml::to_string(key).unwrap_or_default().trim_end())
+            });
+            format!("the entry{key}: {e}; write the value quoted in the template")
+        }),
         Ok(_) => Ok(String::new()),
         Err(e) => Err(format!("cannot serialise an entry: {e}")),
     }
-}
-
-/// Plain scalars that YAML 1.2 (`serde_norway`) reads as strings but YAML 1.1
-/// (GitLab's reader) as booleans or numbers: `no`, `on`, `Yes`, `y`, `1_000`,
-/// `0b101`, `1:30`. `variables: {DEBUG: "no"}` would otherwise reach GitLab as
-/// `DEBUG: no`, the boolean `false`.
-fn yaml11_ambiguous(text: &str) -> bool {
-    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let digits = |s: &str, extra: &[u8]| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || extra.contains(&b));
-    matches!(
-        text,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off" | "Off" | "OFF"
-    ) || (unsigned.starts_with(|c: char| c.is_ascii_digit())
-        && unsigned.contains(['_', ':'])
-        && digits(unsigned, b"_:."))
-        || unsigned
-            .strip_prefix("0b")
-            .is_some_and(|bits| bits.bytes().all(|b| matches!(b, b'0' | b'1' | b'_')))
-}
-
-/// `text` (an entry as `serde_norway` writes it: block style) with every plain
-/// key or scalar that YAML 1.1 would read as something else single-quoted.
-/// Block scalars (`|`, `>`) are left alone. The result is read back and must
-/// be the same document; if it is not (a form this reader does not follow),
-/// the text is kept as `serde_norway` wrote it.
-fn quote_yaml11(text: String) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut changed = false;
-    // The indentation under which lines are a block scalar's content.
-    let mut block: Option<usize> = None;
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches('\n');
-        let indent = body.len() - body.trim_start_matches(' ').len();
-        if let Some(level) = block {
-            if indent > level || body.trim().is_empty() {
-                out.push_str(line);
-                continue;
-            }
-            block = None;
-        }
-        let mut rest = &body[indent..];
-        let mut fixed = String::with_capacity(line.len() + 4);
-        fixed.push_str(&body[..indent]);
-        while let Some(after) = rest.strip_prefix("- ") {
-            fixed.push_str("- ");
-            rest = after;
-        }
-        let (key, value) = match rest.split_once(": ") {
-            Some((key, value)) => (Some(key), Some(value)),
-            None => match rest.strip_suffix(':') {
-                Some(key) => (Some(key), None),
-                None => (None, Some(rest)),
-            },
-        };
-        let mut quote = |scalar: &str, fixed: &mut String| {
-            if yaml11_ambiguous(scalar) {
-                fixed.push('\'');
-                fixed.push_str(scalar);
-                fixed.push('\'');
-                changed = true;
-            } else {
-                fixed.push_str(scalar);
-            }
-        };
-        if let Some(key) = key {
-            quote(key, &mut fixed);
-            fixed.push(':');
-            if value.is_some() {
-                fixed.push(' ');
-            }
-        }
-        if let Some(value) = value {
-            if value.starts_with(['|', '>']) {
-                block = Some(indent);
-            }
-            quote(value, &mut fixed);
-        }
-        fixed.push_str(&line[body.len()..]);
-        out.push_str(&fixed);
-    }
-    if !changed {
-        return text;
-    }
-    let same = matches!(
-        (serde_yaml::from_str::<Value>(&text), serde_yaml::from_str::<Value>(&out)),
-        (Ok(a), Ok(b)) if a == b
-    );
-    if same { out } else { text }
 }
 
 /// Whether two entries' YAML says the same thing: the same text, or (the

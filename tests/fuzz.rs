@@ -355,3 +355,24 @@ proptest! {
         prop_assert_eq!(problems.is_empty(), expected, "{} -> {:?}", json, problems);
     }
 }
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Quoting for GitLab's YAML 1.1 reader never changes what YAML 1.2 reads,
+    /// whatever the strings: the quoted text is the same document.
+    #[test]
+    fn quoting_for_yaml_1_1_keeps_the_document(
+        entries in prop::collection::btree_map(
+            "[a-zA-Z0-9:,._+ \\n'\"#~=<>!&*%@-]{1,10}",
+            prop::collection::vec("[a-zA-Z0-9:,._+ \\n'\"#~=<>!&*%@-]{0,12}", 0..4),
+            1..4,
+        )
+    ) {
+        let value: serde_yaml::Value = serde_yaml::to_value(&entries).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let text = serde_yaml::to_string(&value).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let quoted = childgen::yaml11::quote(text.clone()).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
+        let back: serde_yaml::Value = serde_yaml::from_str(&quoted).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(back, value, "{}", quoted);
+    }
+}

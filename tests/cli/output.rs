@@ -121,3 +121,42 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .filter(|n| n.starts_with(".childgen-"))
         .collect()
 }
+
+/// The fourth red-team pass: plain scalars that GitLab's YAML 1.1 reader
+/// (Psych) reads as something other than the string childgen meant. A date
+/// is refused by GitLab (`Psych::DisallowedClass`), `:deploy-p1` is a Symbol
+/// that replaces the job `deploy-p1`, `0,1` is the integer 1; a path with a
+/// line break in a job name used to leave its whole entry unquoted.
+#[test]
+fn what_gitlabs_yaml_reader_would_misread_is_quoted() {
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    env.write(
+        "t.yml.tera",
+        "{%- for f in files %}\n{{ f.path | split(pat=\"/\") | last | yaml_quote }}:\n  variables:\n    CUDA_VISIBLE_DEVICES: \"0,1\"\n    PUSH_IMAGE: \"nO\"\n    PIP_NO_CACHE_DIR: \"off\"\n    NAME: {{ pipeline_name }}\n  cache: {key: \"no\"}\n  script: [\"echo lint only\"]\n{%- endfor %}\ndeploy-{{ pipeline_name }}:\n  script: [\"mlctl deploy\"]\n",
+    );
+    let out = env
+        .stdin("A\tpipelines/2024-01-15/:deploy-2024-01-15\nA\t\"pipelines/2024-01-15/y\\nno\"\n")
+        .run(&["generate", "--diff", "-"]);
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    crate::support::assert_schema_valid(&out.stdout);
+    for quoted in [
+        "':deploy-2024-01-15':\n",
+        "deploy-2024-01-15:\n",
+        "? |-\n  y\n  no\n",
+        "NAME: '2024-01-15'\n",
+    ] {
+        assert_contains(&out.stdout, quoted);
+    }
+    for (quoted, times) in [
+        ("CUDA_VISIBLE_DEVICES: '0,1'\n", 2),
+        ("PUSH_IMAGE: 'nO'\n", 2),
+        ("PIP_NO_CACHE_DIR: 'off'\n", 2),
+        ("key: 'no'\n", 2),
+    ] {
+        assert_eq!(out.stdout.matches(quoted).count(), times, "{quoted}\n{}", out.stdout);
+    }
+}
