@@ -419,6 +419,11 @@ impl GitLab {
         let mut body = Vec::new();
         let read = response.take(MAX_BODY + 1).read_to_end(&mut body);
         if let Err(e) = read {
+            // The request's timeout is cut to what is left of the deadline:
+            // when that is what ran out, say so.
+            if Instant::now() >= self.deadline {
+                return Err(self.past_deadline(what));
+            }
             // The timeout sits somewhere in the chain (io -> reqwest -> hyper -> io).
             let first: &(dyn std::error::Error + 'static) = &e;
             let timed_out = std::iter::successors(Some(first), |e| e.source()).any(|e| {
@@ -427,8 +432,7 @@ impl GitLab {
                     || e.downcast_ref::<std::io::Error>()
                         .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
                     || e.to_string().contains("timed out")
-            }) || format!("{e:?}").contains("TimedOut")
-                || Instant::now() >= self.deadline;
+            }) || format!("{e:?}").contains("TimedOut");
             return Err(if timed_out {
                 Failure::Network(format!(
                     "GET {what}: timed out reading the response body (the request timeout is {}s)",
@@ -568,6 +572,7 @@ impl GitLab {
                     ));
                     wait
                 }
+                Err(_) if Instant::now() >= self.deadline => return Err(self.past_deadline(path)),
                 Err(e) => {
                     return Err(Failure::Network(format!(
                         "GET {path} failed after {attempt} attempt(s): {}",
