@@ -178,12 +178,74 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         &mut tainted,
         &mut all,
     );
-    if tainted.is_empty() {
+    let mut scripts = Vec::new();
+    collect_scripts(real, &mut Vec::new(), false, &mut scripts);
+    let mut neutral_scripts = Vec::new();
+    collect_scripts(stand_in, &mut Vec::new(), false, &mut neutral_scripts);
+    let differs = |i: usize| {
+        neutral_scripts
+            .get(i)
+            .is_none_or(|(_, neutral)| *neutral != scripts[i].1)
+    };
+    if tainted.is_empty() && (0..scripts.len()).all(|i| !differs(i)) {
         return Ok(());
     }
     follow_chains(&mut tainted, &all);
-    let mut scripts = Vec::new();
-    collect_scripts(real, &mut Vec::new(), false, &mut scripts);
+    for (name, value) in &tainted {
+        if special_variable(name) {
+            return Err(Difference {
+                at: format!("variables.{name}"),
+                detail: format!(
+                    "reaches the variable `{name}`, which bash acts on when it is set (the runner exports every \
+                     variable; `OPTIND`, `RANDOM` and others evaluate their value as arithmetic): give the \
+                     variable another name"
+                ),
+                stand_in_text: value.clone(),
+            });
+        }
+    }
+    // Shell variables a script sets from a path (`FILE='...'`) or from a
+    // variable that holds one (`TARGET="$FILE"`) hold it too.
+    let integers = scripts.iter().any(|(_, line)| declares_integer(line));
+    loop {
+        let before = tainted.len();
+        for (i, (at, line)) in scripts.iter().enumerate() {
+            let from = if differs(i) {
+                Some(neutral_scripts.get(i).map_or_else(String::new, |(_, n)| n.clone()))
+            } else {
+                tainted
+                    .iter()
+                    .find(|(name, _)| mentions(line, name))
+                    .map(|(_, value)| value.clone())
+            };
+            let Some(value) = from else { continue };
+            for name in assigned_names(line) {
+                if special_variable(name) || integers {
+                    let why = if integers {
+                        "a script of this pipeline declares integer variables (`declare -i`), and bash evaluates \
+                         what is assigned to one as arithmetic"
+                    } else {
+                        "bash acts on that variable when it is set"
+                    };
+                    return Err(Difference {
+                        at: at.clone(),
+                        detail: format!(
+                            "is assigned to the shell variable `{name}` ({}): {why}; pass the path as a plain \
+                             \"$VARIABLE\" argument instead",
+                            code(&clip(line))
+                        ),
+                        stand_in_text: value,
+                    });
+                }
+                if !tainted.iter().any(|(t, _)| t == name) {
+                    tainted.push((name.to_owned(), value.clone()));
+                }
+            }
+        }
+        if tainted.len() == before {
+            break;
+        }
+    }
     for (at, line) in scripts {
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
@@ -225,6 +287,197 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     Ok(())
+}
+
+/// Variables that bash acts on when they are set: `OPTIND`, `RANDOM`,
+/// `SRANDOM` and `HISTCMD` evaluate their value as arithmetic (running a
+/// `$(...)` in an array subscript), others change how commands are found or
+/// words split, or run code (`PROMPT_COMMAND`, `PS4`, `BASH_ENV`), or what
+/// the dynamic loader loads. A value that holds a path never goes in one.
+fn special_variable(name: &str) -> bool {
+    const NAMES: [&str; 30] = [
+        "CDPATH",
+        "COLUMNS",
+        "EMACS",
+        "ENV",
+        "EPOCHREALTIME",
+        "EPOCHSECONDS",
+        "FCEDIT",
+        "FIGNORE",
+        "FUNCNEST",
+        "GLOBIGNORE",
+        "GLOBSORT",
+        "HOME",
+        "HOSTFILE",
+        "IFS",
+        "IGNOREEOF",
+        "INPUTRC",
+        "LINENO",
+        "LINES",
+        "OPTARG",
+        "OPTERR",
+        "OPTIND",
+        "PATH",
+        "POSIXLY_CORRECT",
+        "PROMPT_COMMAND",
+        "RANDOM",
+        "SECONDS",
+        "SHELLOPTS",
+        "SRANDOM",
+        "TIMEFORMAT",
+        "TMOUT",
+    ];
+    const PREFIXES: [&str; 9] = [
+        "BASH",
+        "COMP_",
+        "DYLD_",
+        "HIST",
+        "LC_",
+        "LD_",
+        "MAIL",
+        "PS",
+        "READLINE_",
+    ];
+    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+}
+
+/// The shell variables a command line sets: `NAME=`, `NAME+=`, `NAME[i]=`
+/// at the start of a word (after `export`, `local`... too), and the loop
+/// variable of `for NAME in` / `select NAME in`. Read generously (inside
+/// quotes too): a name too many is only checked more.
+fn assigned_names(line: &str) -> Vec<&str> {
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let bytes = line.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_word = i == 0
+            || matches!(
+                bytes[i - 1],
+                b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'{' | b'}' | b'`' | b'"' | b'\''
+            );
+        if !starts_word || !(bytes[i].is_ascii_alphabetic() || bytes[i] == b'_') {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && ident(bytes[i]) {
+            i += 1;
+        }
+        let name = &line[start..i];
+        let mut rest = &line[i..];
+        if rest.starts_with('[') {
+            rest = rest.find(']').map_or("", |end| &rest[end + 1..]);
+        }
+        if rest.starts_with('=') || rest.starts_with("+=") {
+            names.push(name);
+        } else if matches!(name, "for" | "select") {
+            let loop_name: &str = rest.trim_start_matches([' ', '\t']);
+            let len = loop_name.bytes().take_while(|b| ident(*b)).count();
+            if len > 0 {
+                names.push(&loop_name[..len]);
+            }
+        }
+    }
+    names
+}
+
+/// Whether a command line gives a variable the integer attribute
+/// (`declare -i`, `local -ri`, `typeset -i`...), after which bash evaluates
+/// what is assigned to it as arithmetic.
+fn declares_integer(line: &str) -> bool {
+    let words = dequoted_words(line);
+    words.windows(2).any(|pair| {
+        matches!(
+            pair[0].0.as_str(),
+            "declare" | "typeset" | "local" | "export" | "readonly"
+        )
+    }) && words
+        .iter()
+        .any(|(word, _)| word.starts_with('-') && word[1..].contains('i') && !word.starts_with("--"))
+}
+
+/// A command line's words with quotes and backslashes removed (`"eval"`,
+/// `\eval` and `'eval'` are all `eval`), each with whether it stands where a
+/// command name goes and begins with an expansion (`$cmd "$F"`, which runs
+/// whatever command the variable names).
+fn dequoted_words(line: &str) -> Vec<(String, bool)> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut raw_start: Option<char> = None;
+    let mut command = true;
+    let mut chars = line.chars().peekable();
+    let mut quote: Option<char> = None;
+    let finish =
+        |word: &mut String, raw_start: &mut Option<char>, command: &mut bool, words: &mut Vec<(String, bool)>| {
+            if !word.is_empty() || raw_start.is_some() {
+                let indirect = *command && matches!(raw_start, Some('$' | '`'));
+                // After these, the next word is a command name too.
+                let prefix = matches!(
+                    word.as_str(),
+                    "builtin"
+                        | "command"
+                        | "exec"
+                        | "env"
+                        | "time"
+                        | "nohup"
+                        | "then"
+                        | "do"
+                        | "else"
+                        | "if"
+                        | "elif"
+                        | "while"
+                        | "until"
+                        | "!"
+                        | "xargs"
+                        | "sudo"
+                        | "nice"
+                        | "timeout"
+                );
+                let option = word.starts_with('-');
+                let assignment = !option && word.find('=').is_some_and(|eq| eq > 0);
+                words.push((std::mem::take(word), indirect));
+                *command = *command && (prefix || assignment || option);
+            }
+            *raw_start = None;
+        };
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('"'), '\\') => {
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                raw_start.get_or_insert(c);
+                quote = Some(c);
+            }
+            (None, '\\') => {
+                raw_start.get_or_insert(c);
+                if let Some(next) = chars.next() {
+                    word.push(next);
+                }
+            }
+            (None, ' ' | '\t') => finish(&mut word, &mut raw_start, &mut command, &mut words),
+            (None, ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n') => {
+                finish(&mut word, &mut raw_start, &mut command, &mut words);
+                command = true;
+            }
+            (None, c) => {
+                raw_start.get_or_insert(c);
+                word.push(c);
+            }
+        }
+        // The first character inside quotes decides whether a quoted word
+        // begins with an expansion (`"$cmd"`).
+        if quote.is_some() && raw_start.is_some_and(|r| r == '"' || r == '\'') && word.len() == 1 {
+            raw_start = word.chars().next();
+        }
+    }
+    finish(&mut word, &mut raw_start, &mut command, &mut words);
+    words
 }
 
 /// Whether `text` holds `name` as a whole identifier (`$name` included).
@@ -806,6 +1059,12 @@ fn backtick_end(line: &str, _: usize) -> usize {
 /// line is compared as it is, and no variable that holds a path may appear
 /// in it.
 fn arithmetic(line: &str) -> bool {
+    // A here-document's body is compared whole elsewhere; its lines are not commands.
+    let commands = match line.find('\n') {
+        Some(end) if line.contains("<<") && !line.contains("<<<") => &line[..end],
+        _ => line,
+    };
+    let dequoted = dequoted_words(commands);
     let words: Vec<&str> = line
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '`'))
         .filter(|w| !w.is_empty())
@@ -817,30 +1076,60 @@ fn arithmetic(line: &str) -> bool {
         || line.contains("]=")
         || line.contains("]+=")
         || subscripted_expansion(line)
-        || words.iter().any(|w| {
-            matches!(
-                *w,
-                "let"
-                    | "declare"
-                    | "typeset"
-                    | "local"
-                    | "readonly"
-                    | "export"
-                    | "eval"
-                    | "read"
-                    | "mapfile"
-                    | "readarray"
-                    | "unset"
-                    | "wait"
-                    | "trap"
-                    | "bind"
-                    | "complete"
-                    | "compgen"
-            )
-        })
+        || substring_expansion(line)
+        || words
+            .iter()
+            .copied()
+            .chain(dequoted.iter().map(|(w, _)| w.as_str()))
+            .any(|w| {
+                matches!(
+                    w,
+                    "let"
+                        | "declare"
+                        | "typeset"
+                        | "local"
+                        | "readonly"
+                        | "export"
+                        | "eval"
+                        | "read"
+                        | "mapfile"
+                        | "readarray"
+                        | "unset"
+                        | "wait"
+                        | "trap"
+                        | "bind"
+                        | "complete"
+                        | "compgen"
+                )
+            })
         || words
             .windows(2)
             .any(|pair| matches!(pair[0], "test" | "[" | "printf") && pair[1].starts_with("-v"))
+        || dequoted
+            .windows(2)
+            .any(|pair| matches!(pair[0].0.as_str(), "test" | "[" | "printf") && pair[1].0.starts_with("-v"))
+        || dequoted.iter().any(|(_, indirect)| *indirect)
+}
+
+/// Whether `line` holds a substring expansion (`${X:F}`, `${@:F}`,
+/// `${X: -F}`, `${X:0:F}`): bash evaluates the offset and the length as
+/// arithmetic. `${X:-d}`, `${X:=d}`, `${X:?m}` and `${X:+a}` are not.
+fn substring_expansion(line: &str) -> bool {
+    line.match_indices("${").any(|(i, _)| {
+        let rest = line[i + 2..].trim_start_matches(['!', '#']);
+        let name = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'@' | b'*'))
+            .count();
+        let mut after = &rest[name..];
+        if after.starts_with('[') {
+            after = after.find(']').map_or("", |end| &after[end + 1..]);
+        }
+        name > 0
+            && after
+                .strip_prefix(':')
+                .is_some_and(|r| !r.starts_with(['-', '=', '?', '+']))
+    })
 }
 
 /// Whether `line` holds `${name[`, `${!name[` or `${#name[`: an array
@@ -1053,6 +1342,14 @@ mod tests {
             "read -r line",
             "eval \"$F\"",
             "x=1; unset F",
+            "echo \"${X:F}\" \"${@:F}\"",
+            "echo \"${X: -F}\"",
+            "\"eval\" \"$F\"",
+            "\\eval x",
+            "builtin 'eval' x",
+            "cmd=eval; $cmd \"$F\"",
+            "x | \"$cmd\" y",
+            "'test' -v x",
         ] {
             assert!(arithmetic(line), "{line}");
         }
@@ -1062,6 +1359,9 @@ mod tests {
             "echo \"[a]\" = b",
             "ls ${HOME}/x",
             "echo \"${F}\"",
+            "echo \"${F:-default}\" \"${F:=x}\" \"${F:+set}\"",
+            "./check \"$F\" --out \"$OUT\"",
+            "echo \"evaluate: $F\"",
         ] {
             assert!(!arithmetic(line), "{line}");
         }
@@ -1084,6 +1384,22 @@ mod tests {
         ] {
             assert!(!open_quote(line), "{line}");
         }
+    }
+
+    #[test]
+    fn assignments_and_integer_declarations_are_found() {
+        assert_eq!(
+            assigned_names("FILE='a b'; export OUT=\"$F\" X+=1 arr[2]=y"),
+            ["FILE", "OUT", "X", "arr"]
+        );
+        assert_eq!(assigned_names("for f in \"$F\"; do echo; done"), ["f"]);
+        assert!(assigned_names("echo a == b; ./x --opt=1").is_empty());
+        assert!(declares_integer("declare -i COUNT=0"));
+        assert!(declares_integer("local -ri N"));
+        assert!(!declares_integer("declare -r N=1"));
+        assert!(!declares_integer("grep -i x f"));
+        assert!(special_variable("OPTIND") && special_variable("BASH_ENV") && special_variable("LD_PRELOAD"));
+        assert!(!special_variable("FILE") && !special_variable("MODEL_PATH"));
     }
 
     #[test]

@@ -509,6 +509,67 @@ fn evaluating_contexts_and_open_quotes_are_refused() {
     }
 }
 
+/// The fourth red-team pass: each of these exited 0 and ran the canary in
+/// bash with the code before it.
+#[test]
+fn the_fourth_passes_bypasses_are_refused() {
+    // Script lines (YAML single-quoted) after a variable `F` that holds the
+    // file's name, as the documented pattern sets it.
+    let with_f = |lines: &[&str]| {
+        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
+        for line in lines {
+            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
+        }
+        template
+    };
+    let subscript = "a[$(touch PWNED)]";
+    let evaluating = "reaches the variable `F` on a line where bash evaluates text";
+    let cases = [
+        // A variable with the integer attribute evaluates what it is given.
+        (with_f(&["declare -i COUNT=0", "COUNT=\"$F\" || true"]), subscript, "declares integer variables"),
+        (with_f(&["OPTIND=\"$F\""]), subscript, "the shell variable `OPTIND`"),
+        (with_f(&["RANDOM=\"$F\""]), subscript, "the shell variable `RANDOM`"),
+        (with_f(&["SRANDOM=\"$F\""]), subscript, "the shell variable `SRANDOM`"),
+        (with_f(&["HISTCMD=\"$F\""]), subscript, "the shell variable `HISTCMD`"),
+        // The runner exports every variable: `export OPTIND=$'...'` evaluates.
+        (
+            "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    OPTIND:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n    - echo ok\n".to_owned(),
+            subscript,
+            "reaches the variable `OPTIND`, which bash acts on when it is set",
+        ),
+        // Substring offsets and lengths are arithmetic.
+        (with_f(&["X=abcdef", "echo \"${X:F}\""]), subscript, evaluating),
+        (with_f(&["echo \"${@:F}\""]), subscript, evaluating),
+        (with_f(&["X=abcdef", "echo \"${X: -F}\""]), subscript, evaluating),
+        (with_f(&["X=abcdef", "echo \"${X:0:F}\""]), subscript, evaluating),
+        // A builtin's name quoted, escaped, or named by a variable.
+        (with_f(&["\"eval\" \"$F\""]), "x$(touch PWNED)", evaluating),
+        (with_f(&["\\eval \"$F\""]), "x$(touch PWNED)", evaluating),
+        (with_f(&["builtin 'eval' \"$F\""]), "x$(touch PWNED)", evaluating),
+        (with_f(&["cmd=eval; $cmd \"$F\""]), "x$(touch PWNED)", evaluating),
+        (with_f(&["\"let\" \"$F\" || true"]), subscript, evaluating),
+        (with_f(&["\"declare\" -i N=\"$F\""]), subscript, "declares integer variables"),
+        (with_f(&["\"read\" \"$F\" < /dev/null || true"]), subscript, evaluating),
+        (with_f(&["'test' -v \"$F\" || true"]), subscript, evaluating),
+        (with_f(&["\"[\" -v \"$F\" ] || true"]), subscript, evaluating),
+        (with_f(&["\"printf\" -v \"$F\" x"]), subscript, evaluating),
+        // A shell variable set from a path holds the path.
+        (
+            "{%- for f in files %}{%- set word = f.path | sh_quote %}\nj-{{ pipeline_name }}-{{ loop.index }}:\n  script:\n    - {{ \"FILE=\" ~ word | yaml_quote }}\n    - echo \"checking $FILE\"\n    - '[[ \"$FILE\" -ot Makefile ]] || [[ \"$FILE\" -eq 0 ]] || true'\n{%- endfor %}\n".to_owned(),
+            subscript,
+            "reaches the variable `FILE` on a line where bash evaluates text",
+        ),
+        (
+            "{%- for f in files %}{%- set word = f.path | sh_quote %}\nj-{{ pipeline_name }}-{{ loop.index }}:\n  script:\n    - {{ \"FILE=\" ~ word | yaml_quote }}\n    - 'eval \"ls -d -- $FILE\" || true'\n{%- endfor %}\n".to_owned(),
+            "x$(touch PWNED)",
+            "reaches the variable `FILE` on a line where bash evaluates text",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 #[test]
 fn bypasses_of_the_template_check_are_refused_on_the_result() {
     // The red-team templates: each gets past the syntax-tree check,
