@@ -214,6 +214,13 @@ impl serde::Serialize for Entries<'_> {
 /// byte for byte.
 fn entry_yaml(entries: &[(&Value, &Value)]) -> std::result::Result<String, String> {
     match serde_yaml::to_string(&Entries(entries)) {
+        Ok(text)
+            if !entries
+                .iter()
+                .any(|(k, v)| crate::yaml11::may_need_quotes(k) || crate::yaml11::may_need_quotes(v)) =>
+        {
+            Ok(if text == "{}\n" { String::new() } else { text })
+        }
         Ok(text) if text != "{}\n" => crate::yaml11::quote(text).map_err(|e| {
             let key = entries.first().map_or_else(String::new, |(key, _)| {
                 format!(" `{}`", serde_yaml::to_string(key).unwrap_or_default().trim_end())

@@ -16,7 +16,7 @@ const MAX_THREADS: usize = 8;
 /// How many threads to render on: `CHILDGEN_THREADS` when it is a number
 /// from 1 up (for a runner shared with other jobs), else the cores this
 /// process may use; at most [`MAX_THREADS`].
-fn threads() -> usize {
+pub fn threads() -> usize {
     std::env::var("CHILDGEN_THREADS")
         .ok()
         .and_then(|n| n.trim().parse::<usize>().ok())

@@ -71,6 +71,62 @@ impl Renderer {
         Ok(())
     }
 
+    /// Adds templates that do not depend on each other being added first,
+    /// parsing them on several threads; the first that does not parse (in
+    /// the given order) is the error.
+    ///
+    /// # Errors
+    /// [`Error::Template`] with the line, as [`Renderer::add_template`].
+    pub fn add_parsed(&mut self, templates: Vec<(String, String)>) -> Result<()> {
+        let parse = |(name, source): &(String, String)| {
+            tera::Template::new(name, None, source)
+                .map_err(|e| tera::Error::chain(format!("Failed to parse '{name}'"), e))
+        };
+        let parsed: Vec<tera::Result<tera::Template>> = if templates.len() < 2 || crate::parallel::threads() < 2 {
+            templates.iter().map(parse).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let (first, rest) = templates.split_at(1);
+                let handles: Vec<_> = rest.iter().map(|t| scope.spawn(move || parse(t))).collect();
+                let mut parsed = vec![parse(&first[0])];
+                for handle in handles {
+                    parsed.push(
+                        handle
+                            .join()
+                            .unwrap_or_else(|_| Err(tera::Error::msg("the template parser stopped unexpectedly"))),
+                    );
+                }
+                parsed
+            })
+        };
+        for ((name, source), template) in templates.into_iter().zip(parsed) {
+            let template = template.map_err(|e| {
+                let detail = error_chain(&e);
+                Error::Template {
+                    template: name.clone(),
+                    line: parse_error_line(&detail),
+                    detail,
+                }
+            })?;
+            // What `Tera::add_raw_template` does after parsing.
+            self.tera.templates.insert(name.clone(), template);
+            let fits = self
+                .tera
+                .build_inheritance_chains()
+                .and_then(|()| self.tera.check_macro_files());
+            fits.map_err(|e| {
+                let detail = error_chain(&e);
+                Error::Template {
+                    template: name.clone(),
+                    line: parse_error_line(&detail),
+                    detail,
+                }
+            })?;
+            self.sources.insert(name, source);
+        }
+        Ok(())
+    }
+
     /// Adds several templates at once, so that they may import or include
     /// each other whatever their order (partials).
     ///

@@ -68,11 +68,14 @@ impl Settings {
         if need == Need::Templates {
             load_partials(&mut renderer, &dir, &file.partials, &config_name)?;
         }
+        // Templates are read as the rules name them and parsed together
+        // at the end, on several threads (parsing is most of a small run).
+        let mut pending: Vec<(String, String)> = Vec::new();
         let mut load = |path: &Path| -> Result<String> {
             let name = display_path(path);
-            if need == Need::Templates && !renderer.has_template(&name) {
+            if need == Need::Templates && !renderer.has_template(&name) && !pending.iter().any(|(n, _)| *n == name) {
                 let source = crate::files::read_text(path, crate::files::TEMPLATE_LIMIT, "a template")?;
-                renderer.add_template(&name, &source)?;
+                pending.push((name.clone(), source));
             }
             Ok(name)
         };
@@ -140,10 +143,11 @@ impl Settings {
             load(&dir.join(path))?
         } else {
             if need == Need::Templates {
-                renderer.add_template(NO_CHANGES_NAME, NO_CHANGES_TEMPLATE)?;
+                pending.push((NO_CHANGES_NAME.to_owned(), NO_CHANGES_TEMPLATE.to_owned()));
             }
             NO_CHANGES_NAME.to_owned()
         };
+        renderer.add_parsed(pending)?;
 
         let values = ValueRule::new(file.values.as_deref().unwrap_or(DEFAULT_VALUES))?;
         let mut vars = BTreeMap::new();

@@ -61,6 +61,22 @@ pub fn quote(text: String) -> Result<String, String> {
     }
 }
 
+/// Whether some string of `value` (a key or a scalar) is one that Psych
+/// could read as something else if it were written plain. When none is,
+/// no plain scalar of its YAML can be misread (`serde_norway` writes the
+/// strings of a value and the canonical forms of its other scalars), and
+/// [`quote`] has nothing to do.
+#[must_use]
+pub fn may_need_quotes(value: &Value) -> bool {
+    match value {
+        Value::String(text) => !psych_agrees(text),
+        Value::Sequence(items) => items.iter().any(may_need_quotes),
+        Value::Mapping(map) => map.iter().any(|(k, v)| may_need_quotes(k) || may_need_quotes(v)),
+        Value::Tagged(tagged) => may_need_quotes(&tagged.value),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
 /// `value` as a single-quoted scalar, or a double-quoted one when it holds a
 /// line break or another control character.
 fn push_quoted(out: &mut String, value: &str) {
@@ -132,18 +148,17 @@ fn plain_scalars(text: &str) -> Result<Vec<Plain>, String> {
 /// where in doubt, the scalar is quoted (quoting a string never changes it).
 #[must_use]
 pub fn psych_agrees(text: &str) -> bool {
+    const WORDS: [&str; 13] = [
+        "", "~", "y", "n", "yes", "no", "true", "false", "on", "off", "null", "=", "<<",
+    ];
     if yaml12_canonical(text) {
         return true;
     }
-    let lower = text.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "" | "~" | "y" | "n" | "yes" | "no" | "true" | "false" | "on" | "off" | "null" | "=" | "<<"
-    ) {
+    if WORDS.iter().any(|w| w.eq_ignore_ascii_case(text)) {
         return false;
     }
-    let unsigned = lower.strip_prefix(['-', '+']).unwrap_or(&lower);
-    if matches!(unsigned, ".inf" | ".nan") {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if unsigned.eq_ignore_ascii_case(".inf") || unsigned.eq_ignore_ascii_case(".nan") {
         return false;
     }
     match text.as_bytes()[0] {
