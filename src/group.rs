@@ -95,49 +95,52 @@ pub struct Grouping<'c> {
 /// # Errors
 /// [`crate::Error::Value`] for the first value outside `values`.
 pub fn group_changes<'c>(rules: &[Rule], changes: &'c [Change], values: &ValueRule) -> Result<Grouping<'c>> {
+    let halves = changes.len() >= PARALLEL_FROM && crate::parallel::threads() >= 2;
+    group_in(rules, changes, values, halves)
+}
+
+fn group_in<'c>(rules: &[Rule], changes: &'c [Change], values: &ValueRule, halves: bool) -> Result<Grouping<'c>> {
     let mut sorted: Vec<&Change> = changes.iter().collect();
     if !sorted.is_sorted_by(|a, b| a.path <= b.path) {
         sorted.sort_by(|a, b| a.path.cmp(&b.path));
     }
     let mut grouping = Grouping::default();
     let mut matched = vec![false; changes.len()];
+    // A large merge request is grouped in two halves on two threads (the
+    // value extraction is most of the work); the second half's groups then
+    // join the first's, so every group's files stay in path order.
     for rule in rules {
-        let vars = rule.pattern.vars();
-        let mut index: HashMap<Vec<&str>, usize> = HashMap::new();
-        let mut groups: Vec<(Vec<&str>, Vec<&Change>)> = Vec::new();
-        // In path order, so every group's files come out sorted by path. Sorted
-        // paths also put most of a group's files next to each other: `last`
-        // spares the hash lookup for them.
-        let mut last: Option<usize> = None;
-        let (mut components, mut found) = (Vec::new(), Vec::new());
-        for (change, matched) in sorted.iter().copied().zip(&mut matched) {
-            for path in change.grouping_paths() {
-                if !rule.values_into(path, &mut components, &mut found) {
-                    continue;
+        let groups = if halves {
+            let middle = sorted.len() / 2;
+            let (first, second) = sorted.split_at(middle);
+            let (first_matched, second_matched) = matched.split_at_mut(middle);
+            let (a, b) = std::thread::scope(|scope| {
+                let b = scope.spawn(|| group_slice(rule, second, second_matched, values));
+                let a = group_slice(rule, first, first_matched, values);
+                (a, b.join())
+            });
+            // The first half's error comes first in path order.
+            let mut groups = a?;
+            let b = b.map_err(|_| crate::Error::Usage("grouping stopped unexpectedly".to_owned()))??;
+            let mut index: HashMap<Vec<&str>, usize> =
+                groups.iter().enumerate().map(|(i, (v, _))| (v.clone(), i)).collect();
+            for (values, files) in b {
+                if let Some(slot) = index.get(&values) {
+                    groups[*slot].1.extend(files);
+                } else {
+                    index.insert(values.clone(), groups.len());
+                    groups.push((values, files));
                 }
-                *matched = true;
-                let slot = match last.filter(|i| groups[*i].0 == found) {
-                    Some(i) => i,
-                    None => {
-                        if let Some(slot) = index.get(found.as_slice()) {
-                            *slot
-                        } else {
-                            // Checked once per distinct value tuple: the same values pass the same way.
-                            values.check(path, &vars, &found)?;
-                            groups.push((found.clone(), Vec::new()));
-                            index.insert(found.clone(), groups.len() - 1);
-                            groups.len() - 1
-                        }
-                    }
-                };
-                groups[slot].1.push(change);
-                last = Some(slot);
             }
-        }
+            groups
+        } else {
+            group_slice(rule, &sorted, &mut matched, values)?
+        };
         let mut groups: Vec<Group> = groups
             .into_iter()
             .map(|(values, mut files)| {
-                // A rename within one group was pushed for both of its paths.
+                // A rename within one group was pushed for both of its paths
+                // (next to each other: both pushes come from the same change).
                 files.dedup_by(|a, b| std::ptr::eq(*a, *b));
                 Group {
                     values: values.into_iter().map(str::to_owned).collect(),
@@ -157,6 +160,53 @@ pub fn group_changes<'c>(rules: &[Rule], changes: &'c [Change], values: &ValueRu
     Ok(grouping)
 }
 
+/// From this many changes on, grouping runs on two threads.
+const PARALLEL_FROM: usize = 20_000;
+
+/// One rule's groups of `sorted` (in path order), as value tuples with their
+/// changes in first-seen order; marks the changes it selects in `matched`.
+#[allow(clippy::type_complexity)]
+fn group_slice<'c>(
+    rule: &Rule,
+    sorted: &[&'c Change],
+    matched: &mut [bool],
+    values: &ValueRule,
+) -> Result<Vec<(Vec<&'c str>, Vec<&'c Change>)>> {
+    let vars = rule.pattern.vars();
+    let mut index: HashMap<Vec<&str>, usize> = HashMap::new();
+    let mut groups: Vec<(Vec<&str>, Vec<&Change>)> = Vec::new();
+    // In path order, so every group's files come out sorted by path. Sorted
+    // paths also put most of a group's files next to each other: `last`
+    // spares the hash lookup for them.
+    let mut last: Option<usize> = None;
+    let (mut components, mut found) = (Vec::new(), Vec::new());
+    for (change, matched) in sorted.iter().copied().zip(matched) {
+        for path in change.grouping_paths() {
+            if !rule.values_into(path, &mut components, &mut found) {
+                continue;
+            }
+            *matched = true;
+            let slot = match last.filter(|i| groups[*i].0 == found) {
+                Some(i) => i,
+                None => {
+                    if let Some(slot) = index.get(found.as_slice()) {
+                        *slot
+                    } else {
+                        // Checked once per distinct value tuple: the same values pass the same way.
+                        values.check(path, &vars, &found)?;
+                        groups.push((found.clone(), Vec::new()));
+                        index.insert(found.clone(), groups.len() - 1);
+                        groups.len() - 1
+                    }
+                }
+            };
+            groups[slot].1.push(change);
+            last = Some(slot);
+        }
+    }
+    Ok(groups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +220,57 @@ mod tests {
             template: "t".to_owned(),
             mode: Mode::Each,
         })
+    }
+
+    /// Grouping in two halves on two threads gives what one pass gives:
+    /// the same groups, files in the same order, the same first error.
+    #[test]
+    fn halves_group_as_one_pass_does() -> Result<()> {
+        let rules = [rule("pipeline_name:pipelines,stage_name::pipelines")?];
+        let mut changes: Vec<Change> = (0..3000)
+            .map(|i| {
+                let path = format!("pipelines/p{}/s{}/f{i:05}.py", i % 7, i % 3);
+                if i % 5 == 0 {
+                    Change::moved(
+                        'R',
+                        Some(90),
+                        format!("pipelines/p{}/s{}/old{i:05}.py", (i + 1) % 7, i % 3),
+                        path,
+                    )
+                } else {
+                    Change::new('M', path)
+                }
+            })
+            .collect();
+        changes.push(Change::new('A', "README.md"));
+        let values = ValueRule::new(DEFAULT_VALUES)?;
+        let show = |g: &Grouping| {
+            let mut out = Vec::new();
+            for group in &g.groups[0] {
+                out.push(format!(
+                    "{:?}: {:?}",
+                    group.values,
+                    group.files.iter().map(|c| c.path.as_str()).collect::<Vec<_>>()
+                ));
+            }
+            out.push(format!(
+                "unmatched {:?}",
+                g.unmatched.iter().map(|c| c.path.as_str()).collect::<Vec<_>>()
+            ));
+            out
+        };
+        let one = group_in(&rules, &changes, &values, false)?;
+        let two = group_in(&rules, &changes, &values, true)?;
+        assert_eq!(show(&one), show(&two));
+        assert!(one.groups[0].len() == 21);
+        // A bad value in each half: the first in path order is reported.
+        changes.push(Change::new('A', "pipelines/p0/b$d/x.py"));
+        changes.push(Change::new('A', "pipelines/p6/z$z/x.py"));
+        let one = group_in(&rules, &changes, &values, false).err().map(|e| e.to_string());
+        let two = group_in(&rules, &changes, &values, true).err().map(|e| e.to_string());
+        assert!(one.as_deref().is_some_and(|e| e.contains("b$d")), "{one:?}");
+        assert_eq!(one, two);
+        Ok(())
     }
 
     fn summary(grouping: &Grouping) -> Vec<String> {

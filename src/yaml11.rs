@@ -151,6 +151,10 @@ pub fn psych_agrees(text: &str) -> bool {
     const WORDS: [&str; 13] = [
         "", "~", "y", "n", "yes", "no", "true", "false", "on", "off", "null", "=", "<<",
     ];
+    // Most strings: a letter first, longer than any of the words.
+    if text.len() > 5 && text.as_bytes()[0].is_ascii_alphabetic() {
+        return true;
+    }
     if yaml12_canonical(text) {
         return true;
     }
