@@ -191,6 +191,17 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         return Ok(());
     }
     follow_chains(&mut tainted, &all);
+    // A path may reach a function's or `set --`'s positional parameters
+    // (`f "$F"`, `set -- "$F"`): where any variable holds a path, they are
+    // taken to hold one too.
+    let first_differing = (0..scripts.len())
+        .find(|i| differs(*i))
+        .map(|i| neutral_scripts.get(i).map_or_else(String::new, |(_, n)| n.clone()));
+    if let Some(value) = tainted.first().map(|(_, v)| v.clone()).or(first_differing) {
+        for positional in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"] {
+            tainted.push((positional.to_owned(), value.clone()));
+        }
+    }
     for (name, value) in &tainted {
         if special_variable(name) {
             return Err(Difference {
@@ -250,7 +261,14 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
         if arithmetic(&line)
-            && let Some((name, value)) = tainted.iter().find(|(variable, _)| names(&line, variable))
+            && let Some((name, value)) = tainted.iter().find(|(variable, _)| {
+                // `1` or `@` alone is too common to be a reference: `$1` is.
+                if positional(variable) {
+                    mentions(&line, variable)
+                } else {
+                    names(&line, variable)
+                }
+            })
         {
             return Err(Difference {
                 at,
@@ -369,7 +387,10 @@ fn assigned_names(line: &str) -> Vec<&str> {
         if rest.starts_with('[') {
             rest = rest.find(']').map_or("", |end| &rest[end + 1..]);
         }
-        if rest.starts_with('=') || rest.starts_with("+=") {
+        // `${NAME:=default}` and `${NAME=default}` assign too.
+        let default_assignment =
+            start >= 2 && &bytes[start - 2..start] == b"${" && (rest.starts_with(":=") || rest.starts_with('='));
+        if rest.starts_with('=') || rest.starts_with("+=") || default_assignment {
             names.push(name);
         } else if matches!(name, "for" | "select") {
             let loop_name: &str = rest.trim_start_matches([' ', '\t']);
@@ -411,7 +432,16 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
     let finish =
         |word: &mut String, raw_start: &mut Option<char>, command: &mut bool, words: &mut Vec<(String, bool)>| {
             if !word.is_empty() || raw_start.is_some() {
-                let indirect = *command && matches!(raw_start, Some('$' | '`'));
+                // A command name that is only an expansion runs whatever it
+                // holds (`$cmd`, `"${cmd}"`, `$(...)`, `` `...` ``);
+                // `"$CI_PROJECT_DIR/check.sh"` names a file, never a builtin.
+                let parameter = word
+                    .strip_prefix('$')
+                    .map(|r| r.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(r))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+                let indirect = *command
+                    && matches!(raw_start, Some('$' | '`'))
+                    && (word == "$" || word.starts_with('`') || parameter);
                 // After these, the next word is a command name too.
                 let prefix = matches!(
                     word.as_str(),
@@ -478,6 +508,11 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
     }
     finish(&mut word, &mut raw_start, &mut command, &mut words);
     words
+}
+
+/// Whether `name` is a positional parameter (`1`..`9`, `@`, `*`).
+fn positional(name: &str) -> bool {
+    name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9' | b'@' | b'*')
 }
 
 /// Whether `text` holds `name` as a whole identifier (`$name` included).
@@ -1393,6 +1428,7 @@ mod tests {
             ["FILE", "OUT", "X", "arr"]
         );
         assert_eq!(assigned_names("for f in \"$F\"; do echo; done"), ["f"]);
+        assert_eq!(assigned_names(": \"${X:=$F}\" ${Y=a} ${Z:-b}"), ["X", "Y"]);
         assert!(assigned_names("echo a == b; ./x --opt=1").is_empty());
         assert!(declares_integer("declare -i COUNT=0"));
         assert!(declares_integer("local -ri N"));

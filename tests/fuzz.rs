@@ -160,7 +160,7 @@ proptest! {
     }
 
     #[test]
-    fn a_document_has_its_own_shape(lines in prop::collection::vec("[ -~\n]{0,30}", 0..6), key in "[a-z]{1,8}") {
+    fn a_document_has_its_own_shape(lines in prop::collection::vec("[ -~\néø€]{0,30}", 0..6), key in "[a-z]{1,8}") {
         let doc: serde_yaml::Mapping = std::iter::once((
             serde_yaml::Value::String(key),
             serde_yaml::to_value(serde_json::json!({"script": lines, "variables": {"A": "x"}}))

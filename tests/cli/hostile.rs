@@ -553,6 +553,11 @@ fn the_fourth_passes_bypasses_are_refused() {
         (with_f(&["'test' -v \"$F\" || true"]), subscript, evaluating),
         (with_f(&["\"[\" -v \"$F\" ] || true"]), subscript, evaluating),
         (with_f(&["\"printf\" -v \"$F\" x"]), subscript, evaluating),
+        // Found while closing the above: positional
+        // parameters set by `set --` or a function call, a quoted `$cmd`.
+        (with_f(&["set -- \"$F\"", "echo $(( $1 )) || true"]), subscript, "reaches the variable `1`"),
+        (with_f(&["f() { echo $(( $1 )); }", "f \"$F\" || true"]), subscript, "reaches the variable `1`"),
+        (with_f(&["cmd=eval", "\"$cmd\" \"$F\""]), "x$(touch PWNED)", evaluating),
         // A shell variable set from a path holds the path.
         (
             "{%- for f in files %}{%- set word = f.path | sh_quote %}\nj-{{ pipeline_name }}-{{ loop.index }}:\n  script:\n    - {{ \"FILE=\" ~ word | yaml_quote }}\n    - echo \"checking $FILE\"\n    - '[[ \"$FILE\" -ot Makefile ]] || [[ \"$FILE\" -eq 0 ]] || true'\n{%- endfor %}\n".to_owned(),
