@@ -159,7 +159,10 @@ const KEYWORDS: [&str; 62] = [
 /// # Errors
 /// The first [`Difference`], in document order.
 pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
-    let mut walk = Walk { at: Vec::new() };
+    let mut walk = Walk {
+        at: Vec::new(),
+        lists: real.values().any(has_reference),
+    };
     walk.mapping(real, stand_in, None)?;
     unquoted_tainted(real, stand_in)
 }
@@ -179,9 +182,10 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         &mut all,
     );
     let mut scripts = Vec::new();
-    collect_scripts(real, &mut Vec::new(), false, &mut scripts);
+    let lists = real.values().any(has_reference);
+    collect_scripts(real, &mut Vec::new(), false, lists, &mut scripts);
     let mut neutral_scripts = Vec::new();
-    collect_scripts(stand_in, &mut Vec::new(), false, &mut neutral_scripts);
+    collect_scripts(stand_in, &mut Vec::new(), false, lists, &mut neutral_scripts);
     let differs = |i: usize| {
         neutral_scripts
             .get(i)
@@ -207,9 +211,9 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             return Err(Difference {
                 at: format!("variables.{name}"),
                 detail: format!(
-                    "reaches the variable `{name}`, which bash acts on when it is set (the runner exports every \
-                     variable; `OPTIND`, `RANDOM` and others evaluate their value as arithmetic): give the \
-                     variable another name"
+                    "reaches the variable `{name}`, which bash or a common tool acts on when it is set (the \
+                     runner exports every variable; `OPTIND` evaluates its value as arithmetic, `GIT_SSH_COMMAND` \
+                     runs it): give the variable a plain name such as `FILE`"
                 ),
                 stand_in_text: value.clone(),
             });
@@ -217,24 +221,51 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     }
     // Shell variables a script sets from a path (`FILE='...'`) or from a
     // variable that holds one (`TARGET="$FILE"`) hold it too.
-    let integers = scripts.iter().any(|(_, line)| declares_integer(line));
+    // A `declare` reached through a variable (`$d -i N`) may set it too.
+    let integers = scripts
+        .iter()
+        .any(|(_, line)| declares_integer(line) || dequoted_words(line).iter().any(|(_, indirect)| *indirect));
+    // Whether a line writes a path to a file (`printf '%s' "$F" > list`):
+    // then whatever reads a file may read a path.
+    let mut files = false;
     loop {
         let before = tainted.len();
+        let files_before = files;
         for (i, (at, line)) in scripts.iter().enumerate() {
             let from = if differs(i) {
                 Some(neutral_scripts.get(i).map_or_else(String::new, |(_, n)| n.clone()))
             } else {
+                // `$F`, or the bare name where it is assigned (`G=F`, which
+                // arithmetic on `G` follows to `F`'s value).
+                let assigns = !assigned_names(line).is_empty();
                 tainted
                     .iter()
-                    .find(|(name, _)| mentions(line, name))
+                    .find(|(name, _)| mentions(line, name) || (assigns && !positional(name) && names(line, name)))
                     .map(|(_, value)| value.clone())
             };
+            let from = from.or_else(|| {
+                (files && reads_file_into(line).next().is_some())
+                    .then(|| tainted.first().map(|(_, v)| v.clone()).unwrap_or_default())
+            });
             let Some(value) = from else { continue };
-            for name in assigned_names(line) {
+            if runs_inline_code(line) {
+                return Err(Difference {
+                    at: at.clone(),
+                    detail: format!(
+                        "reaches a command that runs text as code ({}: `sh -c`, `awk`, `python -c`, `source <(...)`...), \
+                         which would run the file's name; pass the path as a plain \"$VARIABLE\" argument to a \
+                         script file instead",
+                        code(&clip(line))
+                    ),
+                    stand_in_text: value,
+                });
+            }
+            files |= writes_file(line);
+            for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
                 if special_variable(name) || integers {
                     let why = if integers {
-                        "a script of this pipeline declares integer variables (`declare -i`), and bash evaluates \
-                         what is assigned to one as arithmetic"
+                        "a script of this pipeline may give variables the integer attribute (`declare -i`, or a \
+                         command named by a variable), and bash evaluates what is assigned to one as arithmetic"
                     } else {
                         "bash acts on that variable when it is set"
                     };
@@ -253,9 +284,24 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 }
             }
         }
-        if tainted.len() == before {
+        if tainted.len() == before && files == files_before {
             break;
         }
+    }
+    if files
+        && let Some((at, line)) = scripts
+            .iter()
+            .find(|(_, line)| runs_inline_code(line) || runs_a_script(line))
+    {
+        return Err(Difference {
+            at: at.clone(),
+            detail: format!(
+                "is written to a file by a script of this pipeline, and {} runs text as code, which may read it \
+                 from that file; pass paths to such commands only as arguments of a script file",
+                code(&clip(line))
+            ),
+            stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+        });
     }
     for (at, line) in scripts {
         // Where bash evaluates text, a bare name is a reference too:
@@ -307,56 +353,106 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     Ok(())
 }
 
-/// Variables that bash acts on when they are set: `OPTIND`, `RANDOM`,
-/// `SRANDOM` and `HISTCMD` evaluate their value as arithmetic (running a
-/// `$(...)` in an array subscript), others change how commands are found or
-/// words split, or run code (`PROMPT_COMMAND`, `PS4`, `BASH_ENV`), or what
-/// the dynamic loader loads. A value that holds a path never goes in one.
+/// Variables that bash or common tools act on when they are set: `OPTIND`,
+/// `RANDOM`, `SRANDOM` and `HISTCMD` evaluate their value as arithmetic
+/// (running a `$(...)` in an array subscript); others change how commands
+/// are found or words split, run code (`PROMPT_COMMAND`, `PS4`, `BASH_ENV`,
+/// `GIT_SSH_COMMAND`, `PERL5OPT`, `NODE_OPTIONS`, a pager or an editor),
+/// load libraries or modules, send requests through a proxy, or change
+/// GitLab's own settings. A value that holds a path never goes in one: a
+/// deny-list of the names known to do something, so a path variable is best
+/// named plainly (`FILE`, `CHANGED_PATH`).
 fn special_variable(name: &str) -> bool {
-    const NAMES: [&str; 30] = [
+    const NAMES: [&str; 50] = [
         "CDPATH",
         "COLUMNS",
+        "EDITOR",
         "EMACS",
         "ENV",
         "EPOCHREALTIME",
         "EPOCHSECONDS",
+        "EXECIGNORE",
         "FCEDIT",
         "FIGNORE",
         "FUNCNEST",
+        "GCONV_PATH",
         "GLOBIGNORE",
         "GLOBSORT",
         "HOME",
+        "HOSTALIASES",
         "HOSTFILE",
         "IFS",
         "IGNOREEOF",
         "INPUTRC",
+        "JAVA_TOOL_OPTIONS",
+        "JDK_JAVA_OPTIONS",
+        "KUBECONFIG",
+        "LANG",
+        "LANGUAGE",
         "LINENO",
         "LINES",
+        "LOCPATH",
+        "NLSPATH",
+        "OLDPWD",
         "OPTARG",
         "OPTERR",
         "OPTIND",
+        "PAGER",
         "PATH",
         "POSIXLY_CORRECT",
         "PROMPT_COMMAND",
+        "PWD",
         "RANDOM",
         "SECONDS",
+        "SHELL",
         "SHELLOPTS",
+        "SHLVL",
         "SRANDOM",
+        "TERM",
         "TIMEFORMAT",
         "TMOUT",
+        "TMPDIR",
+        "TZ",
+        "VISUAL",
     ];
-    const PREFIXES: [&str; 9] = [
+    const PREFIXES: [&str; 34] = [
+        "_JAVA_",
+        "ALL_PROXY",
+        "AWS_",
         "BASH",
+        "CI_",
         "COMP_",
+        "CURL_",
+        "DOCKER_",
         "DYLD_",
+        "FF_",
+        "GIT_",
+        "GITLAB_",
+        "GOOGLE_",
         "HIST",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
         "LC_",
         "LD_",
+        "LESS",
         "MAIL",
+        "NODE_",
+        "NO_PROXY",
+        "NPM_",
+        "PERL",
+        "PIP_",
         "PS",
+        "PYTHON",
         "READLINE_",
+        "RESOLV_",
+        "RUBY",
+        "SSH_",
+        "SUDO_",
+        "TERMINFO",
+        "WGETRC",
     ];
-    NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
+    let upper = name.to_ascii_uppercase();
+    NAMES.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 /// The shell variables a command line sets: `NAME=`, `NAME+=`, `NAME[i]=`
@@ -390,7 +486,9 @@ fn assigned_names(line: &str) -> Vec<&str> {
         // `${NAME:=default}` and `${NAME=default}` assign too.
         let default_assignment =
             start >= 2 && &bytes[start - 2..start] == b"${" && (rest.starts_with(":=") || rest.starts_with('='));
-        if rest.starts_with('=') || rest.starts_with("+=") || default_assignment {
+        // `IFS= read ...` assigns nothing: an empty value holds no path.
+        let empty = (rest.starts_with('=') && rest[1..].starts_with([' ', '\t', ';', '\n'])) || rest == "=";
+        if (rest.starts_with('=') || rest.starts_with("+=") || default_assignment) && !empty {
             names.push(name);
         } else if matches!(name, "for" | "select") {
             let loop_name: &str = rest.trim_start_matches([' ', '\t']);
@@ -510,6 +608,133 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
     words
 }
 
+/// Whether a command line runs text it is given as code, in another shell
+/// or interpreter: `sh -c`, `bash` reading its script from stdin, `awk`
+/// (its program), `python -c`, `perl -e`, `node -e`, `ruby -e`, `php -r`,
+/// `ssh` (a remote shell), `env -S`, `source` or `.` of `/dev/stdin` or a
+/// process substitution (`<(...)`). A script file given a path as an
+/// argument is not: that runs the file's content, which CI runs anyway.
+fn runs_inline_code(line: &str) -> bool {
+    if line.contains("<(") || line.contains(">(") {
+        return true;
+    }
+    let words = dequoted_words(line);
+    (0..words.len()).any(|i| {
+        let name = words[i].0.rsplit('/').next().unwrap_or_default();
+        let shell = matches!(
+            name,
+            "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" | "busybox" | "su"
+        );
+        let awk = matches!(name, "awk" | "gawk" | "mawk" | "nawk");
+        let interpreter = matches!(
+            name,
+            "python"
+                | "python2"
+                | "python3"
+                | "pypy"
+                | "pypy3"
+                | "perl"
+                | "ruby"
+                | "node"
+                | "nodejs"
+                | "php"
+                | "lua"
+                | "Rscript"
+                | "deno"
+                | "pwsh"
+                | "tclsh"
+                | "osascript"
+        );
+        match name {
+            "ssh" => return true,
+            "env" => {
+                return words[i + 1..].iter().any(|(a, _)| {
+                    a.starts_with("--split-string") || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
+                });
+            }
+            "source" | "." => {
+                return words[i + 1..]
+                    .iter()
+                    .any(|(a, _)| a.starts_with("/dev/") || a.starts_with("/proc/"));
+            }
+            _ if !(shell || awk || interpreter) => return false,
+            _ => {}
+        }
+        // Options up to the first other word: the script file (or awk's
+        // program); the words after it are the script's own arguments.
+        let inline_letters = if shell { "cs" } else { "cepErx" };
+        let mut inline = false;
+        for (arg, _) in &words[i + 1..] {
+            if arg == "--" {
+                continue;
+            }
+            if let Some(long) = arg.strip_prefix("--") {
+                inline |= matches!(long, "eval" | "print" | "command") || long.starts_with("eval=");
+                continue;
+            }
+            if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
+                if awk && short.starts_with('f') {
+                    return false;
+                }
+                if interpreter && short == "m" {
+                    return inline; // `python -m module`
+                }
+                inline |= short.chars().any(|c| inline_letters.contains(c)) || arg == "-Command";
+                continue;
+            }
+            // The program (awk) or the script file.
+            return awk || inline;
+        }
+        // No script file: the script comes from stdin (`bash <<< "..."`).
+        !awk || inline
+    })
+}
+
+/// Whether a command line runs a shell script file (`bash gen.sh`,
+/// `source ./gen.sh`, `. ./gen.sh`), which may be one a script wrote.
+fn runs_a_script(line: &str) -> bool {
+    dequoted_words(line).iter().any(|(word, _)| {
+        matches!(
+            word.rsplit('/').next().unwrap_or_default(),
+            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash"
+        )
+    })
+}
+
+/// Whether a command line writes to a file: a `>`/`>>` redirection (not
+/// `>&`), or `tee`.
+fn writes_file(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes
+        .iter()
+        .enumerate()
+        .any(|(i, b)| *b == b'>' && bytes.get(i + 1) != Some(&b'&') && bytes.get(i + 1) != Some(&b'('))
+        || dequoted_words(line)
+            .iter()
+            .any(|(w, _)| w == "tee" || w == "dd" || w == "cp" || w == "mv")
+}
+
+/// The variables that `read`, `mapfile` or `readarray` on this line set
+/// (every name-like word after the builtin, option arguments included).
+fn reads_file_into(line: &str) -> impl Iterator<Item = &str> {
+    let ident = |w: &str| {
+        !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') && !w.as_bytes()[0].is_ascii_digit()
+    };
+    let mut reading = false;
+    line.split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')'))
+        .filter(move |w| {
+            if matches!(*w, "read" | "mapfile" | "readarray") {
+                reading = true;
+                return false;
+            }
+            // A redirection's file, or the end of the command.
+            if matches!(*w, "do" | "then" | "done") || w.starts_with(['<', '>']) {
+                reading = false;
+            }
+            reading && ident(w)
+        })
+}
+
 /// Whether `name` is a positional parameter (`1`..`9`, `@`, `*`).
 fn positional(name: &str) -> bool {
     name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9' | b'@' | b'*')
@@ -614,9 +839,11 @@ fn follow_chains(tainted: &mut Vec<(String, String)>, all: &[(String, String)]) 
     }
 }
 
-/// Every script line of the document, with where it is.
-fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, out: &mut Vec<(String, String)>) {
-    fn value(v: &Value, at: &mut Vec<String>, script: bool, out: &mut Vec<(String, String)>) {
+/// Every script line of the document, with where it is. With `lists`,
+/// the strings of every list (but under `variables`) count as script lines:
+/// a `!reference` may splice any of them into a script.
+fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, lists: bool, out: &mut Vec<(String, String)>) {
+    fn value(v: &Value, at: &mut Vec<String>, script: bool, lists: bool, out: &mut Vec<(String, String)>) {
         match v {
             Value::String(line) if script => {
                 let mut shown = String::new();
@@ -631,25 +858,43 @@ fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, out: &mut 
             Value::Sequence(items) => {
                 for (i, item) in items.iter().enumerate() {
                     at.push(format!("[{i}]"));
-                    value(item, at, script, out);
+                    value(item, at, script || lists, lists, out);
                     at.pop();
                 }
             }
-            Value::Mapping(map) => collect_scripts(map, at, script, out),
-            Value::Tagged(tagged) => value(&tagged.value, at, script, out),
+            Value::Mapping(map) => collect_scripts(map, at, script, lists, out),
+            Value::Tagged(tagged) => value(&tagged.value, at, script, lists, out),
             _ => {}
         }
     }
     for (key, v) in map {
         let name = key.as_str().unwrap_or_default();
         at.push(name.to_owned());
-        value(v, at, script || SCRIPT_KEYS.contains(&name), out);
+        value(
+            v,
+            at,
+            script || SCRIPT_KEYS.contains(&name),
+            lists && name != "variables",
+            out,
+        );
         at.pop();
+    }
+}
+
+/// Whether the document holds a `!reference` tag.
+fn has_reference(value: &Value) -> bool {
+    match value {
+        Value::Tagged(tagged) => tagged.tag == "reference" || has_reference(&tagged.value),
+        Value::Sequence(items) => items.iter().any(has_reference),
+        Value::Mapping(map) => map.values().any(has_reference),
+        _ => false,
     }
 }
 
 struct Walk {
     at: Vec<String>,
+    /// Every list's strings are read as script lines (see [`collect_scripts`]).
+    lists: bool,
 }
 
 impl Walk {
@@ -717,6 +962,13 @@ impl Walk {
         match (real, stand_in) {
             (Value::Mapping(real), Value::Mapping(stand_in)) => self.mapping(real, stand_in, key),
             (Value::Sequence(real), Value::Sequence(items)) => {
+                // A `!reference` may splice any list into a script.
+                let reading = if self.lists && reading == Reading::Expanded && !self.at.iter().any(|s| s == "variables")
+                {
+                    Reading::Script
+                } else {
+                    reading
+                };
                 if real.len() != items.len() {
                     let what = if reading == Reading::Script {
                         "a script line"
@@ -1422,6 +1674,44 @@ mod tests {
     }
 
     #[test]
+    fn commands_that_run_text_as_code_are_found() {
+        for line in [
+            "sh -c \"ls -- $F\"",
+            "bash -ec 'x'",
+            "echo \"$F\" | bash",
+            "bash -s < x",
+            "awk '{print}' f",
+            "python3 -c 'print(1)'",
+            "perl -ne 'print' f",
+            "node --eval x",
+            "ssh host \"ls $F\"",
+            "env -S 'sh -c x'",
+            "source <(printf x)",
+            ". /dev/stdin <<< x",
+            "xargs -I{} sh -c 'echo {}' < f",
+        ] {
+            assert!(runs_inline_code(line), "{line}");
+        }
+        for line in [
+            "bash scripts/deploy.sh \"$F\"",
+            "python3 -m pip install -r requirements.txt",
+            "python scripts/check.py -c config.yml \"$F\"",
+            "awk -f prog.awk \"$F\"",
+            "source ./env.sh",
+            "./check \"$F\"",
+        ] {
+            assert!(!runs_inline_code(line), "{line}");
+        }
+        assert!(writes_file("printf '%s' \"$F\" >> list") && writes_file("echo x | tee out"));
+        assert!(!writes_file("make test 2>&1"));
+        assert_eq!(
+            reads_file_into("while IFS= read -r n; do echo; done < f").collect::<Vec<_>>(),
+            ["n"]
+        );
+        assert_eq!(reads_file_into("mapfile -t L < f").collect::<Vec<_>>(), ["L"]);
+    }
+
+    #[test]
     fn assignments_and_integer_declarations_are_found() {
         assert_eq!(
             assigned_names("FILE='a b'; export OUT=\"$F\" X+=1 arr[2]=y"),
@@ -1430,6 +1720,7 @@ mod tests {
         assert_eq!(assigned_names("for f in \"$F\"; do echo; done"), ["f"]);
         assert_eq!(assigned_names(": \"${X:=$F}\" ${Y=a} ${Z:-b}"), ["X", "Y"]);
         assert!(assigned_names("echo a == b; ./x --opt=1").is_empty());
+        assert!(assigned_names("IFS= read -r n").is_empty());
         assert!(declares_integer("declare -i COUNT=0"));
         assert!(declares_integer("local -ri N"));
         assert!(!declares_integer("declare -r N=1"));

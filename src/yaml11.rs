@@ -151,9 +151,15 @@ pub fn psych_agrees(text: &str) -> bool {
     const WORDS: [&str; 13] = [
         "", "~", "y", "n", "yes", "no", "true", "false", "on", "off", "null", "=", "<<",
     ];
-    // Most strings: a letter first, longer than any of the words.
-    if text.len() > 5 && text.as_bytes()[0].is_ascii_alphabetic() {
+    // Most strings: ASCII, a letter first, longer than any of the words.
+    if text.len() > 5 && text.as_bytes()[0].is_ascii_alphabetic() && text.is_ascii() {
         return true;
+    }
+    // Psych's patterns ignore case the Unicode way: `yeſ` is `true` and
+    // `oﬀ` is `false` to it (`ſ` folds to `s`, `ﬀ` to `ff`). A short string
+    // with any non-ASCII character is quoted.
+    if !text.is_ascii() && text.chars().count() <= 5 {
+        return false;
     }
     if yaml12_canonical(text) {
         return true;
@@ -261,6 +267,9 @@ mod tests {
             "1e3",
             "1.",
             ".5",
+            "yeſ",
+            "oﬀ",
+            "Falſe",
         ] {
             assert!(!psych_agrees(word), "{word}");
         }
@@ -285,7 +294,7 @@ mod tests {
             "$CI_COMMIT_BRANCH",
             "/x",
             "_x",
-            "é",
+            "données",
         ] {
             assert!(psych_agrees(word), "{word}");
         }

@@ -526,7 +526,7 @@ fn the_fourth_passes_bypasses_are_refused() {
     let evaluating = "reaches the variable `F` on a line where bash evaluates text";
     let cases = [
         // A variable with the integer attribute evaluates what it is given.
-        (with_f(&["declare -i COUNT=0", "COUNT=\"$F\" || true"]), subscript, "declares integer variables"),
+        (with_f(&["declare -i COUNT=0", "COUNT=\"$F\" || true"]), subscript, "the integer attribute"),
         (with_f(&["OPTIND=\"$F\""]), subscript, "the shell variable `OPTIND`"),
         (with_f(&["RANDOM=\"$F\""]), subscript, "the shell variable `RANDOM`"),
         (with_f(&["SRANDOM=\"$F\""]), subscript, "the shell variable `SRANDOM`"),
@@ -535,7 +535,7 @@ fn the_fourth_passes_bypasses_are_refused() {
         (
             "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    OPTIND:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n    - echo ok\n".to_owned(),
             subscript,
-            "reaches the variable `OPTIND`, which bash acts on when it is set",
+            "reaches the variable `OPTIND`, which bash or a common tool acts on",
         ),
         // Substring offsets and lengths are arithmetic.
         (with_f(&["X=abcdef", "echo \"${X:F}\""]), subscript, evaluating),
@@ -546,9 +546,9 @@ fn the_fourth_passes_bypasses_are_refused() {
         (with_f(&["\"eval\" \"$F\""]), "x$(touch PWNED)", evaluating),
         (with_f(&["\\eval \"$F\""]), "x$(touch PWNED)", evaluating),
         (with_f(&["builtin 'eval' \"$F\""]), "x$(touch PWNED)", evaluating),
-        (with_f(&["cmd=eval; $cmd \"$F\""]), "x$(touch PWNED)", evaluating),
+        (with_f(&["cmd=eval; $cmd \"$F\""]), "x$(touch PWNED)", "the integer attribute"),
         (with_f(&["\"let\" \"$F\" || true"]), subscript, evaluating),
-        (with_f(&["\"declare\" -i N=\"$F\""]), subscript, "declares integer variables"),
+        (with_f(&["\"declare\" -i N=\"$F\""]), subscript, "the integer attribute"),
         (with_f(&["\"read\" \"$F\" < /dev/null || true"]), subscript, evaluating),
         (with_f(&["'test' -v \"$F\" || true"]), subscript, evaluating),
         (with_f(&["\"[\" -v \"$F\" ] || true"]), subscript, evaluating),
@@ -570,6 +570,73 @@ fn the_fourth_passes_bypasses_are_refused() {
             "reaches the variable `FILE` on a line where bash evaluates text",
         ),
     ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
+/// The fifth red-team pass: each of these exited 0 and, run in bash, ran
+/// the canary or printed the token.
+#[test]
+fn the_fifth_passes_bypasses_are_refused() {
+    let with_f = |lines: &[&str]| {
+        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
+        for line in lines {
+            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
+        }
+        template
+    };
+    let inline = "reaches a command that runs text as code";
+    let subscript = "a[$(touch PWNED)]";
+    let mut cases = vec![
+        (with_f(&["sh -c \"ls -- $F\" || true"]), "x;echo $CI_JOB_TOKEN", inline),
+        (with_f(&["bash -c \"ls -- $F\" || true"]), "x$(touch PWNED)", inline),
+        (with_f(&["command -p sh -c \"echo $F\""]), "x;touch PWNED", inline),
+        (with_f(&["env -- bash -c \"echo $F\""]), subscript, inline),
+        (with_f(&["su -c \"echo $F\" \"$(id -un)\""]), "x;touch PWNED", inline),
+        (with_f(&["source <(printf \"echo %s\\n\" \"$F\")"]), "x$(touch PWNED)", inline),
+        (with_f(&[". /dev/stdin <<< \"echo $F\""]), "x$(touch PWNED)", inline),
+        (with_f(&["awk \"BEGIN { print \\\"$F\\\" }\""]), "x\";system(\"touch PWNED\");\"", inline),
+        (with_f(&["python3 -c \"print(\\\"checking\\\", '$F')\""]), "x'+__import__('os').system('touch PWNED')+'", inline),
+        // Through a file: the path is written, then read back.
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > list.txt", "while IFS= read -r n; do echo $(( n + 1 )); done < list.txt || true"]),
+            subscript,
+            "reaches the variable `n`",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > l.txt", "mapfile -t L < l.txt", "echo $(( L + 1 )) || true"]),
+            subscript,
+            "reaches the variable `L`",
+        ),
+        (
+            with_f(&["printf \"echo %s\\n\" \"$F\" > gen.sh", ". ./gen.sh"]),
+            "x$(touch PWNED)",
+            "is written to a file",
+        ),
+        // Arithmetic follows a name to its value: `G=F`, then `G`.
+        (with_f(&["G=F", "echo $(( G + 1 ))"]), subscript, "reaches the variable `G`"),
+        // `declare` reached through a variable.
+        (with_f(&["d=declare n=COUNT", "$d -i \"$n\"", "COUNT=\"$F\" || true"]), subscript, "the integer attribute"),
+        // Variables tools act on.
+        (
+            "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    GIT_SSH_COMMAND:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n    - git ls-remote ssh://example.invalid/repo.git || true\n".to_owned(),
+            "touch PWNED;:",
+            "reaches the variable `GIT_SSH_COMMAND`",
+        ),
+        // `!reference` splices any list into a script.
+        (
+            "{%- set name = files.0.path | split(pat=\"/\") | last %}\n.helpers-{{ pipeline_name }}:\n  commands:\n    - 'eval \"echo $F\"'\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n    - !reference [.helpers-{{ pipeline_name }}, commands]\n".to_owned(),
+            "x$(touch PWNED)",
+            "reaches the variable `F` on a line where bash evaluates text",
+        ),
+    ];
+    // The documented `sh_quote` pattern writing a list that `xargs sh -c` reads.
+    cases.push((
+        "lint-{{ pipeline_name }}:\n  script:\n{%- for f in files %}\n{%- set word = f.path | sh_quote %}\n    - {{ \"printf '%s\\n' \" ~ word ~ \" >> changed.txt\" | yaml_quote }}\n{%- endfor %}\n    - xargs -I{} sh -c 'echo linting {}' < changed.txt\n".to_owned(),
+        "x;touch PWNED",
+        "is written to a file",
+    ));
     for (template, name, detail) in cases {
         assert_refused(&template, name, detail);
     }

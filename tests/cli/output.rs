@@ -136,7 +136,7 @@ fn what_gitlabs_yaml_reader_would_misread_is_quoted() {
     );
     env.write(
         "t.yml.tera",
-        "{%- for f in files %}\n{{ f.path | split(pat=\"/\") | last | yaml_quote }}:\n  variables:\n    CUDA_VISIBLE_DEVICES: \"0,1\"\n    PUSH_IMAGE: \"nO\"\n    PIP_NO_CACHE_DIR: \"off\"\n    NAME: {{ pipeline_name }}\n  cache: {key: \"no\"}\n  script: [\"echo lint only\"]\n{%- endfor %}\ndeploy-{{ pipeline_name }}:\n  script: [\"mlctl deploy\"]\n",
+        "{%- for f in files %}\n{{ f.path | split(pat=\"/\") | last | yaml_quote }}:\n  variables:\n    CUDA_VISIBLE_DEVICES: \"0,1\"\n    PUSH_IMAGE: \"nO\"\n    PIP_NO_CACHE_DIR: \"off\"\n    FOLDED: \"oﬀ\"\n    NAME: {{ pipeline_name }}\n  cache: {key: \"no\"}\n  script: [\"echo lint only\"]\n{%- endfor %}\ndeploy-{{ pipeline_name }}:\n  script: [\"mlctl deploy\"]\n",
     );
     let out = env
         .stdin("A\tpipelines/2024-01-15/:deploy-2024-01-15\nA\t\"pipelines/2024-01-15/y\\nno\"\n")
@@ -156,6 +156,8 @@ fn what_gitlabs_yaml_reader_would_misread_is_quoted() {
         ("PUSH_IMAGE: 'nO'\n", 2),
         ("PIP_NO_CACHE_DIR: 'off'\n", 2),
         ("key: 'no'\n", 2),
+        // Psych folds case the Unicode way: `oﬀ` is `false` to it.
+        ("FOLDED: 'oﬀ'\n", 2),
     ] {
         assert_eq!(out.stdout.matches(quoted).count(), times, "{quoted}\n{}", out.stdout);
     }
