@@ -1502,14 +1502,13 @@ fn leaves_open(line: &str) -> bool {
     }
     tokens.iter().any(|token| match token {
         Token::Word(parts) => parts.iter().any(|part| match part {
+            // Quotes and backticks are read by `ends_open`'s scan of the
+            // whole line (the tokenizer reads an expansion with operators to
+            // the end of the line, closing quote included); here, an
+            // expansion's brackets must close.
             Part::Active(text) | Part::Unquoted(text) => {
-                text.starts_with('\'')
-                    || *text == "\""
-                    || (text.starts_with('`') && text.matches('`').count() % 2 == 1)
-                    || ((text.starts_with("$(") || text.starts_with("${") || text.starts_with("$'"))
-                        && (text.matches(['(', '{']).count() != text.matches([')', '}']).count()
-                            || text.matches('\'').count() % 2 == 1
-                            || text.matches('"').count() % 2 == 1))
+                (text.starts_with("$(") || text.starts_with("${"))
+                    && text.matches(['(', '{']).count() != text.matches([')', '}']).count()
             }
             _ => false,
         }),
@@ -1670,6 +1669,29 @@ mod tests {
             "echo ok\n# don't\necho done",
         ] {
             assert!(!open_quote(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn what_leaves_a_line_open_is_found_and_nothing_else() {
+        for line in [
+            "echo $(ls",
+            "echo \"abc",
+            "X=\"${X:-$F",
+            "echo 'a",
+            "echo `ls",
+            "cat <<EOF",
+            "a \\",
+        ] {
+            assert!(leaves_open(line), "{line}");
+        }
+        for line in [
+            "X=\"${X:-$F}\"",
+            "X=\"$(printf %s \"$F\")\"",
+            "echo \"$(ls)\" 'a'",
+            "cat <<EOF\nx\nEOF",
+        ] {
+            assert!(!leaves_open(line), "{line}");
         }
     }
 
