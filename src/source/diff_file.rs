@@ -115,21 +115,58 @@ fn parse_lines(
     let file_has_tab = text.contains('\t');
     // One entry per line at most: counting them first (a fast byte scan)
     // sizes the list once, without the slack of doubling.
-    let mut changes = Vec::with_capacity(text.bytes().filter(|b| *b == b'\n').count() + 1);
-    for (index, raw) in text.split('\n').enumerate() {
-        let text = raw.strip_suffix('\r').unwrap_or(raw);
-        if text.trim().is_empty() {
+    let mut changes = Vec::with_capacity(memchr::memchr_iter(b'\n', input).count() + 1);
+    // One vectorised scan finds every TAB and line break; a line's fields
+    // are cut at the TABs it found (most lines: one TAB, or two for a rename).
+    let mut start = 0;
+    let mut index = 0;
+    let mut tabs = [0usize; 2];
+    let mut tab_count = 0;
+    let ends = memchr::memchr2_iter(b'\t', b'\n', input).chain(std::iter::once(input.len()));
+    for at in ends {
+        if at < input.len() && input[at] == b'\t' {
+            if tab_count < tabs.len() {
+                tabs[tab_count] = at - start;
+            }
+            tab_count += 1;
+            continue;
+        }
+        let raw = &text[start..at];
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        let line_tabs = &tabs[..tab_count.min(tabs.len())];
+        index += 1;
+        start = at + 1;
+        let count = std::mem::take(&mut tab_count);
+        if line.trim().is_empty() {
             continue;
         }
         let ctx = LineError {
             source_name,
-            line: index + 1,
-            text,
+            line: index,
+            text: line,
             listing,
         };
         let change = match format {
-            DiffFormat::NameStatus => parse_line(text, file_has_tab, &ctx)?,
-            DiffFormat::NameOnly => build('M', None, &[text], &ctx)?,
+            // The common shapes, already cut: `S\tpath` and `R087\told\tnew`
+            // (a TAB before a `\r` that ends the line is not one of them).
+            DiffFormat::NameStatus if (count == 1 || count == 2) && line_tabs.iter().all(|t| *t < line.len()) => {
+                let first = &line[..line_tabs[0]];
+                let Some((status, score)) = parse_status(first) else {
+                    return Err(ctx.err(format!("unknown status {first:?} (expected one of A M D R C T U X B)")));
+                };
+                if count == 1 {
+                    build(status, score, &[&line[line_tabs[0] + 1..]], &ctx)?
+                } else {
+                    build(
+                        status,
+                        score,
+                        &[&line[line_tabs[0] + 1..line_tabs[1]], &line[line_tabs[1] + 1..]],
+                        &ctx,
+                    )?
+                }
+            }
+            DiffFormat::NameStatus => parse_line(line, file_has_tab, &ctx)?,
+            DiffFormat::NameOnly => build('M', None, &[line], &ctx)?,
         };
         changes.push(change);
     }
