@@ -15,10 +15,16 @@ pub fn run(global: &GlobalArgs, source: &SourceArgs) -> Result<()> {
     };
     let changes = source::collect(source, &options)?.changes;
     emit_with(global.output.as_deref(), |out| {
+        // Lines gather in a buffer that goes out 64 KiB at a time.
+        let mut buffer = String::with_capacity(1 << 16);
         for change in &changes {
-            writeln!(out, "{change}")?;
+            change.push_line(&mut buffer);
+            if buffer.len() >= (1 << 16) - 4096 {
+                out.write_str(&buffer)?;
+                buffer.clear();
+            }
         }
-        Ok(())
+        out.write_str(&buffer)
     })?;
     super::release(changes);
     Ok(())
