@@ -35,8 +35,11 @@ pub fn is_neutral(text: &str) -> bool {
     !text.starts_with('-') && text.bytes().fold(0u8, |bad, b| bad | u8::from(!is_neutral_byte(b))) == 0
 }
 
+#[allow(clippy::needless_bitwise_bool)] // bitwise on purpose: no branches
 fn is_neutral_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-')
+    // Branch-free, so that the fold above vectorises: `-./0-9` is one
+    // range (0x2D..=0x39), letters another once lowercased, then `_`.
+    (b.wrapping_sub(b'-') < 13) | ((b | 0x20).wrapping_sub(b'a') < 26) | (b == b'_')
 }
 
 /// `text` with every character outside the neutral set replaced by `_`.
@@ -222,9 +225,16 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // Shell variables a script sets from a path (`FILE='...'`) or from a
     // variable that holds one (`TARGET="$FILE"`) hold it too.
     // A `declare` reached through a variable (`$d -i N`) may set it too.
-    let integers = scripts
-        .iter()
-        .any(|(_, line)| declares_integer(line) || dequoted_words(line).iter().any(|(_, indirect)| *indirect));
+    let integers = scripts.iter().any(|(_, line)| {
+        let words = dequoted_words(line);
+        declares_integer(line)
+            || words.windows(2).any(|pair| {
+                pair[0].1
+                    && pair[1].0.starts_with('-')
+                    && !pair[1].0.starts_with("--")
+                    && pair[1].0.contains(['i', 'n'])
+            })
+    });
     // Whether a line writes a path to a file (`printf '%s' "$F" > list`):
     // then whatever reads a file may read a path.
     let mut files = false;
@@ -260,7 +270,8 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                     stand_in_text: value,
                 });
             }
-            files |= writes_file(line);
+            let written = written_files(line);
+            files |= !written.is_empty();
             for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
                 if special_variable(name) || integers {
                     let why = if integers {
@@ -288,16 +299,18 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             break;
         }
     }
-    if files
-        && let Some((at, line)) = scripts
-            .iter()
-            .find(|(_, line)| runs_inline_code(line) || runs_a_script(line))
+    // Every file a script writes, and whether one of them may hold a path.
+    let written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
+    if let Some((at, line)) = scripts
+        .iter()
+        .find(|(_, line)| feeds_a_shell(line) || (files && (runs_inline_code(line) || runs_one_of(line, &written))))
     {
         return Err(Difference {
             at: at.clone(),
             detail: format!(
-                "is written to a file by a script of this pipeline, and {} runs text as code, which may read it \
-                 from that file; pass paths to such commands only as arguments of a script file",
+                "may reach {}, which runs what it reads or a file a script wrote as code (a path reaches files and \
+                 command output no check follows); pass paths only as arguments of a script file that is part \
+                 of the repository",
                 code(&clip(line))
             ),
             stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
@@ -306,10 +319,15 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     for (at, line) in scripts {
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
+        // A line that evaluates only names given to `export`, `read`... is
+        // checked for those names alone.
+        let naming_only = !arithmetic_with(&line, &NAMING);
         if arithmetic(&line)
             && let Some((name, value)) = tainted.iter().find(|(variable, _)| {
-                // `1` or `@` alone is too common to be a reference: `$1` is.
-                if positional(variable) {
+                if naming_only {
+                    named_by_builtin(&line, variable)
+                } else if positional(variable) {
+                    // `1` or `@` alone is too common to be a reference: `$1` is.
                     mentions(&line, variable)
                 } else {
                     names(&line, variable)
@@ -326,7 +344,14 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 stand_in_text: value.clone(),
             });
         }
-        for token in shell_words(&line) {
+        // On a line that evaluates only the names given to `export`,
+        // `read`..., a variable is used as anywhere else.
+        let tokens = if naming_only {
+            tokens_of(&line)
+        } else {
+            shell_words(&line)
+        };
+        for token in tokens {
             let parts = match token {
                 Token::Word(parts) => parts,
                 Token::HereDocument(text) | Token::Comment(text) => vec![Part::Active(text)],
@@ -336,7 +361,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 let (Part::Unquoted(text) | Part::Active(text)) = part else {
                     continue;
                 };
-                if let Some((name, value)) = tainted.iter().find(|(variable, _)| mentions(text, variable)) {
+                if let Some((name, value)) = tainted.iter().find(|(variable, _)| unquoted_use(text, variable, 0)) {
                     return Err(Difference {
                         at,
                         detail: format!(
@@ -351,6 +376,38 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     Ok(())
+}
+
+/// Whether `text` (an active part of a command line) uses the variable
+/// `name` outside plain double quotes. A command substitution is read as
+/// the command line it holds (`"$(wc -l < "$F")"` quotes `$F`).
+fn unquoted_use(text: &str, name: &str, depth: usize) -> bool {
+    if !mentions(text, name) {
+        return false;
+    }
+    let Some(inner) = text
+        .strip_prefix("$(")
+        .filter(|_| depth < 4 && !text.starts_with("$(("))
+    else {
+        return true;
+    };
+    // The tokenizer reads a substitution to the end of the line: drop the
+    // closing `)` and the quote after it.
+    let inner = inner.strip_suffix('"').unwrap_or(inner);
+    let Some(inner) = inner.strip_suffix(')') else {
+        return true;
+    };
+    if arithmetic(inner) {
+        return true;
+    }
+    shell_words(inner).into_iter().any(|token| match token {
+        Token::Word(parts) => parts.into_iter().any(|part| match part {
+            Part::Unquoted(t) | Part::Active(t) => unquoted_use(t, name, depth + 1),
+            _ => false,
+        }),
+        Token::HereDocument(t) | Token::Comment(t) => mentions(t, name),
+        _ => false,
+    })
 }
 
 /// Variables that bash or common tools act on when they are set: `OPTIND`,
@@ -415,7 +472,20 @@ fn special_variable(name: &str) -> bool {
         "TZ",
         "VISUAL",
     ];
-    const PREFIXES: [&str; 34] = [
+    const PREFIXES: [&str; 47] = [
+        "TAR_",
+        "MAKE",
+        "RUSTC",
+        "RUSTFLAGS",
+        "CARGO_",
+        "XDG_",
+        "TF_CLI",
+        "MAVEN_",
+        "GRADLE_",
+        "ANSIBLE_",
+        "KUBE_",
+        "LUA_",
+        "CONDA",
         "_JAVA_",
         "ALL_PROXY",
         "AWS_",
@@ -451,8 +521,24 @@ fn special_variable(name: &str) -> bool {
         "TERMINFO",
         "WGETRC",
     ];
+    const TOOLS: [&str; 14] = [
+        "BROWSER",
+        "CC",
+        "CXX",
+        "GOENV",
+        "GOFLAGS",
+        "GOPATH",
+        "GOPROXY",
+        "GOROOT",
+        "GOTOOLCHAIN",
+        "MANOPT",
+        "MANPAGER",
+        "MANPATH",
+        "LDFLAGS",
+        "CFLAGS",
+    ];
     let upper = name.to_ascii_uppercase();
-    NAMES.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
+    TOOLS.contains(&upper.as_str()) || NAMES.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
 }
 
 /// The shell variables a command line sets: `NAME=`, `NAME+=`, `NAME[i]=`
@@ -589,6 +675,8 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
                 }
             }
             (None, ' ' | '\t') => finish(&mut word, &mut raw_start, &mut command, &mut words),
+            // `NAME=(` starts an array's items, not a command.
+            (None, '(') if word.ends_with('=') => word.push(c),
             (None, ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n') => {
                 finish(&mut word, &mut raw_start, &mut command, &mut words);
                 command = true;
@@ -621,97 +709,180 @@ fn runs_inline_code(line: &str) -> bool {
     let words = dequoted_words(line);
     (0..words.len()).any(|i| {
         let name = words[i].0.rsplit('/').next().unwrap_or_default();
-        let shell = matches!(
-            name,
-            "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" | "busybox" | "su"
-        );
-        let awk = matches!(name, "awk" | "gawk" | "mawk" | "nawk");
-        let interpreter = matches!(
-            name,
-            "python"
-                | "python2"
-                | "python3"
-                | "pypy"
-                | "pypy3"
-                | "perl"
-                | "ruby"
-                | "node"
-                | "nodejs"
-                | "php"
-                | "lua"
-                | "Rscript"
-                | "deno"
-                | "pwsh"
-                | "tclsh"
-                | "osascript"
-        );
+        let rest = &words[i + 1..];
+        // An option anywhere after the command (options with arguments may
+        // come first: `bash -o pipefail -c`, `python3 -X utf8 -c`), as a
+        // short cluster (`-ec`) or exactly.
+        let short = |letters: &str| {
+            rest.iter()
+                .any(|(a, _)| a.starts_with('-') && !a.starts_with("--") && a[1..].chars().any(|c| letters.contains(c)))
+        };
+        let exact = |flags: &[&str]| {
+            rest.iter()
+                .any(|(a, _)| flags.iter().any(|f| a == f || a.starts_with(&format!("{f}="))))
+        };
+        // `-` or nothing after it: the script comes from stdin.
+        let stdin = rest.is_empty() || rest.iter().any(|(a, _)| a == "-");
         match name {
-            "ssh" => return true,
-            "env" => {
-                return words[i + 1..].iter().any(|(a, _)| {
-                    a.starts_with("--split-string") || (a.starts_with('-') && !a.starts_with("--") && a.contains('S'))
-                });
+            "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" | "busybox" => {
+                // Options up to the script file (`-o x`, `-O x` take a value).
+                let mut args = rest.iter().map(|(a, _)| a.as_str());
+                while let Some(arg) = args.next() {
+                    match arg {
+                        "-o" | "-O" | "+o" | "+O" => {
+                            args.next();
+                        }
+                        "-" => return true,
+                        a if a.starts_with('-') && !a.starts_with("--") && a.contains(['c', 's']) => return true,
+                        a if a.starts_with(['-', '+']) => {}
+                        _ => return false,
+                    }
+                }
+                true
             }
-            "source" | "." => {
-                return words[i + 1..]
-                    .iter()
-                    .any(|(a, _)| a.starts_with("/dev/") || a.starts_with("/proc/"));
+            "su" | "script" | "flock" | "runuser" => short("c") || exact(&["--command"]),
+            "awk" | "gawk" | "mawk" | "nawk" => !exact(&["-f", "--file"]) || exact(&["-e", "--source"]),
+            "ruby" => short("e") || stdin,
+            "node" | "nodejs" | "deno" | "bun" => exact(&["-e", "-p", "--eval", "--print", "eval"]) || stdin,
+            "php" => exact(&["-r", "-R", "-B", "-E"]) || stdin,
+            // Perl's `<>` opens its arguments with a two-argument `open`
+            // (`x|` runs `x`); the others run what they are given.
+            "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
+            | "ed" | "ssh" => true,
+            "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
+            "make" | "gmake" => short("E") || exact(&["--eval"]),
+            "git" => rest.iter().any(|(a, _)| a.contains("=!") || a.starts_with("alias.")),
+            "sed" | "gsed" => rest
+                .iter()
+                .any(|(a, _)| !a.starts_with('-') && (a.ends_with('e') || a.contains("/e"))),
+            "env" => short("S") || exact(&["--split-string"]),
+            "source" | "." => rest
+                .iter()
+                .any(|(a, _)| a.starts_with("/dev/") || a.starts_with("/proc/") || a == "-"),
+            _ if name.starts_with("python") || name.starts_with("pypy") => {
+                // Options up to the script (`-X utf8` and `-W x` take a
+                // value; `-m` and the script end them).
+                let mut args = rest.iter().map(|(a, _)| a.as_str());
+                while let Some(arg) = args.next() {
+                    match arg {
+                        "-X" | "-W" => {
+                            args.next();
+                        }
+                        "-m" => return false,
+                        "-" => return true,
+                        a if a.starts_with('-') && !a.starts_with("--") && a.contains('c') => return true,
+                        a if a.starts_with('-') => {}
+                        _ => return false,
+                    }
+                }
+                true
             }
-            _ if !(shell || awk || interpreter) => return false,
+            _ => false,
+        }
+    })
+}
+
+/// Whether a command line feeds what it reads (stdin, files) to a shell as
+/// code: `xargs sh -c`, `find -exec sh -c`, `parallel`, `| bash`. A path
+/// anywhere in the pipeline may reach it through a file or a command's
+/// output, which no check follows.
+fn feeds_a_shell(line: &str) -> bool {
+    let words = dequoted_words(line);
+    let feeder = words.iter().any(|(w, _)| {
+        matches!(
+            w.rsplit('/').next().unwrap_or_default(),
+            "xargs" | "parallel" | "find" | "fd"
+        )
+    });
+    (feeder && runs_inline_code(line))
+        || (line.contains('|') && runs_inline_code(line.rsplit('|').next().unwrap_or_default()))
+}
+
+/// The files a command line writes: the target of a `>`, `>>` or `>|`
+/// redirection outside quotes (not `/dev/...` or a descriptor), of `tee`,
+/// of an `-o`/`--output` option, and the last argument of `cp`, `mv`,
+/// `install`, `ln`.
+fn written_files(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut quote: Option<char> = None;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some('"') | None, '\\') => i += 1,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '>') => {
+                let mut j = i + 1;
+                while j < chars.len() && matches!(chars[j], '>' | '|') {
+                    j += 1;
+                }
+                if j < chars.len() && matches!(chars[j], '&' | '(') {
+                    i = j;
+                } else {
+                    while j < chars.len() && chars[j].is_whitespace() {
+                        j += 1;
+                    }
+                    let target: String = chars[j..]
+                        .iter()
+                        .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
+                        .filter(|c| !matches!(c, '"' | '\''))
+                        .collect();
+                    out.push(target);
+                    i = j;
+                    continue;
+                }
+            }
             _ => {}
         }
-        // Options up to the first other word: the script file (or awk's
-        // program); the words after it are the script's own arguments.
-        let inline_letters = if shell { "cs" } else { "cepErx" };
-        let mut inline = false;
-        for (arg, _) in &words[i + 1..] {
-            if arg == "--" {
-                continue;
+        i += 1;
+    }
+    let words = dequoted_words(line);
+    for (k, (word, _)) in words.iter().enumerate() {
+        match word.rsplit('/').next().unwrap_or_default() {
+            "tee" => out.extend(
+                words[k + 1..]
+                    .iter()
+                    .filter(|(w, _)| !w.starts_with('-'))
+                    .map(|(w, _)| w.clone()),
+            ),
+            "-o" | "--output" | "--output-file" => out.extend(words.get(k + 1).map(|(w, _)| w.clone())),
+            "cp" | "mv" | "install" | "ln" => out.extend(words.last().map(|(w, _)| w.clone())),
+            w if w.starts_with("--output=") || w.starts_with("of=") => {
+                out.push(w.split_once('=').map(|(_, f)| f.to_owned()).unwrap_or_default());
             }
-            if let Some(long) = arg.strip_prefix("--") {
-                inline |= matches!(long, "eval" | "print" | "command") || long.starts_with("eval=");
-                continue;
-            }
-            if let Some(short) = arg.strip_prefix('-').filter(|s| !s.is_empty()) {
-                if awk && short.starts_with('f') {
-                    return false;
-                }
-                if interpreter && short == "m" {
-                    return inline; // `python -m module`
-                }
-                inline |= short.chars().any(|c| inline_letters.contains(c)) || arg == "-Command";
-                continue;
-            }
-            // The program (awk) or the script file.
-            return awk || inline;
+            _ => {}
         }
-        // No script file: the script comes from stdin (`bash <<< "..."`).
-        !awk || inline
-    })
+    }
+    out.retain(|f| !f.is_empty() && !f.starts_with("/dev/"));
+    out
 }
 
-/// Whether a command line runs a shell script file (`bash gen.sh`,
-/// `source ./gen.sh`, `. ./gen.sh`), which may be one a script wrote.
-fn runs_a_script(line: &str) -> bool {
-    dequoted_words(line).iter().any(|(word, _)| {
-        matches!(
-            word.rsplit('/').next().unwrap_or_default(),
-            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash"
-        )
+/// Whether a command line runs one of `files`: as the script of a shell
+/// or an interpreter, with `source`/`.`, `make -f`, or as the command.
+fn runs_one_of(line: &str, files: &[String]) -> bool {
+    let words = dequoted_words(line);
+    let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
+    let named = |w: &str| files.iter().any(|f| base(f) == base(w));
+    words.iter().enumerate().any(|(k, (w, command))| {
+        let name = base(w);
+        let script = |skip_to: Option<&str>| {
+            let mut rest = words[k + 1..].iter().map(|(a, _)| a.as_str());
+            if let Some(flag) = skip_to {
+                rest.find(|a| *a == flag);
+                return rest.next().is_some_and(named);
+            }
+            rest.find(|a| !a.starts_with('-')).is_some_and(named)
+        };
+        match name.as_str() {
+            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
+            | "Rscript" => script(None),
+            "make" | "gmake" => script(Some("-f")),
+            n if n.starts_with("python") => script(None),
+            _ => (*command || k == 0) && named(w),
+        }
     })
-}
-
-/// Whether a command line writes to a file: a `>`/`>>` redirection (not
-/// `>&`), or `tee`.
-fn writes_file(line: &str) -> bool {
-    let bytes = line.as_bytes();
-    bytes
-        .iter()
-        .enumerate()
-        .any(|(i, b)| *b == b'>' && bytes.get(i + 1) != Some(&b'&') && bytes.get(i + 1) != Some(&b'('))
-        || dequoted_words(line)
-            .iter()
-            .any(|(w, _)| w == "tee" || w == "dd" || w == "cp" || w == "mv")
 }
 
 /// The variables that `read`, `mapfile` or `readarray` on this line set
@@ -1158,6 +1329,11 @@ pub fn shell_words(line: &str) -> Vec<Token<'_>> {
     if arithmetic(line) {
         return vec![Token::Word(vec![Part::Active(line)])];
     }
+    tokens_of(line)
+}
+
+/// [`shell_words`] without comparing evaluating lines whole.
+fn tokens_of(line: &str) -> Vec<Token<'_>> {
     let bytes = line.as_bytes();
     let mut tokens = Vec::new();
     let mut word: Option<Vec<Part>> = None;
@@ -1223,13 +1399,23 @@ pub fn shell_words(line: &str) -> Vec<Token<'_>> {
                         Some(b'$') => {
                             let end = expansion_end(line, i);
                             let text = &line[i..end];
+                            // `"$X"`, `"${X}"`, and an array's items `"${X[@]}"`
+                            // (each item one word) or one item `"${X[0]}"`.
+                            let inner = text
+                                .trim_start_matches("${")
+                                .trim_start_matches('$')
+                                .trim_end_matches('}');
+                            let name = inner.split_once('[').map_or(inner, |(name, index)| {
+                                let index = index.strip_suffix(']').unwrap_or("?");
+                                if index == "@" || (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())) {
+                                    name
+                                } else {
+                                    "?"
+                                }
+                            });
                             let simple = text.len() > 1
-                                && text
-                                    .trim_start_matches("${")
-                                    .trim_start_matches('$')
-                                    .trim_end_matches('}')
-                                    .bytes()
-                                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
+                                && !name.is_empty()
+                                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
                             push(&mut word, if simple { Part::Quoted(text) } else { Part::Active(text) });
                             i = end;
                         }
@@ -1318,8 +1504,16 @@ fn expansion_end(line: &str, i: usize) -> usize {
         // the rest of the line is compared as it is.
         b'{' => {
             let end = name_end(i + 2);
+            // `${NAME[@]}` and `${NAME[0]}` end where they close, too.
+            let index = bytes.get(end) == Some(&b'[') && {
+                let digits = bytes[end + 1..].iter().take_while(|b| b.is_ascii_digit()).count();
+                let close = end + 1 + if bytes.get(end + 1) == Some(&b'@') { 1 } else { digits };
+                close > end + 1 && bytes.get(close) == Some(&b']') && bytes.get(close + 1) == Some(&b'}')
+            };
             if end > i + 2 && bytes.get(end) == Some(&b'}') {
                 end + 1
+            } else if end > i + 2 && index {
+                end + bytes[end..].iter().position(|b| *b == b'}').unwrap_or(0) + 1
             } else {
                 bytes.len()
             }
@@ -1346,6 +1540,53 @@ fn backtick_end(line: &str, _: usize) -> usize {
 /// line is compared as it is, and no variable that holds a path may appear
 /// in it.
 fn arithmetic(line: &str) -> bool {
+    arithmetic_with(line, &[])
+}
+
+/// The builtins that evaluate only the names they are given, not the
+/// values (`export NAME="$F"` is safe; `export "$F"` is not), nor the files
+/// they read from (`read -r line < "$F"`).
+const NAMING: [&str; 8] = [
+    "declare",
+    "typeset",
+    "local",
+    "readonly",
+    "export",
+    "read",
+    "mapfile",
+    "readarray",
+];
+
+/// Whether a line that evaluates text only because it names one of the
+/// [`NAMING`] builtins gives `name` (a variable holding a path) to one as a
+/// name: in a word before its `=`, as a word of its own, or anywhere when
+/// the options give the integer or name-reference attribute.
+fn named_by_builtin(line: &str, name: &str) -> bool {
+    let words = dequoted_words(line);
+    let Some(at) = words.iter().position(|(w, _)| NAMING.contains(&w.as_str())) else {
+        return true;
+    };
+    let mut given = Vec::new();
+    for (word, _) in &words[at + 1..] {
+        if word.starts_with(['<', '>']) || matches!(word.as_str(), "do" | "then" | "||" | "&&") {
+            break;
+        }
+        if let Some(options) = word.strip_prefix('-') {
+            if options.contains(['i', 'n', 'a', 'A']) {
+                return mentions(line, name) || names(line, name);
+            }
+            continue;
+        }
+        given.push(word.split_once('=').map_or(word.as_str(), |(n, _)| n));
+    }
+    // `export F=...` names the variable itself, not its value; a subscript
+    // (`arr[F]=`) evaluates its bare names.
+    given
+        .iter()
+        .any(|n| mentions(n, name) || n.split_once('[').is_some_and(|(_, sub)| names(sub, name)))
+}
+
+fn arithmetic_with(line: &str, ignore: &[&str]) -> bool {
     // A here-document's body is compared whole elsewhere; its lines are not commands.
     let commands = match line.find('\n') {
         Some(end) if line.contains("<<") && !line.contains("<<<") => &line[..end],
@@ -1356,8 +1597,14 @@ fn arithmetic(line: &str) -> bool {
         .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | '(' | ')' | '`'))
         .filter(|w| !w.is_empty())
         .collect();
+    // `[[ ]]` evaluates arithmetic only around its arithmetic operators, and
+    // `-v`/`-R` take a name.
+    let double_bracket = line.contains("[[")
+        && words
+            .iter()
+            .any(|w| matches!(*w, "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-v" | "-R"));
     line.contains("((")
-        || line.contains("[[")
+        || double_bracket
         || line.contains("$[")
         || line.contains("${!")
         || line.contains("]=")
@@ -1368,6 +1615,7 @@ fn arithmetic(line: &str) -> bool {
             .iter()
             .copied()
             .chain(dequoted.iter().map(|(w, _)| w.as_str()))
+            .filter(|w| !ignore.contains(w))
             .any(|w| {
                 matches!(
                     w,
@@ -1428,7 +1676,15 @@ fn subscripted_expansion(line: &str) -> bool {
             .bytes()
             .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
             .count();
-        name > 0 && rest[name..].starts_with('[')
+        // `[@]`, `[*]` and a literal index are not evaluated as code.
+        let subscript = rest[name..]
+            .strip_prefix('[')
+            .and_then(|r| r.split_once(']'))
+            .map(|(s, _)| s);
+        name > 0
+            && subscript
+                .is_none_or(|s| !(s == "@" || s == "*" || (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))))
+            && rest[name..].starts_with('[')
     })
 }
 
@@ -1622,7 +1878,7 @@ mod tests {
             "echo $[ 1 + 2 ]",
             "echo \"${!F}\"",
             "echo \"${seen[$F]}\"",
-            "echo ${#arr[@]}",
+            "echo ${#arr[$i]}",
             "test -v \"$F\"",
             "[ -v x ] && printf -v out '%s' y",
             "read -r line",
@@ -1669,6 +1925,14 @@ mod tests {
             "echo ok\n# don't\necho done",
         ] {
             assert!(!open_quote(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn neutral_bytes_are_letters_digits_and_four_marks() {
+        for b in 0..=255u8 {
+            let expected = b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-');
+            assert_eq!(is_neutral_byte(b), expected, "{b:#x}");
         }
     }
 
@@ -1724,8 +1988,23 @@ mod tests {
         ] {
             assert!(!runs_inline_code(line), "{line}");
         }
-        assert!(writes_file("printf '%s' \"$F\" >> list") && writes_file("echo x | tee out"));
-        assert!(!writes_file("make test 2>&1"));
+        assert_eq!(
+            written_files("printf '%s' \"$F\" >> list; echo x | tee out"),
+            ["list", "out"]
+        );
+        assert_eq!(
+            written_files("sort -u -o changed.txt; cp a b/c"),
+            ["changed.txt", "b/c"]
+        );
+        assert!(written_files("make test 2>&1 >/dev/null; echo \"==> $F\" 'a > b'").is_empty());
+        assert!(runs_one_of("python3 -u gen.py x", &["gen.py".to_owned()]));
+        assert!(runs_one_of(". ./gen.sh", &["gen.sh".to_owned()]));
+        assert!(!runs_one_of(
+            "sh scripts/upload.sh report.txt",
+            &["report.txt".to_owned()]
+        ));
+        assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));
+        assert!(!feeds_a_shell("xargs rm -- < f") && !feeds_a_shell("git diff | cat"));
         assert_eq!(
             reads_file_into("while IFS= read -r n; do echo; done < f").collect::<Vec<_>>(),
             ["n"]

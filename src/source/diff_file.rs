@@ -112,7 +112,7 @@ fn parse_lines(
             detail: "not valid UTF-8 (git quotes such paths unless core.quotePath is off)".to_owned(),
         }
     })?;
-    let file_has_tab = text.contains('\t');
+    let file_has_tab = memchr::memchr(b'\t', input).is_some();
     // One entry per line at most: counting them first (a fast byte scan)
     // sizes the list once, without the slack of doubling.
     let mut changes = Vec::with_capacity(memchr::memchr_iter(b'\n', input).count() + 1);

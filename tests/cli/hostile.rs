@@ -546,7 +546,7 @@ fn the_fourth_passes_bypasses_are_refused() {
         (with_f(&["\"eval\" \"$F\""]), "x$(touch PWNED)", evaluating),
         (with_f(&["\\eval \"$F\""]), "x$(touch PWNED)", evaluating),
         (with_f(&["builtin 'eval' \"$F\""]), "x$(touch PWNED)", evaluating),
-        (with_f(&["cmd=eval; $cmd \"$F\""]), "x$(touch PWNED)", "the integer attribute"),
+        (with_f(&["cmd=eval; $cmd \"$F\""]), "x$(touch PWNED)", evaluating),
         (with_f(&["\"let\" \"$F\" || true"]), subscript, evaluating),
         (with_f(&["\"declare\" -i N=\"$F\""]), subscript, "the integer attribute"),
         (with_f(&["\"read\" \"$F\" < /dev/null || true"]), subscript, evaluating),
@@ -612,7 +612,7 @@ fn the_fifth_passes_bypasses_are_refused() {
         (
             with_f(&["printf \"echo %s\\n\" \"$F\" > gen.sh", ". ./gen.sh"]),
             "x$(touch PWNED)",
-            "is written to a file",
+            "which runs what it reads or a file a script wrote as code",
         ),
         // Arithmetic follows a name to its value: `G=F`, then `G`.
         (with_f(&["G=F", "echo $(( G + 1 ))"]), subscript, "reaches the variable `G`"),
@@ -635,10 +635,149 @@ fn the_fifth_passes_bypasses_are_refused() {
     cases.push((
         "lint-{{ pipeline_name }}:\n  script:\n{%- for f in files %}\n{%- set word = f.path | sh_quote %}\n    - {{ \"printf '%s\\n' \" ~ word ~ \" >> changed.txt\" | yaml_quote }}\n{%- endfor %}\n    - xargs -I{} sh -c 'echo linting {}' < changed.txt\n".to_owned(),
         "x;touch PWNED",
-        "is written to a file",
+        "which runs what it reads or a file a script wrote as code",
     ));
     for (template, name, detail) in cases {
         assert_refused(&template, name, detail);
+    }
+}
+
+/// The sixth red-team pass: bypasses of the fifth pass's checks (each
+/// exited 0 and printed the token or ran the canary in bash).
+#[test]
+fn the_sixth_passes_bypasses_are_refused() {
+    let with_f = |lines: &[&str]| {
+        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
+        for line in lines {
+            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
+        }
+        template
+    };
+    let name = "x;touch PWNED;echo $CI_JOB_TOKEN;#";
+    let inline = "reaches a command that runs text as code";
+    let fed = "which runs what it reads or a file a script wrote as code";
+    let cases = [
+        (with_f(&["bash -o pipefail -c \"echo checking $F\""]), name, inline),
+        (with_f(&["bash -O extglob -c \"echo checking $F\""]), name, inline),
+        (with_f(&["su root -c \"echo checking $F\""]), name, inline),
+        (with_f(&["python3 -X utf8 -c \"print(\\\"$F\\\")\""]), name, inline),
+        (with_f(&["python3.11 -c \"print(\\\"$F\\\")\""]), name, inline),
+        (with_f(&["perl -I lib -e \"print q($F)\""]), name, inline),
+        // Perl's `<>` opens a path ending in `|` as a command.
+        (with_f(&["perl count.pl \"$F\""]), name, inline),
+        (with_f(&["printf \"echo %s\\n\" \"$F\" | bash -"]), name, inline),
+        (with_f(&["script -qc \"echo checking $F\" /dev/null"]), name, inline),
+        (with_f(&["flock /tmp/l -c \"echo checking $F\""]), name, inline),
+        (with_f(&["git -c alias.chk=\"!echo checking $F\" chk"]), name, inline),
+        (
+            with_f(&["make --eval=\"all: ; @echo checking $F\" -f /dev/null all"]),
+            name,
+            inline,
+        ),
+        (with_f(&["printf \"%s\\n\" \"$F\" | sed \"s/^/echo /e\""]), name, inline),
+        // Through files and output no check follows, into a shell.
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" | sort -o changed.txt",
+                "xargs -I{} sh -c \"echo checking {}\" < changed.txt",
+            ]),
+            name,
+            fed,
+        ),
+        (
+            with_f(&[
+                "env > env.txt",
+                "grep ^F= env.txt | cut -d= -f2- | xargs -I{} sh -c \"echo {}\"",
+            ]),
+            name,
+            fed,
+        ),
+        (
+            with_f(&["printenv F | xargs -I{} sh -c \"echo checking {}\""]),
+            name,
+            fed,
+        ),
+        (
+            with_f(&["git log -1 --format=%s | xargs -I{} sh -c \"echo {}\""]),
+            name,
+            fed,
+        ),
+        // A file a script wrote, run by an interpreter or make.
+        (
+            with_f(&[
+                "echo \"import settings\" > train.py",
+                "printf \"MODEL = \\\"%s\\\"\\n\" \"$F\" > settings.py",
+                "python3 train.py",
+            ]),
+            name,
+            fed,
+        ),
+        (
+            with_f(&["printf \"all:\\n\\t@echo %s\\n\" \"$F\" > gen.mk", "make -f gen.mk"]),
+            name,
+            fed,
+        ),
+        (
+            "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    TAR_OPTIONS:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n    - tar -cf a.tar a.txt || true\n".to_owned(),
+            "--checkpoint=1 --checkpoint-action=exec=touch PWNED",
+            "reaches the variable `TAR_OPTIONS`",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
+/// Safe templates the sixth pass found refused: each renders (and runs
+/// harmlessly in the sandbox) with a name full of special characters.
+#[test]
+fn safe_patterns_with_special_names_render() {
+    let with_f = |lines: &[&str]| {
+        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
+        for line in lines {
+            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
+        }
+        template
+    };
+    let cases = [
+        with_f(&["echo \"==> checking $F\"", "bash scripts/check.sh \"$F\" || true"]),
+        with_f(&[
+            "source .venv/bin/activate || true",
+            "./check \"$F\" 2>/dev/null | tee check.log || true",
+        ]),
+        with_f(&["echo \"lines: $(wc -l < \"$F\" 2>/dev/null)\"", "echo ok"]),
+        with_f(&["cd \"$(dirname -- \"$F\")\"", "echo ok"]),
+        with_f(&[
+            "if [[ \"$F\" == *.py ]]; then echo py; fi",
+            "[[ -e \"$F\" ]] || echo missing",
+        ]),
+        with_f(&["export MODEL_PATH=\"$F\"", "echo \"$MODEL_PATH\""]),
+        with_f(&["while IFS= read -r line; do echo \"$line\"; done < \"$F\" || true"]),
+        with_f(&["files=(\"$F\")", "ls -- \"${files[@]}\" || true"]),
+        with_f(&["python3 --version", "TARGET=\"$F\"", "echo \"$TARGET\""]),
+        with_f(&[
+            "python3 -E scripts/check.py \"$F\" || true",
+            "node -r dotenv/config check.js \"$F\" || true",
+        ]),
+        with_f(&[
+            "python3 scripts/check.py \"$F\" > report.txt || true",
+            "sh scripts/upload.sh report.txt || true",
+        ]),
+    ];
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    let config = env.path().join("childgen.yml");
+    for template in cases {
+        env.write("t.yml.tera", &template);
+        let listing = format!("A\t{}\n", git_quote("pipelines/p1/my model (v2)+notes @#1 é;$(id).py"));
+        assert_eq!(
+            attack(&config, env.path(), &listing, true, &template),
+            Outcome::Rendered,
+            "{template}"
+        );
     }
 }
 
