@@ -99,29 +99,22 @@ impl Renderer {
                 parsed
             })
         };
+        let failed = |name: &str, e: &tera::Error| {
+            let detail = error_chain(e);
+            Error::Template {
+                template: name.to_owned(),
+                line: parse_error_line(&detail),
+                detail,
+            }
+        };
         for ((name, source), template) in templates.into_iter().zip(parsed) {
-            let template = template.map_err(|e| {
-                let detail = error_chain(&e);
-                Error::Template {
-                    template: name.clone(),
-                    line: parse_error_line(&detail),
-                    detail,
-                }
-            })?;
+            let template = template.map_err(|e| failed(&name, &e))?;
             // What `Tera::add_raw_template` does after parsing.
             self.tera.templates.insert(name.clone(), template);
-            let fits = self
-                .tera
+            self.tera
                 .build_inheritance_chains()
-                .and_then(|()| self.tera.check_macro_files());
-            fits.map_err(|e| {
-                let detail = error_chain(&e);
-                Error::Template {
-                    template: name.clone(),
-                    line: parse_error_line(&detail),
-                    detail,
-                }
-            })?;
+                .and_then(|()| self.tera.check_macro_files())
+                .map_err(|e| failed(&name, &e))?;
             self.sources.insert(name, source);
         }
         Ok(())

@@ -296,6 +296,16 @@ fn listing(dir: &str, name: &str, ext: &str, target: &str) -> String {
     )
 }
 
+/// A template whose job puts the file's name in the variable `F` (as the
+/// documented pattern does) and runs `lines` (YAML single-quoted).
+fn with_f(lines: &[&str]) -> String {
+    let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
+    for line in lines {
+        template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
+    }
+    template
+}
+
 #[test]
 fn the_harness_sees_an_injection_and_a_leak() {
     let sandbox = Sandbox::new(&root());
@@ -515,13 +525,6 @@ fn evaluating_contexts_and_open_quotes_are_refused() {
 fn the_fourth_passes_bypasses_are_refused() {
     // Script lines (YAML single-quoted) after a variable `F` that holds the
     // file's name, as the documented pattern sets it.
-    let with_f = |lines: &[&str]| {
-        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
-        for line in lines {
-            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
-        }
-        template
-    };
     let subscript = "a[$(touch PWNED)]";
     let evaluating = "reaches the variable `F` on a line where bash evaluates text";
     let cases = [
@@ -579,13 +582,6 @@ fn the_fourth_passes_bypasses_are_refused() {
 /// the canary or printed the token.
 #[test]
 fn the_fifth_passes_bypasses_are_refused() {
-    let with_f = |lines: &[&str]| {
-        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
-        for line in lines {
-            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
-        }
-        template
-    };
     let inline = "reaches a command that runs text as code";
     let subscript = "a[$(touch PWNED)]";
     let mut cases = vec![
@@ -646,13 +642,6 @@ fn the_fifth_passes_bypasses_are_refused() {
 /// exited 0 and printed the token or ran the canary in bash).
 #[test]
 fn the_sixth_passes_bypasses_are_refused() {
-    let with_f = |lines: &[&str]| {
-        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
-        for line in lines {
-            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
-        }
-        template
-    };
     let name = "x;touch PWNED;echo $CI_JOB_TOKEN;#";
     let inline = "reaches a command that runs text as code";
     let fed = "which runs what it reads or a file a script wrote as code";
@@ -732,13 +721,6 @@ fn the_sixth_passes_bypasses_are_refused() {
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
 fn safe_patterns_with_special_names_render() {
-    let with_f = |lines: &[&str]| {
-        let mut template = "{%- set name = files.0.path | split(pat=\"/\") | last %}\nj-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ name | yaml_quote }}\n      expand: false\n  script:\n".to_owned();
-        for line in lines {
-            template.push_str(&format!("    - '{}'\n", line.replace('\'', "''")));
-        }
-        template
-    };
     let cases = [
         with_f(&["echo \"==> checking $F\"", "bash scripts/check.sh \"$F\" || true"]),
         with_f(&[
