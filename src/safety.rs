@@ -189,6 +189,13 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     collect_scripts(real, &mut Vec::new(), false, lists, &mut scripts);
     let mut neutral_scripts = Vec::new();
     collect_scripts(stand_in, &mut Vec::new(), false, lists, &mut neutral_scripts);
+    // Bash removes a backslash and the line break after it before it reads
+    // words (`ev\<newline>al` is `eval`).
+    for (_, line) in scripts.iter_mut().chain(neutral_scripts.iter_mut()) {
+        if line.contains("\\\n") {
+            *line = line.replace("\\\n", "");
+        }
+    }
     let differs = |i: usize| {
         neutral_scripts
             .get(i)
@@ -225,9 +232,31 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // Shell variables a script sets from a path (`FILE='...'`) or from a
     // variable that holds one (`TARGET="$FILE"`) hold it too.
     // A `declare` reached through a variable (`$d -i N`) may set it too.
+    // Variables that hold a declaring builtin or an option of one
+    // (`d="declare -i"`, `o=-i`): through them, any declaration may give the
+    // integer attribute.
+    let declarers: Vec<&str> = scripts
+        .iter()
+        .flat_map(|(_, line)| {
+            assigned_names(line).into_iter().filter(move |name| {
+                let value = line.split_once(&format!("{name}=")).map_or("", |(_, v)| v);
+                let value = value.split(';').next().unwrap_or_default();
+                ["declare", "typeset", "local", "-i", "-n"]
+                    .iter()
+                    .any(|w| value.contains(w))
+            })
+        })
+        .collect();
     let integers = scripts.iter().any(|(_, line)| {
         let words = dequoted_words(line);
+        let declaring = words
+            .iter()
+            .any(|(w, _)| matches!(w.as_str(), "declare" | "typeset" | "local"));
         declares_integer(line)
+            || (declaring && declarers.iter().any(|d| mentions(line, d)))
+            || words
+                .iter()
+                .any(|(w, indirect)| *indirect && declarers.iter().any(|d| mentions(w, d)))
             || words.windows(2).any(|pair| {
                 pair[0].1
                     && pair[1].0.starts_with('-')
@@ -303,7 +332,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     let written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
     if let Some((at, line)) = scripts
         .iter()
-        .find(|(_, line)| feeds_a_shell(line) || (files && (runs_inline_code(line) || runs_one_of(line, &written))))
+        .find(|(_, line)| feeds_a_shell(line) || aliases(line) || (files && runs_code_from(line, &written)))
     {
         return Err(Difference {
             at: at.clone(),
@@ -397,7 +426,7 @@ fn unquoted_use(text: &str, name: &str, depth: usize) -> bool {
     let Some(inner) = inner.strip_suffix(')') else {
         return true;
     };
-    if arithmetic(inner) {
+    if arithmetic(inner) || runs_inline_code(inner) || feeds_a_shell(inner) {
         return true;
     }
     shell_words(inner).into_iter().any(|token| match token {
@@ -602,6 +631,10 @@ fn declares_integer(line: &str) -> bool {
         .any(|(word, _)| word.starts_with('-') && word[1..].contains('i') && !word.starts_with("--"))
 }
 
+/// What [`dequoted_words`] gives for the end of a command (`;`, `|`, `&`,
+/// a bracket, a line break).
+const SEPARATOR: &str = "\u{0}";
+
 /// A command line's words with quotes and backslashes removed (`"eval"`,
 /// `\eval` and `'eval'` are all `eval`), each with whether it stands where a
 /// command name goes and begins with an expansion (`$cmd "$F"`, which runs
@@ -679,6 +712,10 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
             (None, '(') if word.ends_with('=') => word.push(c),
             (None, ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n') => {
                 finish(&mut word, &mut raw_start, &mut command, &mut words);
+                // The end of a command, as a word of its own.
+                if words.last().is_none_or(|(w, _)| w != SEPARATOR) {
+                    words.push((SEPARATOR.to_owned(), false));
+                }
                 command = true;
             }
             (None, c) => {
@@ -706,10 +743,30 @@ fn runs_inline_code(line: &str) -> bool {
     if line.contains("<(") || line.contains(">(") {
         return true;
     }
-    let words = dequoted_words(line);
+    // What a command substitution runs, too.
+    if line
+        .match_indices("$(")
+        .chain(line.match_indices('`'))
+        .any(|(i, m)| inline_in_command(&line[i + m.len()..]))
+    {
+        return true;
+    }
+    inline_in_command(line)
+}
+
+fn inline_in_command(line: &str) -> bool {
+    let words: Vec<(String, bool)> = dequoted_words(line);
+    // A redirection or the end of the command ends the arguments: the
+    // script then comes from stdin (`bash <<< "$F"`, `bash < f`, `| bash; x`).
+    let cut = |rest: &[(String, bool)]| -> usize {
+        rest.iter()
+            .position(|(a, _)| a == SEPARATOR || a.starts_with(['<', '>']))
+            .unwrap_or(rest.len())
+    };
     (0..words.len()).any(|i| {
         let name = words[i].0.rsplit('/').next().unwrap_or_default();
-        let rest = &words[i + 1..];
+        let all = &words[i + 1..];
+        let rest = &all[..cut(all)];
         // An option anywhere after the command (options with arguments may
         // come first: `bash -o pipefail -c`, `python3 -X utf8 -c`), as a
         // short cluster (`-ec`) or exactly.
@@ -794,8 +851,62 @@ fn feeds_a_shell(line: &str) -> bool {
             "xargs" | "parallel" | "find" | "fd"
         )
     });
-    (feeder && runs_inline_code(line))
-        || (line.contains('|') && runs_inline_code(line.rsplit('|').next().unwrap_or_default()))
+    (feeder && runs_inline_code(line)) || line.match_indices('|').any(|(i, _)| inline_in_command(&line[i + 1..]))
+}
+
+/// Whether a command line defines an alias, which can turn any word into
+/// `eval` or `[[` where aliases are expanded.
+fn aliases(line: &str) -> bool {
+    dequoted_words(line).iter().any(|(word, _)| word == "alias")
+}
+
+/// Whether a command line may run one of the files scripts wrote
+/// (`written`): inline code, `eval`, or a shell, an interpreter, `source`,
+/// `make -f` or a program whose script is one of them, or is named in a
+/// way no check can resolve (a glob, an expansion, braces, `/dev/fd/3`).
+fn runs_code_from(line: &str, written: &[String]) -> bool {
+    let unresolved =
+        |w: &str| w.contains(['*', '?', '[', '{', '$', '`', '~']) || w.starts_with("/dev/") || w.starts_with("/proc/");
+    let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
+    let wrote = |w: &str| unresolved(w) || written.iter().any(|f| unresolved(f) || base(f) == base(w));
+    if runs_inline_code(line) {
+        return true;
+    }
+    let words = dequoted_words(line);
+    words.iter().enumerate().any(|(k, (word, command))| {
+        let name = base(word);
+        let mut args = words[k + 1..]
+            .iter()
+            .map(|(a, _)| a.as_str())
+            .take_while(|a| *a != SEPARATOR);
+        match name.as_str() {
+            "eval" | "exec" | "alias" => true,
+            "make" | "gmake" => {
+                let mut args = args;
+                args.find(|a| *a == "-f" || a.starts_with("--file")).is_some() && args.next().is_none_or(wrote)
+            }
+            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
+            | "Rscript" => args.find(|a| !a.starts_with('-')).is_none_or(wrote),
+            n if n.starts_with("python") => {
+                let mut script = None;
+                while let Some(arg) = args.next() {
+                    match arg {
+                        "-m" => return false,
+                        "-X" | "-W" => {
+                            args.next();
+                        }
+                        a if a.starts_with('-') => {}
+                        a => {
+                            script = Some(a);
+                            break;
+                        }
+                    }
+                }
+                script.is_none_or(wrote)
+            }
+            _ => (*command || k == 0) && (word.starts_with("./") || word.starts_with('/')) && wrote(word),
+        }
+    })
 }
 
 /// The files a command line writes: the target of a `>`, `>>` or `>|`
@@ -818,7 +929,12 @@ fn written_files(line: &str) -> Vec<String> {
                 while j < chars.len() && matches!(chars[j], '>' | '|') {
                     j += 1;
                 }
-                if j < chars.len() && matches!(chars[j], '&' | '(') {
+                if j + 1 < chars.len() && chars[j] == '&' && matches!(chars[j + 1], '3'..='9') {
+                    // `>&3`: a descriptor some other line opened on a file.
+                    out.push(format!("&{}", chars[j + 1]));
+                    i = j + 2;
+                    continue;
+                } else if j < chars.len() && matches!(chars[j], '&' | '(') {
                     i = j;
                 } else {
                     while j < chars.len() && chars[j].is_whitespace() {
@@ -849,6 +965,9 @@ fn written_files(line: &str) -> Vec<String> {
             ),
             "-o" | "--output" | "--output-file" => out.extend(words.get(k + 1).map(|(w, _)| w.clone())),
             "cp" | "mv" | "install" | "ln" => out.extend(words.last().map(|(w, _)| w.clone())),
+            "sed" | "gsed" | "perl" if words[k + 1..].iter().any(|(w, _)| w.starts_with("-i")) => {
+                out.extend(words.last().map(|(w, _)| w.clone()));
+            }
             w if w.starts_with("--output=") || w.starts_with("of=") => {
                 out.push(w.split_once('=').map(|(_, f)| f.to_owned()).unwrap_or_default());
             }
@@ -857,32 +976,6 @@ fn written_files(line: &str) -> Vec<String> {
     }
     out.retain(|f| !f.is_empty() && !f.starts_with("/dev/"));
     out
-}
-
-/// Whether a command line runs one of `files`: as the script of a shell
-/// or an interpreter, with `source`/`.`, `make -f`, or as the command.
-fn runs_one_of(line: &str, files: &[String]) -> bool {
-    let words = dequoted_words(line);
-    let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
-    let named = |w: &str| files.iter().any(|f| base(f) == base(w));
-    words.iter().enumerate().any(|(k, (w, command))| {
-        let name = base(w);
-        let script = |skip_to: Option<&str>| {
-            let mut rest = words[k + 1..].iter().map(|(a, _)| a.as_str());
-            if let Some(flag) = skip_to {
-                rest.find(|a| *a == flag);
-                return rest.next().is_some_and(named);
-            }
-            rest.find(|a| !a.starts_with('-')).is_some_and(named)
-        };
-        match name.as_str() {
-            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
-            | "Rscript" => script(None),
-            "make" | "gmake" => script(Some("-f")),
-            n if n.starts_with("python") => script(None),
-            _ => (*command || k == 0) && named(w),
-        }
-    })
 }
 
 /// The variables that `read`, `mapfile` or `readarray` on this line set
@@ -1545,17 +1638,10 @@ fn arithmetic(line: &str) -> bool {
 
 /// The builtins that evaluate only the names they are given, not the
 /// values (`export NAME="$F"` is safe; `export "$F"` is not), nor the files
-/// they read from (`read -r line < "$F"`).
-const NAMING: [&str; 8] = [
-    "declare",
-    "typeset",
-    "local",
-    "readonly",
-    "export",
-    "read",
-    "mapfile",
-    "readarray",
-];
+/// they read from (`read -r line < "$F"`). Not `declare`, `typeset` or
+/// `local` (on an existing array, `declare arr="$F"` runs the value as a
+/// compound assignment), nor `mapfile` (its `-C` callback runs code).
+const NAMING: [&str; 3] = ["export", "readonly", "read"];
 
 /// Whether a line that evaluates text only because it names one of the
 /// [`NAMING`] builtins gives `name` (a variable holding a path) to one as a
@@ -1997,12 +2083,26 @@ mod tests {
             ["changed.txt", "b/c"]
         );
         assert!(written_files("make test 2>&1 >/dev/null; echo \"==> $F\" 'a > b'").is_empty());
-        assert!(runs_one_of("python3 -u gen.py x", &["gen.py".to_owned()]));
-        assert!(runs_one_of(". ./gen.sh", &["gen.sh".to_owned()]));
-        assert!(!runs_one_of(
-            "sh scripts/upload.sh report.txt",
-            &["report.txt".to_owned()]
-        ));
+        let written = ["gen.py".to_owned(), "gen.sh".to_owned(), "run.sh".to_owned()];
+        for line in [
+            "python3 -u gen.py x",
+            ". ./gen.sh",
+            "./run.sh",
+            "bash g.s*",
+            "bash \"$s\"",
+            "eval x",
+        ] {
+            assert!(runs_code_from(line, &written), "{line}");
+        }
+        for line in [
+            "git diff --stat",
+            "sh scripts/upload.sh gen.py",
+            "python3 -m pytest",
+            "make test",
+        ] {
+            assert!(!runs_code_from(line, &written), "{line}");
+        }
+        assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "run.sh"]);
         assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));
         assert!(!feeds_a_shell("xargs rm -- < f") && !feeds_a_shell("git diff | cat"));
         assert_eq!(

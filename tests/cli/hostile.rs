@@ -717,6 +717,64 @@ fn the_sixth_passes_bypasses_are_refused() {
     }
 }
 
+/// The seventh red-team pass: bypasses (sixteen of them opened by the
+/// sixth pass's narrowing) that exited 0 and printed the token in bash.
+#[test]
+fn the_seventh_passes_bypasses_are_refused() {
+    let a = "a[$(touch PWNED; printenv CI_JOB_TOKEN >&2)]";
+    let b = "([$(touch PWNED; printenv CI_JOB_TOKEN >&2)]=1)";
+    let py = "__import__('os').system('touch PWNED; printenv CI_JOB_TOKEN')";
+    let cases = [
+        // Stdin from a here-string, a redirection, or a pipe into `bash; x`.
+        (with_f(&["bash <<< \"$F\""]), a),
+        (with_f(&["python3 <<< \"$F\""]), py),
+        (with_f(&["echo \"$F\" | bash; true"]), a),
+        // Line continuations inside a word (a YAML double-quoted item keeps
+        // the backslash and the line break).
+        (
+            with_f(&[]).replace("  script:\n", "  script:\n    - \"ev\\\\\\nal \\\"$F\\\" || true\"\n"),
+            a,
+        ),
+        (
+            with_f(&[]).replace(
+                "  script:\n",
+                "  script:\n    - \"[[ \\\"$F\\\" -e\\\\\\nq 0 ]] || true\"\n",
+            ),
+            a,
+        ),
+        // Code runners inside a command substitution.
+        (with_f(&["echo \"$(sh -c \"$F\")\""]), a),
+        (with_f(&["echo \"$(echo \"$F\" | sh)\""]), a),
+        (with_f(&["echo \"$(. /dev/stdin <<< \"$F\")\""]), a),
+        // `declare` on an array runs a compound assignment; `mapfile -C` a callback.
+        (with_f(&["arr=()", "declare arr=\"$F\""]), b),
+        (with_f(&["f() { local arr=(); local arr=\"$F\"; }; f"]), b),
+        (with_f(&["E=eval", "mapfile -C \"$E\" -c 1 <<< \"$F\""]), a),
+        // The integer attribute through a variable.
+        (with_f(&["o=-i", "declare $o Y", "Y=\"$F\""]), a),
+        (with_f(&["d=\"declare -i\"; v=X", "$d \"$v\"", "X=\"$F\""]), a),
+        // Files: any way of naming or running what a script wrote.
+        (with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "sh < g.sh"]), a),
+        (with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "bash g.s*"]), a),
+        (with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "s=g.sh; bash \"$s\""]), a),
+        (with_f(&["install -m 755 /dev/stdin run.sh <<< \"$F\"", "./run.sh"]), a),
+        (
+            with_f(&["echo : > run.sh", "sed -i \"1a $F\" run.sh", "bash run.sh"]),
+            a,
+        ),
+        (with_f(&["exec 3>g.sh", "printf \"%s\\n\" \"$F\" >&3", "bash g.sh"]), a),
+        (with_f(&["printf \"%s\\n\" \"$F\" > g", "eval \"$(cat g)\""]), a),
+        // Aliases.
+        (
+            with_f(&["shopt -s expand_aliases; alias e=eval", "e \"$F\" || true"]),
+            a,
+        ),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "");
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
@@ -725,7 +783,8 @@ fn safe_patterns_with_special_names_render() {
         with_f(&["echo \"==> checking $F\"", "bash scripts/check.sh \"$F\" || true"]),
         with_f(&[
             "source .venv/bin/activate || true",
-            "./check \"$F\" 2>/dev/null | tee check.log || true",
+            "./check \"$F\" 2>/dev/null || true",
+            "make test 2>&1 | tee test.log || true",
         ]),
         with_f(&["echo \"lines: $(wc -l < \"$F\" 2>/dev/null)\"", "echo ok"]),
         with_f(&["cd \"$(dirname -- \"$F\")\"", "echo ok"]),
