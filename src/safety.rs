@@ -229,9 +229,6 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             });
         }
     }
-    // Shell variables a script sets from a path (`FILE='...'`) or from a
-    // variable that holds one (`TARGET="$FILE"`) hold it too.
-    // A `declare` reached through a variable (`$d -i N`) may set it too.
     // Variables that hold a declaring builtin or an option of one
     // (`d="declare -i"`, `o=-i`): through them, any declaration may give the
     // integer attribute.
@@ -264,8 +261,10 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                     && pair[1].0.contains(['i', 'n'])
             })
     });
-    // Whether a line writes a path to a file (`printf '%s' "$F" > list`):
-    // then whatever reads a file may read a path.
+    // Shell variables a script sets from a path (`FILE='...'`) or from a
+    // variable that holds one (`TARGET="$FILE"`) hold it too. `files`: whether
+    // a line writes a path to a file (`printf '%s' "$F" > list`), after which
+    // whatever reads a file may read a path.
     let mut files = false;
     loop {
         let before = tainted.len();
