@@ -277,7 +277,9 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 // `$F`, or the bare name where it is assigned (`G=F`, which
                 // arithmetic on `G` follows to `F`'s value).
                 let assigns = !assigned_names(line).is_empty();
-                let dumps = dumps_variables(line);
+                let dumps = dumps_variables(line)
+                    || (runs_inline_code(line)
+                        && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
                 tainted
                     .iter()
                     .find(|(name, _)| {
@@ -306,11 +308,20 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             files |= !written.is_empty();
             // Any file a line that carries a path names may be one it writes
             // (`uniq - g.sh`, `sed -n "w g.sh"`), but the script it runs.
-            let running = script_arguments(line);
+            // The script a line runs is not one it writes, unless the line
+            // names it again (`uniq - g.sh <<< "$F" && bash g.sh`).
+            let tokens: Vec<String> = dequoted_words(line)
+                .iter()
+                .flat_map(|(w, _)| w.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+                .collect();
+            let running: Vec<String> = script_arguments(line)
+                .into_iter()
+                .filter(|script| tokens.iter().filter(|t| *t == script).count() == 1)
+                .collect();
             for (word, _) in dequoted_words(line) {
                 for token in word.split_whitespace() {
-                    if token.contains(['.', '/'])
-                        && !token.starts_with(['-', '$', '<', '>'])
+                    if !token.starts_with(['-', '$', '<', '>'])
+                        && token != SEPARATOR
                         && !token.starts_with("/dev/")
                         && !running.iter().any(|r| r == token)
                         && !maybe_written.iter().any(|w| w == token)
@@ -350,22 +361,10 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // Every file a script writes, and whether one of them may hold a path.
     let mut written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
     written.extend(maybe_written);
-    if let Some((at, line)) = scripts
-        .iter()
-        .find(|(_, line)| feeds_a_shell(line) || aliases(line) || (files && runs_code_from(line, &written)))
-    {
-        return Err(Difference {
-            at: at.clone(),
-            detail: format!(
-                "may reach {}, which runs what it reads or a file a script wrote as code (a path reaches files and \
-                 command output no check follows); pass paths only as arguments of a script file that is part \
-                 of the repository",
-                code(&clip(line))
-            ),
-            stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
-        });
-    }
-    for (at, line) in scripts {
+    // A script that changes PATH may run a written file by its name alone.
+    let path_changed = scripts.iter().any(|(_, line)| assigned_names(line).contains(&"PATH"));
+    for (at, line) in &scripts {
+        let (at, line) = (at.clone(), line.clone());
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
         // A line that evaluates only names given to `export`, `read`... is
@@ -424,6 +423,20 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             }
         }
     }
+    if let Some((at, line)) = scripts.iter().find(|(_, line)| {
+        feeds_a_shell(line) || aliases(line) || (files && runs_code_from(line, &written, path_changed))
+    }) {
+        return Err(Difference {
+            at: at.clone(),
+            detail: format!(
+                "may reach {}, which runs what it reads or a file a script wrote as code (a path reaches files and \
+                 command output no check follows); pass paths only as arguments of a script file that is part \
+                 of the repository",
+                code(&clip(line))
+            ),
+            stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+        });
+    }
     Ok(())
 }
 
@@ -474,6 +487,11 @@ fn unquoted_use(text: &str, name: &str, depth: usize) -> bool {
 /// The index of the `)` that closes a command substitution whose text
 /// starts `text`, read with its quotes and nested brackets.
 fn closing_parenthesis(text: &str) -> Option<usize> {
+    // A `)` in a case pattern or a comment closes nothing: such text is
+    // read as unknown (the caller fails closed).
+    if text.contains("case") || text.contains('#') {
+        return None;
+    }
     let mut depth = 0usize;
     let mut quote: Option<char> = None;
     let mut escaped = false;
@@ -748,30 +766,17 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
         };
     while let Some(c) = chars.next() {
         match (quote, c) {
-            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
-            (Some('"'), '\\') => {
+            (Some('\'' | '$'), '\'') | (Some('"'), '"') => quote = None,
+            // Inside `"..."` and ANSI-C `$'...'` a backslash escapes.
+            (Some('"' | '$'), '\\') => {
                 if let Some(next) = chars.next() {
                     word.push(next);
                 }
             }
-            (None | Some('"'), '$') if chars.peek() == Some(&'{') => {
-                // `${...}` is one piece of the word, braces and all.
+            (None, '$') if chars.peek() == Some(&'\'') => {
                 raw_start.get_or_insert(c);
-                word.push(c);
-                let mut depth = 0;
-                for next in chars.by_ref() {
-                    word.push(next);
-                    match next {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                        _ => {}
-                    }
-                }
+                chars.next();
+                quote = Some('$');
             }
             (Some(_), c) => word.push(c),
             (None, '\'' | '"') => {
@@ -807,6 +812,14 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
             (None, ' ' | '\t') => finish(&mut word, &mut raw_start, &mut command, &mut words),
             // `NAME=(` starts an array's items, not a command.
             (None, '(') if word.ends_with('=') => word.push(c),
+            // `{` and `}` are words of their own only when they stand alone.
+            (None, '{' | '}') if !word.is_empty() || raw_start.is_some() => word.push(c),
+            // A comment runs to the end of its line.
+            (None, '#') if word.is_empty() && raw_start.is_none() => {
+                while chars.peek().is_some_and(|next| *next != '\n') {
+                    chars.next();
+                }
+            }
             (None, ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n') => {
                 finish(&mut word, &mut raw_start, &mut command, &mut words);
                 // The end of a command, as a word of its own.
@@ -863,7 +876,42 @@ fn inline_in_command(line: &str) -> bool {
     (0..words.len()).any(|i| {
         let name = words[i].0.rsplit('/').next().unwrap_or_default();
         let all = &words[i + 1..];
-        let rest = &all[..cut(all)];
+        let command_words: Vec<(String, bool)> = all
+            .iter()
+            .take_while(|(a, _)| a != SEPARATOR)
+            .filter(|(a, _)| !a.starts_with(['<', '>']))
+            .cloned()
+            .collect();
+        let reads_stdin = matches!(
+            name,
+            "sh" | "bash"
+                | "dash"
+                | "zsh"
+                | "ksh"
+                | "mksh"
+                | "ash"
+                | "fish"
+                | "busybox"
+                | "ruby"
+                | "node"
+                | "nodejs"
+                | "deno"
+                | "bun"
+                | "php"
+                | "pwsh"
+                | "powershell"
+        ) || name.starts_with("python")
+            || name.starts_with("pypy");
+        // For what reads a script from stdin, a redirection ends the
+        // arguments; for the rest, redirections are skipped.
+        let rest: &[(String, bool)] = if reads_stdin { &all[..cut(all)] } else { &command_words };
+        // `python3 --version` reads no script.
+        if rest
+            .iter()
+            .any(|(a, _)| matches!(a.as_str(), "--version" | "-V" | "--help"))
+        {
+            return false;
+        }
         // An option anywhere after the command (options with arguments may
         // come first: `bash -o pipefail -c`, `python3 -X utf8 -c`), as a
         // short cluster (`-ec`) or exactly.
@@ -959,15 +1007,21 @@ fn feeds_a_shell(line: &str) -> bool {
 /// the command.
 fn join_continuations(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars();
-    let mut single = false;
+    let mut chars = line.chars().peekable();
+    // ' (single quotes), " (double quotes), $ (ANSI-C `$'...'`, where a
+    // backslash escapes the quote).
+    let mut quote: Option<char> = None;
     while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                single = !single;
+        match (quote, c) {
+            (Some('\'' | '$'), '\'') | (Some('"'), '"') => {
+                quote = None;
                 out.push(c);
             }
-            '\\' if !single => match chars.next() {
+            (Some('$'), '\\') => {
+                out.push(c);
+                out.extend(chars.next());
+            }
+            (None | Some('"'), '\\') => match chars.next() {
                 Some('\n') => {}
                 Some(next) => {
                     out.push(c);
@@ -975,6 +1029,15 @@ fn join_continuations(line: &str) -> String {
                 }
                 None => out.push(c),
             },
+            (None, '$') if chars.peek() == Some(&'\'') => {
+                out.push(c);
+                out.extend(chars.next());
+                quote = Some('$');
+            }
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                out.push(c);
+            }
             _ => out.push(c),
         }
     }
@@ -989,8 +1052,11 @@ fn dumps_variables(line: &str) -> bool {
         let next = words.get(k + 1).map_or(SEPARATOR, |(w, _)| w.as_str());
         match word.as_str() {
             "printenv" | "set" | "compgen" => true,
+            w if w.contains("/proc/") && w.contains("environ") => true,
             "env" => next == SEPARATOR || next.starts_with(['>', '<']) || next == "-0",
-            "export" | "declare" | "typeset" | "readonly" => next == "-p",
+            "export" | "declare" | "typeset" | "readonly" => {
+                next == SEPARATOR || next.starts_with(['>', '<']) || matches!(next, "-p" | "-x")
+            }
             _ => false,
         }
     })
@@ -1032,7 +1098,7 @@ fn aliases(line: &str) -> bool {
 /// (`written`): inline code, `eval`, or a shell, an interpreter, `source`,
 /// `make -f` or a program whose script is one of them, or is named in a
 /// way no check can resolve (a glob, an expansion, braces, `/dev/fd/3`).
-fn runs_code_from(line: &str, written: &[String]) -> bool {
+fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
     let unresolved =
         |w: &str| w.contains(['*', '?', '[', '{', '$', '`', '~']) || w.starts_with("/dev/") || w.starts_with("/proc/");
     let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
@@ -1041,6 +1107,45 @@ fn runs_code_from(line: &str, written: &[String]) -> bool {
         return true;
     }
     let words = dequoted_words(line);
+    // Which words stand where a command name goes: the first, those after
+    // the end of a command, and those after a prefix (`timeout 5`, `nohup`,
+    // `env X=1`) once its options, numbers and assignments are past.
+    let mut at_command = Vec::with_capacity(words.len());
+    let mut expecting = true;
+    for (word, _) in &words {
+        if word == SEPARATOR {
+            at_command.push(false);
+            expecting = true;
+            continue;
+        }
+        at_command.push(expecting);
+        let prefix = matches!(
+            word.rsplit('/').next().unwrap_or_default(),
+            "timeout"
+                | "nice"
+                | "nohup"
+                | "env"
+                | "stdbuf"
+                | "command"
+                | "builtin"
+                | "exec"
+                | "sudo"
+                | "xargs"
+                | "time"
+                | "then"
+                | "do"
+                | "else"
+                | "!"
+                | "setsid"
+                | "chrt"
+                | "ionice"
+                | "taskset"
+        );
+        let skippable = word.starts_with('-')
+            || word.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            || word.find('=').is_some_and(|eq| eq > 0);
+        expecting = expecting && (prefix || skippable);
+    }
     words.iter().enumerate().any(|(k, (word, command))| {
         let name = base(word);
         let mut args = words[k + 1..]
@@ -1054,7 +1159,7 @@ fn runs_code_from(line: &str, written: &[String]) -> bool {
                 args.find(|a| *a == "-f" || a.starts_with("--file")).is_some() && args.next().is_none_or(wrote)
             }
             "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
-            | "Rscript" => args.find(|a| !a.starts_with('-')).is_none_or(wrote),
+            | "Rscript" => args.find(|a| !a.starts_with('-')).is_some_and(wrote),
             n if n.starts_with("python") => {
                 let mut script = None;
                 while let Some(arg) = args.next() {
@@ -1070,14 +1175,16 @@ fn runs_code_from(line: &str, written: &[String]) -> bool {
                         }
                     }
                 }
-                script.is_none_or(wrote)
+                // No script: stdin, which `runs_inline_code` judged.
+                script.is_some_and(wrote)
             }
             // A written file run by its path, after any prefix (`timeout 5
             // ./g.sh`), or by its name once PATH changed.
             _ => {
                 let _ = command;
-                ((word.starts_with("./") || word.starts_with('/')) && wrote(word))
-                    || (line.contains("PATH=") && written.iter().any(|f| base(f) == name))
+                at_command[k]
+                    && ((word.contains('/') && wrote(word))
+                        || (path_changed && written.iter().any(|f| base(f) == name)))
             }
         }
     })
@@ -2296,7 +2403,7 @@ mod tests {
             "bash \"$s\"",
             "eval x",
         ] {
-            assert!(runs_code_from(line, &written), "{line}");
+            assert!(runs_code_from(line, &written, false), "{line}");
         }
         for line in [
             "git diff --stat",
@@ -2304,7 +2411,7 @@ mod tests {
             "python3 -m pytest",
             "make test",
         ] {
-            assert!(!runs_code_from(line, &written), "{line}");
+            assert!(!runs_code_from(line, &written, false), "{line}");
         }
         assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "run.sh"]);
         assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));

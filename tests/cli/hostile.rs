@@ -679,7 +679,7 @@ fn the_sixth_passes_bypasses_are_refused() {
                 "grep ^F= env.txt | cut -d= -f2- | xargs -I{} sh -c \"echo {}\"",
             ]),
             name,
-            fed,
+            "",
         ),
         (
             with_f(&["printenv F | xargs -I{} sh -c \"echo checking {}\""]),
@@ -818,6 +818,62 @@ fn the_eighth_passes_bypasses_are_refused() {
             name,
         ),
         (with_f(&["uniq - g.sh <<< \"$F\"", "bash g.sh"]), name),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "");
+    }
+}
+
+/// The ninth red-team pass: bypasses of the eighth pass's fixes and of
+/// older readers (comments, quotes in `${...}`, env read by name).
+#[test]
+fn the_ninth_passes_bypasses_are_refused() {
+    let name = "echo $CI_JOB_TOKEN;touch PWNED";
+    // A multi-line item (YAML double-quoted, `\n` a line break in it).
+    let block = |item: &str| with_f(&[]).replace("  script:\n", &format!("  script:\n    - \"{item}\"\n"));
+    let cases = [
+        // An apostrophe in a comment.
+        (block("echo hi # it's\\nbash -c \\\"$F\\\""), name),
+        (
+            block("# it's\\nprintf \\\"%s\\\\n\\\" \\\"$F\\\" > g.sh\\nsource g.sh"),
+            name,
+        ),
+        // A quoted `}` inside `${...}`.
+        (with_f(&["echo ${X:-'}'} ; bash -c \"$(printenv F)\""]), name),
+        // Interpreters reading the variable by name.
+        (with_f(&["awk \"BEGIN{system(ENVIRON[\\\"F\\\"])}\""]), name),
+        (with_f(&["perl -e \"system \\$ENV{F}\""]), name),
+        (
+            with_f(&["python3 -c \"import os; os.system(os.environ[\\\"F\\\"])\""]),
+            name,
+        ),
+        // A redirection before the flag that matters (sed, git).
+        (with_f(&["printf \"%s\\n\" \"$F\" | sed 2>&1 \"s/^//e\""]), name),
+        // `$'\''` before a continuation.
+        (block("echo $'\\\\''; ba\\\\\\nsh -c \\\"$(printenv F)\\\" # '"), name),
+        // Writes of names without a dot, runs on the same line, PATH elsewhere.
+        (with_f(&["uniq - g <<< \"$F\"", "bash g"]), name),
+        (with_f(&["uniq - g.sh <<< \"$F\" && bash g.sh"]), name),
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" > g.sh",
+                "chmod +x g.sh",
+                "export PATH=.:$PATH",
+                "g.sh",
+            ]),
+            name,
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > g.sh", "chmod +x g.sh", "$PWD/g.sh"]),
+            name,
+        ),
+        (
+            with_f(&[
+                "cat /proc/self/environ | tr \"\\0\" \"\\n\" | grep \"^F=\" | cut -c3- > v",
+                "bash v",
+            ]),
+            name,
+        ),
     ];
     for (template, name) in cases {
         assert_refused(&template, name, "");
