@@ -361,6 +361,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // Every file a script writes, and whether one of them may hold a path.
     let mut written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
     written.extend(maybe_written);
+    let any_write = scripts.iter().any(|(_, line)| !written_files(line).is_empty());
     // A script that changes PATH may run a written file by its name alone.
     let path_changed = scripts.iter().any(|(_, line)| assigned_names(line).contains(&"PATH"));
     for (at, line) in &scripts {
@@ -424,7 +425,13 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     if let Some((at, line)) = scripts.iter().find(|(_, line)| {
-        feeds_a_shell(line) || aliases(line) || (files && runs_code_from(line, &written, path_changed))
+        // Inline code may read a variable that holds a path from the
+        // environment by a name it computes (`os.environ[chr(70)]`), and
+        // a file any line wrote may hold such code.
+        feeds_a_shell(line)
+            || aliases(line)
+            || runs_inline_code(line)
+            || ((files || any_write) && runs_code_from(line, &written, path_changed))
     }) {
         return Err(Difference {
             at: at.clone(),
@@ -732,9 +739,12 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
                     .strip_prefix('$')
                     .map(|r| r.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(r))
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+                // `{bash,-c,"$F"}`: brace expansion makes the command.
+                let braces = word.starts_with('{') && word.contains(',');
                 let indirect = *command
-                    && matches!(raw_start, Some('$' | '`'))
-                    && (word == "$" || word.starts_with('`') || parameter);
+                    && (braces
+                        || (matches!(raw_start, Some('$' | '`'))
+                            && (word == "$" || word.starts_with('`') || parameter)));
                 // After these, the next word is a command name too.
                 let prefix = matches!(
                     word.as_str(),
@@ -813,9 +823,16 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
             // `NAME=(` starts an array's items, not a command.
             (None, '(') if word.ends_with('=') => word.push(c),
             // `{` and `}` are words of their own only when they stand alone.
-            (None, '{' | '}') if !word.is_empty() || raw_start.is_some() => word.push(c),
+            (None, '{' | '}')
+                if !word.is_empty()
+                    || raw_start.is_some()
+                    || (c == '{' && chars.peek().is_some_and(|next| !next.is_whitespace())) =>
+            {
+                raw_start.get_or_insert(c);
+                word.push(c);
+            }
             // A comment runs to the end of its line.
-            (None, '#') if word.is_empty() && raw_start.is_none() => {
+            (None, '#') if (word.is_empty() && raw_start.is_none()) || word.ends_with("=(") => {
                 while chars.peek().is_some_and(|next| *next != '\n') {
                     chars.next();
                 }
@@ -955,10 +972,15 @@ fn inline_in_command(line: &str) -> bool {
             | "ed" | "ssh" => true,
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             "make" | "gmake" => short("E") || exact(&["--eval"]),
-            "git" => rest.iter().any(|(a, _)| a.contains("=!") || a.starts_with("alias.")),
-            "sed" | "gsed" => rest
+            // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
+            // `core.sshCommand`, `core.pager`...).
+            "git" => rest
                 .iter()
-                .any(|(a, _)| !a.starts_with('-') && (a.ends_with('e') || a.contains("/e"))),
+                .any(|(a, _)| a == "-c" || a.starts_with("--config-env") || a.contains("=!")),
+            "sed" | "gsed" => rest.iter().any(|(a, _)| {
+                let script = a.strip_prefix("--expression=").unwrap_or(a);
+                !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
+            }),
             "env" => short("S") || exact(&["--split-string"]),
             "source" | "." => rest
                 .iter()
@@ -1154,12 +1176,14 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
             .take_while(|a| *a != SEPARATOR);
         match name.as_str() {
             "eval" | "exec" | "alias" => true,
-            "make" | "gmake" => {
+            "make" | "gmake" | "sed" | "gsed" | "awk" | "gawk" | "mawk" | "jq" => {
                 let mut args = args;
                 args.find(|a| *a == "-f" || a.starts_with("--file")).is_some() && args.next().is_none_or(wrote)
             }
             "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
-            | "Rscript" => args.find(|a| !a.starts_with('-')).is_some_and(wrote),
+            | "Rscript" | "tclsh" | "wish" | "expect" | "lua" | "luajit" | "osascript" => {
+                args.find(|a| !a.starts_with('-')).is_some_and(wrote)
+            }
             n if n.starts_with("python") => {
                 let mut script = None;
                 while let Some(arg) = args.next() {

@@ -880,6 +880,50 @@ fn the_ninth_passes_bypasses_are_refused() {
     }
 }
 
+/// The tenth red-team pass: bypasses of the ninth pass's fixes.
+#[test]
+fn the_tenth_passes_bypasses_are_refused() {
+    let name = "echo $CI_JOB_TOKEN;touch PWNED";
+    let block = |item: &str| with_f(&[]).replace("  script:\n", &format!("  script:\n    - \"{item}\"\n"));
+    let cases = [
+        // A comment right after `x=(`.
+        (block("x=(#'\\n)\\nbash -c \\\"$F\\\"\\n# '"), name),
+        // Brace expansion as the command.
+        (with_f(&["{bash,-c,\"$F\"}"]), name),
+        (with_f(&["echo {a,b};{bash,-c,\"$F\"}"]), name),
+        // Inline code reading the variable by a computed name.
+        (
+            with_f(&["python3 -c \"import os; os.system(os.environ[chr(70)])\""]),
+            name,
+        ),
+        (
+            with_f(&["awk \"BEGIN{system(ENVIRON[sprintf(\\\"%c\\\",70)])}\""]),
+            name,
+        ),
+        // sed's e through `--expression=` or a script file; git -c settings.
+        (with_f(&["printf \"%s\\n\" \"$F\" | sed --expression=\"s/^//e\""]), name),
+        (
+            with_f(&["echo \"1e sh -c \\\"\\$F\\\"\" > s.sed", "echo x | sed -f s.sed"]),
+            name,
+        ),
+        (
+            with_f(&[
+                "git init -q .",
+                "git -c core.fsmonitor=\"sh -c \\\"\\$F\\\" >&2 #\" status",
+            ]),
+            name,
+        ),
+        // A script written without the path that reads it by name.
+        (
+            with_f(&["echo \"exec sh -c \\$env(F) >@stdout\" > x.tcl", "tclsh x.tcl"]),
+            name,
+        ),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "");
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
