@@ -58,17 +58,7 @@ impl Renderer {
     /// # Errors
     /// [`Error::Template`] when it does not parse, with the line.
     pub fn add_template(&mut self, name: &str, source: &str) -> Result<()> {
-        self.tera.add_raw_template(name, source).map_err(|e| {
-            let detail = error_chain(&e);
-            let line = parse_error_line(&detail);
-            Error::Template {
-                template: name.to_owned(),
-                line,
-                detail,
-            }
-        })?;
-        self.sources.insert(name.to_owned(), source.to_owned());
-        Ok(())
+        self.add_parsed(vec![(name.to_owned(), source.to_owned())])
     }
 
     /// Adds templates that do not depend on each other being added first,
@@ -99,22 +89,14 @@ impl Renderer {
                 parsed
             })
         };
-        let failed = |name: &str, e: &tera::Error| {
-            let detail = error_chain(e);
-            Error::Template {
-                template: name.to_owned(),
-                line: parse_error_line(&detail),
-                detail,
-            }
-        };
         for ((name, source), template) in templates.into_iter().zip(parsed) {
-            let template = template.map_err(|e| failed(&name, &e))?;
+            let template = template.map_err(|e| template_error(&name, &e))?;
             // What `Tera::add_raw_template` does after parsing.
             self.tera.templates.insert(name.clone(), template);
             self.tera
                 .build_inheritance_chains()
                 .and_then(|()| self.tera.check_macro_files())
-                .map_err(|e| failed(&name, &e))?;
+                .map_err(|e| template_error(&name, &e))?;
             self.sources.insert(name, source);
         }
         Ok(())
@@ -127,20 +109,12 @@ impl Renderer {
     /// [`Error::Template`] for the first that does not parse (with its line),
     /// or when they do not fit together (a missing import).
     pub fn add_templates(&mut self, templates: &[(String, String)]) -> Result<()> {
-        let parse_error = |name: &str, e: &tera::Error| {
-            let detail = error_chain(e);
-            Error::Template {
-                template: name.to_owned(),
-                line: parse_error_line(&detail),
-                detail,
-            }
-        };
         for (name, source) in templates {
-            tera::Template::new(name, None, source).map_err(|e| parse_error(name, &e))?;
+            tera::Template::new(name, None, source).map_err(|e| template_error(name, &e))?;
         }
         self.tera
             .add_raw_templates(templates.iter().map(|(n, s)| (n.as_str(), s.as_str())))
-            .map_err(|e| parse_error(templates.first().map_or("partials", |(n, _)| n.as_str()), &e))?;
+            .map_err(|e| template_error(templates.first().map_or("partials", |(n, _)| n.as_str()), &e))?;
         for (name, source) in templates {
             self.sources.insert(name.clone(), source.clone());
         }
@@ -695,6 +669,16 @@ fn missing_variable(detail: &str) -> Option<&str> {
     let start = detail.find("Variable `")? + "Variable `".len();
     let end = start + detail[start..].find('`')?;
     Some(&detail[start..end])
+}
+
+/// A template that does not parse or fit, with the line Tera names.
+fn template_error(name: &str, e: &tera::Error) -> Error {
+    let detail = error_chain(e);
+    Error::Template {
+        template: name.to_owned(),
+        line: parse_error_line(&detail),
+        detail,
+    }
 }
 
 /// The line of a Tera parse error (`--> 3:10`).
