@@ -267,6 +267,9 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     // whatever reads a file may read a path.
     let mut files = false;
     let mut maybe_written: Vec<String> = Vec::new();
+    // What does not change while the taint grows, read once per line.
+    let inline: Vec<bool> = scripts.iter().map(|(_, line)| runs_inline_code(line)).collect();
+    let writes: Vec<Vec<String>> = scripts.iter().map(|(_, line)| written_files(line)).collect();
     loop {
         let before = tainted.len();
         let files_before = files;
@@ -278,8 +281,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 // arithmetic on `G` follows to `F`'s value).
                 let assigns = !assigned_names(line).is_empty();
                 let dumps = dumps_variables(line)
-                    || (runs_inline_code(line)
-                        && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
+                    || (inline[i] && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
                 tainted
                     .iter()
                     .find(|(name, _)| {
@@ -292,7 +294,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                     .then(|| tainted.first().map(|(_, v)| v.clone()).unwrap_or_default())
             });
             let Some(value) = from else { continue };
-            if runs_inline_code(line) {
+            if inline[i] {
                 return Err(Difference {
                     at: at.clone(),
                     detail: format!(
@@ -304,12 +306,10 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                     stand_in_text: value,
                 });
             }
-            let written = written_files(line);
-            files |= !written.is_empty();
+            files |= !writes[i].is_empty();
             // Any file a line that carries a path names may be one it writes
-            // (`uniq - g.sh`, `sed -n "w g.sh"`), but the script it runs.
-            // The script a line runs is not one it writes, unless the line
-            // names it again (`uniq - g.sh <<< "$F" && bash g.sh`).
+            // (`uniq - g.sh`, `sed -n "w g.sh"`), but the script it runs,
+            // unless the line names that again (`uniq - g.sh <<< "$F" && bash g.sh`).
             let tokens: Vec<String> = dequoted_words(line)
                 .iter()
                 .flat_map(|(w, _)| w.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
@@ -318,17 +318,15 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 .into_iter()
                 .filter(|script| tokens.iter().filter(|t| *t == script).count() == 1)
                 .collect();
-            for (word, _) in dequoted_words(line) {
-                for token in word.split_whitespace() {
-                    if !token.starts_with(['-', '$', '<', '>'])
-                        && token != SEPARATOR
-                        && !token.starts_with("/dev/")
-                        && !running.iter().any(|r| r == token)
-                        && !maybe_written.iter().any(|w| w == token)
-                    {
-                        maybe_written.push(token.to_owned());
-                        files = true;
-                    }
+            for token in tokens {
+                if !token.starts_with(['-', '$', '<', '>'])
+                    && token != SEPARATOR
+                    && !token.starts_with("/dev/")
+                    && !running.contains(&token)
+                    && !maybe_written.contains(&token)
+                {
+                    maybe_written.push(token);
+                    files = true;
                 }
             }
             for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
@@ -359,32 +357,31 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         }
     }
     // Every file a script writes, and whether one of them may hold a path.
-    let mut written: Vec<String> = scripts.iter().flat_map(|(_, line)| written_files(line)).collect();
+    let any_write = writes.iter().any(|w| !w.is_empty());
+    let mut written: Vec<String> = writes.into_iter().flatten().collect();
     written.extend(maybe_written);
-    let any_write = scripts.iter().any(|(_, line)| !written_files(line).is_empty());
     // A script that changes PATH may run a written file by its name alone.
     let path_changed = scripts.iter().any(|(_, line)| assigned_names(line).contains(&"PATH"));
     for (at, line) in &scripts {
-        let (at, line) = (at.clone(), line.clone());
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
         // A line that evaluates only names given to `export`, `read`... is
         // checked for those names alone.
-        let naming_only = !arithmetic_with(&line, &NAMING);
-        if arithmetic(&line)
+        let naming_only = !arithmetic_with(line, &NAMING);
+        if arithmetic(line)
             && let Some((name, value)) = tainted.iter().find(|(variable, _)| {
                 if naming_only {
-                    named_by_builtin(&line, variable)
+                    named_by_builtin(line, variable)
                 } else if positional(variable) {
                     // `1` or `@` alone is too common to be a reference: `$1` is.
-                    mentions(&line, variable)
+                    mentions(line, variable)
                 } else {
-                    names(&line, variable)
+                    names(line, variable)
                 }
             })
         {
             return Err(Difference {
-                at,
+                at: at.clone(),
                 detail: format!(
                     "reaches the variable `{name}` on a line where bash evaluates text as code \
                      (arithmetic, an array subscript, a name given to a builtin, `eval`); \
@@ -396,9 +393,9 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         // On a line that evaluates only the names given to `export`,
         // `read`..., a variable is used as anywhere else.
         let tokens = if naming_only {
-            tokens_of(&line)
+            tokens_of(line)
         } else {
-            shell_words(&line)
+            shell_words(line)
         };
         for token in tokens {
             let parts = match token {
@@ -412,7 +409,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 };
                 if let Some((name, value)) = tainted.iter().find(|(variable, _)| unquoted_use(text, variable, 0)) {
                     return Err(Difference {
-                        at,
+                        at: at.clone(),
                         detail: format!(
                             "reaches the variable `{name}`, which a script expands outside plain double quotes ({}); \
                              the shell would split it into words, expand globs, or evaluate it: write \"${name}\"",
@@ -424,14 +421,15 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
             }
         }
     }
-    if let Some((at, line)) = scripts.iter().find(|(_, line)| {
+    if let Some((at, line)) = scripts.iter().zip(&inline).find_map(|((at, line), inline)| {
         // Inline code may read a variable that holds a path from the
         // environment by a name it computes (`os.environ[chr(70)]`), and
         // a file any line wrote may hold such code.
-        feeds_a_shell(line)
+        (feeds_a_shell(line)
             || aliases(line)
-            || runs_inline_code(line)
-            || ((files || any_write) && runs_code_from(line, &written, path_changed))
+            || *inline
+            || ((files || any_write) && runs_code_from(line, &written, path_changed)))
+        .then_some((at, line))
     }) {
         return Err(Difference {
             at: at.clone(),
@@ -1117,17 +1115,15 @@ fn aliases(line: &str) -> bool {
 }
 
 /// Whether a command line may run one of the files scripts wrote
-/// (`written`): inline code, `eval`, or a shell, an interpreter, `source`,
-/// `make -f` or a program whose script is one of them, or is named in a
-/// way no check can resolve (a glob, an expansion, braces, `/dev/fd/3`).
+/// (`written`): `eval`, or a shell, an interpreter, `source`, `make -f` or
+/// a program whose script is one of them, or is named in a way no check can
+/// resolve (a glob, an expansion, braces, `/dev/fd/3`). Inline code is the
+/// caller's to check ([`runs_inline_code`]).
 fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
     let unresolved =
         |w: &str| w.contains(['*', '?', '[', '{', '$', '`', '~']) || w.starts_with("/dev/") || w.starts_with("/proc/");
     let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
     let wrote = |w: &str| unresolved(w) || written.iter().any(|f| unresolved(f) || base(f) == base(w));
-    if runs_inline_code(line) {
-        return true;
-    }
     let words = dequoted_words(line);
     // Which words stand where a command name goes: the first, those after
     // the end of a command, and those after a prefix (`timeout 5`, `nohup`,
