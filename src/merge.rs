@@ -213,21 +213,20 @@ impl serde::Serialize for Entries<'_> {
 /// independently, so the pieces concatenated are the whole document's YAML,
 /// byte for byte.
 fn entry_yaml(entries: &[(&Value, &Value)]) -> std::result::Result<String, String> {
+    let may_need_quotes = || {
+        entries
+            .iter()
+            .any(|(k, v)| crate::yaml11::may_need_quotes(k) || crate::yaml11::may_need_quotes(v))
+    };
     match serde_yaml::to_string(&Entries(entries)) {
-        Ok(text)
-            if !entries
-                .iter()
-                .any(|(k, v)| crate::yaml11::may_need_quotes(k) || crate::yaml11::may_need_quotes(v)) =>
-        {
-            Ok(if text == "{}\n" { String::new() } else { text })
-        }
-        Ok(text) if text != "{}\n" => crate::yaml11::quote(text).map_err(|e| {
+        Ok(text) if text == "{}\n" => Ok(String::new()),
+        Ok(text) if !may_need_quotes() => Ok(text),
+        Ok(text) => crate::yaml11::quote(text).map_err(|e| {
             let key = entries.first().map_or_else(String::new, |(key, _)| {
                 format!(" `{}`", serde_yaml::to_string(key).unwrap_or_default().trim_end())
             });
             format!("the entry{key}: {e}; write the value quoted in the template")
         }),
-        Ok(_) => Ok(String::new()),
         Err(e) => Err(format!("cannot serialise an entry: {e}")),
     }
 }
