@@ -23,6 +23,7 @@ pub mod safety;
 pub mod schema;
 pub mod settings;
 pub mod source;
+pub mod subset;
 pub mod validate;
 pub mod yaml11;
 

@@ -167,7 +167,100 @@ pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
         lists: real.values().any(has_reference),
     };
     walk.mapping(real, stand_in, None)?;
-    unquoted_tainted(real, stand_in)
+    unquoted_tainted(real, stand_in)?;
+    // A document that does not differ holds no path's special character.
+    if real == stand_in { Ok(()) } else { inside_subset(real) }
+}
+
+/// Every script item of the document (and every item a `!reference` there
+/// takes from it) parses in the shell subset of [`crate::subset`]: what the
+/// checks above follow is then all there is.
+fn inside_subset(real: &Mapping) -> Result<(), Difference> {
+    fn items(
+        root: &Mapping,
+        value: &Value,
+        at: &str,
+        depth: usize,
+        out: &mut Vec<(String, String)>,
+    ) -> Result<(), Difference> {
+        match value {
+            Value::String(line) => out.push((at.to_owned(), line.clone())),
+            Value::Sequence(list) => {
+                for (i, item) in list.iter().enumerate() {
+                    items(root, item, &format!("{at}[{i}]"), depth, out)?;
+                }
+            }
+            Value::Tagged(tagged) if tagged.tag == "reference" => {
+                let keys: Vec<&str> = match &tagged.value {
+                    Value::Sequence(keys) => keys.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let mut target = keys.first().and_then(|job| root.get(*job));
+                for key in keys.iter().skip(1) {
+                    target = target.and_then(|t| t.get(*key));
+                }
+                // GitLab follows at most 10 levels of `!reference`.
+                match target {
+                    Some(target) if depth < 10 => items(root, target, at, depth + 1, out)?,
+                    _ => {
+                        return Err(Difference {
+                            at: at.to_owned(),
+                            detail: format!(
+                                "is in a group whose script takes lines by `!reference [{}]` from outside this \
+                                 fragment (or more than 10 levels deep), which childgen cannot read to check; \
+                                 write the lines in the template",
+                                keys.join(", ")
+                            ),
+                            stand_in_text: String::new(),
+                        });
+                    }
+                }
+            }
+            Value::Tagged(tagged) => items(root, &tagged.value, at, depth, out)?,
+            _ => {}
+        }
+        Ok(())
+    }
+    fn scripts(root: &Mapping, map: &Mapping, at: &str, out: &mut Vec<(String, String)>) -> Result<(), Difference> {
+        for (key, value) in map {
+            let name = key.as_str().unwrap_or_default();
+            let here = if at.is_empty() {
+                name.to_owned()
+            } else {
+                format!("{at}.{name}")
+            };
+            if SCRIPT_KEYS.contains(&name) {
+                items(root, value, &here, 0, out)?;
+            } else if let Value::Mapping(inner) = value {
+                scripts(root, inner, &here, out)?;
+            } else if let Value::Sequence(list) = value {
+                // `run:` steps.
+                for (i, item) in list.iter().enumerate() {
+                    if let Value::Mapping(inner) = item {
+                        scripts(root, inner, &format!("{here}[{i}]"), out)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut lines = Vec::new();
+    scripts(real, real, "", &mut lines)?;
+    for (at, line) in lines {
+        if let Err(why) = crate::subset::check(&line) {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "is in a group whose paths hold characters a shell treats specially, and {} {why}; in such a \
+                     group childgen accepts only the part of shell it can read completely (docs/templates.md, \
+                     \"Paths in scripts\"): rewrite the line, or rename the file",
+                    code(&clip(&line))
+                ),
+                stand_in_text: line,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A variable whose value holds a path (it differs from its stand-in) must be

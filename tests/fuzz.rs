@@ -381,3 +381,231 @@ proptest! {
         prop_assert_eq!(back, value, "{}", quoted);
     }
 }
+
+/// Words and operators for script lines: builtins (those the subset allows
+/// and those it refuses), options that make builtins evaluate names,
+/// references to the variables that hold a path, and shell syntax of every
+/// kind the subset reads or refuses.
+const SHELL_PIECES: [&str; 79] = [
+    "echo",
+    "printf",
+    "test",
+    "[",
+    "]",
+    "read",
+    "mapfile",
+    "unset",
+    "export",
+    "readonly",
+    "wait",
+    "cd",
+    "set",
+    "shopt",
+    ":",
+    "true",
+    "eval",
+    "declare",
+    "let",
+    "trap",
+    "command",
+    "exec",
+    "source",
+    "printf -v",
+    "-v",
+    "-p",
+    "-C",
+    "-eq",
+    "-n",
+    "-r",
+    "--",
+    "=",
+    "==",
+    "!",
+    "\"$F\"",
+    "$F",
+    "\"$G\"",
+    "$G",
+    "\"$H\"",
+    "x",
+    "a",
+    "'a[$F]'",
+    "\"${F%.py}\"",
+    "${F:-y}",
+    "${!G}",
+    "${F@P}",
+    "${F:1}",
+    "\"$(echo \"$F\")\"",
+    "$(echo $G)",
+    "`echo $F`",
+    "$((F))",
+    "a[$F]=1",
+    "x=\"$F\"",
+    "x=$F",
+    ";",
+    "&&",
+    "||",
+    "|",
+    "\n",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[[",
+    "]]",
+    "if",
+    "then",
+    "fi",
+    "for v in",
+    "do",
+    "done",
+    "<<<",
+    ">/dev/null",
+    "<<E\n$F\nE",
+    "#",
+    "'",
+    "\"",
+    "\\",
+    "$'\\x41'",
+];
+
+/// The values the attack puts in `F`, `G` and `H`: code in every form
+/// bash might evaluate, and the options that make builtins evaluate the
+/// next word as a name.
+fn attack_environment(dir: &std::path::Path) -> [(&'static str, String); 3] {
+    let pwned = dir.join("PWNED");
+    let pwned = pwned.display();
+    [
+        ("F", format!("a[$(touch {pwned})]`touch {pwned}`;touch {pwned}")),
+        ("G", "-v".to_owned()),
+        ("H", "-p".to_owned()),
+    ]
+}
+
+/// Builtins (those the subset allows and those it refuses) as command names.
+const SHELL_NAMES: [&str; 24] = [
+    "echo", "printf", "test", "[", "read", "mapfile", "unset", "export", "readonly", "wait", "cd", "set", "shopt", ":",
+    "true", "eval", "declare", "let", "trap", "command", "exec", "source", "x=\"$F\"", "G=a",
+];
+
+/// Arguments: options that make builtins evaluate a name, and every form
+/// of reference to the variables.
+const SHELL_ARGUMENTS: [&str; 30] = [
+    "-v",
+    "-p",
+    "-C",
+    "-eq",
+    "-n",
+    "-r",
+    "-a",
+    "--",
+    "=",
+    "!=",
+    "]",
+    "\"$F\"",
+    "$F",
+    "\"$G\"",
+    "$G",
+    "\"$H\"",
+    "$H",
+    "x",
+    "'a[$F]'",
+    "\"${F%.py}\"",
+    "${F:-y}",
+    "${G:-$F}",
+    "\"$(echo \"$F\")\"",
+    "$(echo $G)",
+    "\"${F// /_}\"",
+    "\"$x\"",
+    "$x",
+    ">/dev/null",
+    "<<< \"$F\"",
+    "'-v'",
+];
+
+/// A line of commands built from [`SHELL_NAMES`] and [`SHELL_ARGUMENTS`],
+/// joined by operators, maybe inside a compound command.
+fn structured_line() -> impl Strategy<Value = String> {
+    let command = (
+        prop::sample::select(SHELL_NAMES.to_vec()),
+        prop::collection::vec(prop::sample::select(SHELL_ARGUMENTS.to_vec()), 0..5),
+    )
+        .prop_map(|(name, args)| std::iter::once(name).chain(args).collect::<Vec<_>>().join(" "));
+    (
+        prop::collection::vec(command, 1..4),
+        prop::collection::vec(prop::sample::select(vec![" ; ", " && ", " || ", " | ", "\n"]), 3),
+        prop::sample::select(vec![
+            "{}",
+            "if {}; then :; fi",
+            "for v in \"$F\" $G; do {}; done",
+            "( {} )",
+            "{ {}; }",
+            "x=$({})",
+            "echo \"$({})\"",
+            "[[ -n \"$F\" ]] && {}",
+            "while {}; do break; done",
+        ]),
+    )
+        .prop_map(|(commands, joins, wrapper)| {
+            let mut line = String::new();
+            for (i, command) in commands.iter().enumerate() {
+                if i > 0 {
+                    line.push_str(joins[i - 1]);
+                }
+                line.push_str(command);
+            }
+            wrapper.replacen("{}", &line, 1)
+        })
+}
+
+/// Random pieces of [`SHELL_PIECES`], glued with and without blanks.
+fn soup_line() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(prop::sample::select(SHELL_PIECES.to_vec()), 1..9),
+        prop::collection::vec(prop::sample::select(vec![" ", " ", " ", "; ", ""]), 8),
+    )
+        .prop_map(|(pieces, glue)| {
+            let mut line = String::new();
+            for (i, piece) in pieces.iter().enumerate() {
+                line.push_str(piece);
+                line.push_str(glue[i % glue.len()]);
+            }
+            line
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: config().cases.clamp(1024, 20_000), ..config() })]
+
+    /// The shell subset's claim, by attack: a line it accepts, made of
+    /// builtins and syntax only, never runs what a variable holds, however
+    /// bash reads it. Lines it accepts also parse in bash (`bash -n`).
+    #[test]
+    fn bash_never_runs_a_variable_of_a_line_the_subset_accepts(line in prop_oneof![structured_line(), soup_line()]) {
+        if childgen::subset::check(&line).is_ok() {
+            let dir = tempfile::tempdir().unwrap();
+            let script = dir.path().join("script.sh");
+            std::fs::write(&script, &line).unwrap();
+            let syntax = std::process::Command::new("bash")
+                .arg("-n")
+                .arg(&script)
+                .current_dir(dir.path())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .unwrap();
+            prop_assert!(syntax.success(), "the subset accepts what bash cannot parse: {line:?}");
+            let mut bash = std::process::Command::new("timeout");
+            bash.args(["5", "bash"]).arg(&script)
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", "/usr/bin:/bin")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            for (name, value) in attack_environment(dir.path()) {
+                bash.env(name, value);
+            }
+            bash.status().unwrap();
+            prop_assert!(!dir.path().join("PWNED").exists(), "bash ran a variable's value: {line:?}");
+        }
+    }
+}

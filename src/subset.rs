@@ -1,0 +1,1101 @@
+//! The part of the shell language a script may use in a group whose paths
+//! hold special characters (issue 10).
+//!
+//! [`crate::safety`] follows where a path goes; this module bounds what it
+//! has to follow. In such a group every script item must parse, on its own,
+//! in a small subset of bash that this parser reads completely, and anything
+//! outside it is refused (fail closed) instead of being guessed at:
+//!
+//! - simple commands, pipelines, `&&`, `||`, `;`, `&`, newlines, `!`;
+//!   `if`/`elif`/`else`, `while`, `until`, `for NAME in`, `{ }`, `( )`,
+//!   `[[ ]]` without arithmetic (`-eq`...), `-v` or `=~`;
+//! - words of plain characters, `'...'`, `"..."`, `\c`, `$NAME`, `${NAME}`,
+//!   `${NAME op word}` with the pattern and default operators, `${#NAME}`,
+//!   `${NAME[@]}`, and `$( )` holding a list of this subset;
+//! - redirections to and from words, `<<<`; assignments `NAME=word` and
+//!   `NAME=(words)`;
+//! - a command name written as plain characters (no quotes, expansions or
+//!   globs), and among bash's builtins only those that never evaluate their
+//!   arguments as code, with options that do not (`printf -v`, `test -v`,
+//!   `read` into anything but a plain name are out).
+//!
+//! Out, among others: backticks, `$(( ))`, `$[ ]`, `(( ))`, `${!NAME}`,
+//! `${NAME:offset}`, `${NAME@P}`, subscripts other than `[@]`/`[*]`,
+//! `$'...'`, here-documents, process substitution, brace expansion, a
+//! backslash before a line break, `case`, functions, `eval`, `trap`,
+//! `let`, `declare`, aliases, and assignments to the variables bash runs or
+//! reads code from (`PS4`, `PROMPT_COMMAND`, `BASH_ENV`, `BASH_ALIASES`...).
+//! An item must close every quote and compound command it opens: the runner
+//! joins items into one script.
+
+/// Why `script` (one item of a script, possibly several lines) is outside
+/// the subset, as a phrase: "uses `eval`, which ...".
+///
+/// # Errors
+/// The first construct outside the subset.
+pub fn check(script: &str) -> Result<(), String> {
+    let mut parser = Parser {
+        s: script.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
+    parser.list(&[""])?;
+    Ok(())
+}
+
+/// Nesting of compound commands and `$( )` the parser follows.
+const MAX_DEPTH: usize = 32;
+
+/// Builtins that evaluate text as code, name variables to assign (whose
+/// subscripts bash evaluates), or change how later lines are read.
+const REFUSED: [&str; 23] = [
+    "eval", "trap", "let", "declare", "typeset", "local", "getopts", "hash", "alias", "unalias", "bind", "complete",
+    "compgen", "compopt", "enable", "builtin", "fc", "history", "coproc", "select", "function", "time", "case",
+];
+
+/// Reserved words that only continue a compound command.
+const CONTINUING: [&str; 10] = ["then", "elif", "else", "fi", "do", "done", "esac", "in", "}", "]]"];
+
+/// `shopt` options that change only how globs match.
+const SHOPT: [&str; 9] = [
+    "nullglob",
+    "failglob",
+    "dotglob",
+    "globstar",
+    "nocaseglob",
+    "nocasematch",
+    "lastpipe",
+    "inherit_errexit",
+    "xpg_echo",
+];
+
+/// `set -o` options that change only error handling and tracing.
+const SET_O: [&str; 7] = [
+    "pipefail",
+    "errexit",
+    "nounset",
+    "xtrace",
+    "noclobber",
+    "noglob",
+    "verbose",
+];
+
+/// One word as written.
+struct Word {
+    /// Its text, when it is plain characters only (no quotes, expansions,
+    /// escapes or globs).
+    literal: Option<String>,
+    /// What bash makes of it, when that does not depend on variables,
+    /// commands or files (quotes and escapes removed).
+    value: Option<String>,
+    /// Its source text.
+    text: String,
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn at(&self, offset: usize) -> Option<u8> {
+        self.s.get(self.i + offset).copied()
+    }
+
+    fn starts(&self, text: &str) -> bool {
+        self.s[self.i..].starts_with(text.as_bytes())
+    }
+
+    /// Spaces, tabs, and a comment (a `#` where a word would start).
+    fn blanks(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t')) {
+            self.i += 1;
+        }
+        if self.peek() == Some(b'#') {
+            while !matches!(self.peek(), None | Some(b'\n')) {
+                self.i += 1;
+            }
+        }
+    }
+
+    fn blanks_and_newlines(&mut self) {
+        loop {
+            self.blanks();
+            if self.peek() == Some(b'\n') {
+                self.i += 1;
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// The plain text from here to the next blank or operator, not consumed.
+    fn next_word(&self) -> &str {
+        let rest = &self.s[self.i..];
+        let end = rest.iter().position(|b| is_metachar(*b)).unwrap_or(rest.len());
+        std::str::from_utf8(&rest[..end]).unwrap_or_default()
+    }
+
+    /// Consumes `word` if it is the next word.
+    fn keyword(&mut self, word: &str) -> bool {
+        if self.next_word() == word {
+            self.i += word.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn deeper(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(format!("nests compound commands deeper than {MAX_DEPTH} levels"));
+        }
+        Ok(())
+    }
+
+    /// Commands up to one of `ends` (reserved words, `)`, or `""` for the
+    /// end of the script), which is consumed and returned.
+    fn list(&mut self, ends: &[&'static str]) -> Result<&'static str, String> {
+        self.deeper()?;
+        let mut commands = 0;
+        let end = loop {
+            self.blanks_and_newlines();
+            let Some(next) = self.peek() else {
+                if ends.contains(&"") {
+                    break "";
+                }
+                return Err(format!(
+                    "leaves a compound command open (expected `{}`)",
+                    ends.join("` or `")
+                ));
+            };
+            if next == b')' {
+                if ends.contains(&")") {
+                    if commands == 0 {
+                        return Err("has nothing inside `( )`".to_owned());
+                    }
+                    self.i += 1;
+                    break ")";
+                }
+                return Err("has an unmatched `)`".to_owned());
+            }
+            let word = self.next_word();
+            if let Some(end) = ends.iter().find(|end| !end.is_empty() && **end == word) {
+                self.i += end.len();
+                if commands == 0 {
+                    return Err(format!("has nothing before `{end}`"));
+                }
+                break *end;
+            }
+            self.and_or()?;
+            commands += 1;
+            self.blanks();
+            match self.peek() {
+                Some(b';') if self.at(1) == Some(b';') => return Err("uses `;;` outside `case`".to_owned()),
+                Some(b';' | b'&' | b'\n') => self.i += 1,
+                None | Some(b')') => {}
+                Some(_) if !self.next_word().is_empty() && ends.contains(&self.next_word()) => {}
+                Some(other) => return Err(format!("has an unexpected `{}`", other as char)),
+            }
+        };
+        self.depth -= 1;
+        Ok(end)
+    }
+
+    fn and_or(&mut self) -> Result<(), String> {
+        loop {
+            self.pipeline()?;
+            self.blanks();
+            if self.starts("&&") || self.starts("||") {
+                self.i += 2;
+                self.blanks_and_newlines();
+            } else {
+                return Ok(());
+            }
+        }
+    }
+
+    fn pipeline(&mut self) -> Result<(), String> {
+        self.blanks();
+        if self.keyword("!") {
+            self.blanks();
+        }
+        loop {
+            self.command()?;
+            self.blanks();
+            if self.starts("||") {
+                return Ok(());
+            }
+            if self.starts("|&") {
+                self.i += 2;
+            } else if self.peek() == Some(b'|') {
+                self.i += 1;
+            } else {
+                return Ok(());
+            }
+            self.blanks_and_newlines();
+        }
+    }
+
+    fn command(&mut self) -> Result<(), String> {
+        self.deeper()?;
+        if self.peek() == Some(b'(') {
+            if self.at(1) == Some(b'(') {
+                return Err("uses `(( ))`, which evaluates text as arithmetic".to_owned());
+            }
+            self.i += 1;
+            self.list(&[")"])?;
+        } else {
+            let word = self.next_word().to_owned();
+            match word.as_str() {
+                "{" => {
+                    self.i += 1;
+                    self.list(&["}"])?;
+                }
+                "if" => {
+                    self.i += 2;
+                    self.list(&["then"])?;
+                    loop {
+                        match self.list(&["elif", "else", "fi"])? {
+                            "elif" => {
+                                self.list(&["then"])?;
+                            }
+                            "else" => {
+                                self.list(&["fi"])?;
+                                break;
+                            }
+                            _ => break,
+                        }
+                    }
+                }
+                "while" | "until" => {
+                    self.i += word.len();
+                    self.list(&["do"])?;
+                    self.list(&["done"])?;
+                }
+                "for" => self.for_loop()?,
+                "[[" => self.condition()?,
+                _ if CONTINUING.contains(&word.as_str()) => return Err(format!("has an unexpected `{word}`")),
+                _ => {
+                    self.simple()?;
+                    self.depth -= 1;
+                    return Ok(());
+                }
+            }
+        }
+        // Redirections after a compound command.
+        loop {
+            self.blanks();
+            if self.redirection_here() {
+                self.redirection()?;
+            } else {
+                break;
+            }
+        }
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn for_loop(&mut self) -> Result<(), String> {
+        self.i += 3;
+        self.blanks();
+        if self.starts("((") {
+            return Err("uses `for ((...))`, which evaluates text as arithmetic".to_owned());
+        }
+        let name = self.next_word().to_owned();
+        if !is_name(&name) {
+            return Err(format!("loops over `{name}`, which is not a plain variable name"));
+        }
+        refused_assignment(&name)?;
+        self.i += name.len();
+        self.blanks_and_newlines();
+        if self.keyword("in") {
+            loop {
+                self.blanks();
+                match self.peek() {
+                    Some(b';' | b'\n') => {
+                        self.i += 1;
+                        break;
+                    }
+                    None => return Err("leaves a `for` loop open".to_owned()),
+                    _ => {
+                        self.word()?;
+                    }
+                }
+            }
+        } else if self.peek() == Some(b';') {
+            self.i += 1;
+        }
+        self.blanks_and_newlines();
+        if !self.keyword("do") {
+            return Err("has a `for` loop without `do`".to_owned());
+        }
+        self.list(&["done"])?;
+        Ok(())
+    }
+
+    /// `[[ ... ]]`, without the operators that evaluate arithmetic or names.
+    fn condition(&mut self) -> Result<(), String> {
+        self.i += 2;
+        loop {
+            self.blanks();
+            if self.keyword("]]") {
+                break;
+            }
+            if self.starts("&&") || self.starts("||") {
+                self.i += 2;
+                continue;
+            }
+            match self.peek() {
+                None | Some(b'\n') => return Err("leaves `[[` open on its line".to_owned()),
+                Some(b'(' | b')') => self.i += 1,
+                Some(b'<' | b'>') if !matches!(self.at(1), Some(b'<' | b'>' | b'(' | b'&' | b'|')) => self.i += 1,
+                Some(b';' | b'&' | b'|' | b'<' | b'>') => {
+                    return Err("has an operator `[[ ]]` does not take".to_owned());
+                }
+                _ => {
+                    let word = self.word_or_bang()?;
+                    if let Some(op) = word.literal.as_deref()
+                        && matches!(op, "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-v" | "-R" | "=~")
+                    {
+                        return Err(format!(
+                            "uses `[[ {op} ]]`, which evaluates text as {}",
+                            if op == "=~" {
+                                "a regular expression whose quoting rules are bash's own"
+                            } else {
+                                "arithmetic or a variable name"
+                            }
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn word_or_bang(&mut self) -> Result<Word, String> {
+        if self.keyword("!") {
+            return Ok(Word {
+                literal: Some("!".to_owned()),
+                value: Some("!".to_owned()),
+                text: "!".to_owned(),
+            });
+        }
+        self.word()
+    }
+
+    /// Whether a redirection starts here (`>`, `2>`, `&>`, `<<<`...).
+    fn redirection_here(&self) -> bool {
+        let digits = self.s[self.i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        matches!(self.at(digits), Some(b'<' | b'>')) || (digits == 0 && self.starts("&>"))
+    }
+
+    fn redirection(&mut self) -> Result<(), String> {
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.i += 1;
+        }
+        if self.starts("<<<") {
+            self.i += 3;
+        } else if self.starts("<<") {
+            return Err("uses a here-document; write the text to a file of the repository instead".to_owned());
+        } else if self.starts("<(") || self.starts(">(") {
+            return Err("uses process substitution `<(...)`".to_owned());
+        } else {
+            let op = [">&", "<&", "&>>", "&>", ">>", ">|", "<>", ">", "<"]
+                .into_iter()
+                .find(|op| self.starts(op))
+                .unwrap_or(">");
+            self.i += op.len();
+            if op.ends_with('&') {
+                self.blanks();
+                if self.peek() == Some(b'-') {
+                    self.i += 1;
+                    return Ok(());
+                }
+            }
+        }
+        self.blanks();
+        if self.peek().is_none_or(is_metachar) {
+            return Err("has a redirection without a target".to_owned());
+        }
+        self.word()?;
+        Ok(())
+    }
+
+    /// `NAME=word`, `NAME+=word` or `NAME=(words)`, if one starts here.
+    fn assignment(&mut self) -> Result<Option<String>, String> {
+        let rest = &self.s[self.i..];
+        let name_len = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if name_len == 0 || rest[0].is_ascii_digit() {
+            return Ok(None);
+        }
+        let name = String::from_utf8_lossy(&rest[..name_len]).into_owned();
+        match rest.get(name_len) {
+            Some(b'[') => {
+                return Err(format!(
+                    "assigns to an element of `{name}`, whose subscript bash evaluates as code"
+                ));
+            }
+            Some(b'=') => self.i += name_len + 1,
+            Some(b'+') if rest.get(name_len + 1) == Some(&b'=') => self.i += name_len + 2,
+            _ => return Ok(None),
+        }
+        refused_assignment(&name)?;
+        if self.peek() == Some(b'(') {
+            self.i += 1;
+            loop {
+                self.blanks_and_newlines();
+                match self.peek() {
+                    Some(b')') => {
+                        self.i += 1;
+                        break;
+                    }
+                    Some(b'[') => {
+                        return Err(format!(
+                            "assigns to an element of `{name}`, whose subscript bash evaluates as code"
+                        ));
+                    }
+                    None => return Err(format!("leaves the array `{name}=(` open")),
+                    _ => {
+                        self.word()?;
+                    }
+                }
+            }
+        } else if !self.peek().is_none_or(is_metachar) {
+            self.word()?;
+        }
+        Ok(Some(name))
+    }
+
+    fn simple(&mut self) -> Result<(), String> {
+        let mut name: Option<String> = None;
+        let mut args: Vec<Word> = Vec::new();
+        let mut parts = 0;
+        loop {
+            self.blanks();
+            if self.redirection_here() {
+                self.redirection()?;
+                parts += 1;
+                continue;
+            }
+            match self.peek() {
+                None | Some(b';' | b'&' | b'|' | b'\n' | b')') => break,
+                Some(b'(') => {
+                    return Err(
+                        "has `(` after a word (a function definition, or an extended glob bash reads its own way)"
+                            .to_owned(),
+                    );
+                }
+                _ => {}
+            }
+            if name.is_none() && self.assignment()?.is_some() {
+                parts += 1;
+                continue;
+            }
+            let word = self.word()?;
+            parts += 1;
+            if name.is_none() {
+                let Some(literal) = word.literal else {
+                    return Err(format!(
+                        "runs a command whose name is not plain text (`{}`): write the command's name as it is",
+                        word.text
+                    ));
+                };
+                refused_name(&literal)?;
+                name = Some(literal);
+            } else {
+                args.push(word);
+            }
+        }
+        if parts == 0 {
+            return Err("has an empty command".to_owned());
+        }
+        match name {
+            Some(name) => builtin(&name, &args),
+            None => Ok(()),
+        }
+    }
+
+    /// One word: plain characters, quotes, escapes and expansions.
+    fn word(&mut self) -> Result<Word, String> {
+        let start = self.i;
+        let mut literal = true;
+        // What bash makes of the word, while it stays fixed.
+        let mut value = (self.peek() != Some(b'~')).then(Vec::new);
+        while let Some(b) = self.peek() {
+            match b {
+                _ if is_metachar(b) => break,
+                b'\'' => {
+                    literal = false;
+                    let close = self.s[self.i + 1..].iter().position(|c| *c == b'\'');
+                    let Some(close) = close else {
+                        return Err("leaves a `'` open".to_owned());
+                    };
+                    if let Some(v) = value.as_mut() {
+                        v.extend_from_slice(&self.s[self.i + 1..self.i + 1 + close]);
+                    }
+                    self.i += close + 2;
+                }
+                b'"' => {
+                    literal = false;
+                    self.double_quoted(&mut value)?;
+                }
+                b'$' => {
+                    literal = false;
+                    value = None;
+                    self.dollar()?;
+                }
+                b'\\' => {
+                    literal = false;
+                    match self.at(1) {
+                        Some(b'\n') => {
+                            return Err(
+                                "continues a line with `\\` (bash joins the lines before reading words)".to_owned()
+                            );
+                        }
+                        Some(c) if c.is_ascii_graphic() || c == b' ' => {
+                            if let Some(v) = value.as_mut() {
+                                v.push(c);
+                            }
+                            self.i += 2;
+                        }
+                        _ => return Err("escapes a character that is not printable ASCII".to_owned()),
+                    }
+                }
+                b'`' => return Err("uses backticks; write `$(...)`".to_owned()),
+                b'*' | b'?' | b'[' | b']' => {
+                    literal = false;
+                    value = None;
+                    self.i += 1;
+                }
+                b'{' | b'}' => return Err("uses `{` or `}` in a word (brace expansion); quote it".to_owned()),
+                _ if is_plain(b) => {
+                    if let Some(v) = value.as_mut() {
+                        v.push(b);
+                    }
+                    self.i += 1;
+                }
+                _ if b >= 0x80 => return Err("has a character that is not ASCII outside quotes".to_owned()),
+                _ => return Err(format!("has `{}` outside quotes", (b as char).escape_default())),
+            }
+        }
+        if self.i == start {
+            return Err("expected a word".to_owned());
+        }
+        let text = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        if text == "[" || text == "]" {
+            // A bracket alone matches nothing: it is itself (`[ -n x ]`).
+            literal = true;
+            value = Some(text.clone().into_bytes());
+        }
+        Ok(Word {
+            literal: literal.then(|| text.clone()),
+            value: value.map(|v| String::from_utf8_lossy(&v).into_owned()),
+            text,
+        })
+    }
+
+    fn double_quoted(&mut self, value: &mut Option<Vec<u8>>) -> Result<(), String> {
+        self.i += 1;
+        loop {
+            match self.peek() {
+                None => return Err("leaves a `\"` open".to_owned()),
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => match self.at(1) {
+                    Some(b'\n') => {
+                        return Err("continues a line with `\\` (bash joins the lines before reading words)".to_owned());
+                    }
+                    Some(c @ (b'$' | b'`' | b'"' | b'\\')) => {
+                        if let Some(v) = value.as_mut() {
+                            v.push(c);
+                        }
+                        self.i += 2;
+                    }
+                    _ => {
+                        if let Some(v) = value.as_mut() {
+                            v.push(b'\\');
+                        }
+                        self.i += 1;
+                    }
+                },
+                Some(b'$') => {
+                    *value = None;
+                    self.dollar()?;
+                }
+                Some(b'`') => return Err("uses backticks; write `$(...)`".to_owned()),
+                Some(b) => {
+                    if let Some(v) = value.as_mut() {
+                        v.push(b);
+                    }
+                    self.i += 1;
+                }
+            }
+        }
+    }
+
+    /// `$NAME`, `${...}`, `$(...)` or a special parameter.
+    fn dollar(&mut self) -> Result<(), String> {
+        match self.at(1) {
+            Some(b'(') => {
+                if self.at(2) == Some(b'(') {
+                    return Err("uses `$((...))`, which evaluates text as arithmetic".to_owned());
+                }
+                self.i += 2;
+                self.list(&[")"])?;
+                Ok(())
+            }
+            Some(b'{') => {
+                self.i += 2;
+                self.parameter()
+            }
+            Some(b'[') => Err("uses `$[...]`, which evaluates text as arithmetic".to_owned()),
+            Some(b'\'' | b'"') => Err("uses `$'...'` or `$\"...\"`; use plain quotes".to_owned()),
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                self.i += 1;
+                while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    self.i += 1;
+                }
+                Ok(())
+            }
+            Some(c) if c.is_ascii_digit() || b"@*#?$!-".contains(&c) => {
+                self.i += 2;
+                Ok(())
+            }
+            _ => Err("has a `$` that starts no variable; quote it as '$'".to_owned()),
+        }
+    }
+
+    /// After `${`: a name, an optional `[@]`/`[*]`, and an operator that
+    /// only matches patterns or substitutes defaults.
+    fn parameter(&mut self) -> Result<(), String> {
+        match self.peek() {
+            Some(b'!') => return Err("uses `${!...}`, which expands a variable named by another".to_owned()),
+            Some(b'#')
+                if self
+                    .at(1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@') =>
+            {
+                self.i += 1;
+            }
+            _ => {}
+        }
+        match self.peek() {
+            Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
+                while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                    self.i += 1;
+                }
+            }
+            Some(c) if c.is_ascii_digit() || b"@*#?".contains(&c) => self.i += 1,
+            _ => return Err("has a `${` that names no variable".to_owned()),
+        }
+        if self.starts("[@]") || self.starts("[*]") {
+            self.i += 3;
+        } else if self.peek() == Some(b'[') {
+            return Err("uses an array subscript, which bash evaluates as code".to_owned());
+        }
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        let Some(op) = OPERATORS.into_iter().find(|op| self.starts(op)) else {
+            return Err(match self.peek() {
+                Some(b':') => "uses `${NAME:offset}`, whose offset bash evaluates as arithmetic".to_owned(),
+                Some(b'@') => "uses `${NAME@...}`, which can expand text as a prompt".to_owned(),
+                _ => "uses a `${...}` form outside the patterns and defaults childgen reads".to_owned(),
+            });
+        };
+        self.i += op.len();
+        loop {
+            match self.peek() {
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                Some(b'$') if self.at(1).is_some_and(|b| b.is_ascii_alphabetic() || b == b'_') => {
+                    self.i += 1;
+                    while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                        self.i += 1;
+                    }
+                }
+                Some(b) if b.is_ascii_alphanumeric() || b" ._/-*?+,:%=#~^@![]".contains(&b) => self.i += 1,
+                None => return Err("leaves a `${` open".to_owned()),
+                Some(b) => {
+                    return Err(format!(
+                        "has `{}` inside `${{...}}`; only plain characters and `$NAME` are read there",
+                        (b as char).escape_default()
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `${NAME op word}` operators that match patterns or substitute defaults.
+const OPERATORS: [&str; 20] = [
+    ":-", ":=", ":+", ":?", "//", "/#", "/%", "/", "##", "#", "%%", "%", "^^", "^", ",,", ",", "-", "=", "+", "?",
+];
+
+/// Characters that end a word.
+fn is_metachar(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')')
+}
+
+/// Characters a word may hold outside quotes as themselves.
+fn is_plain(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"_./:,@%+=~^-#!".contains(&b)
+}
+
+fn is_name(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Variables bash reads code or settings from, which no script of such a
+/// group may set, whatever the value.
+fn refused_assignment(name: &str) -> Result<(), String> {
+    let refused = name.starts_with("BASH")
+        || matches!(
+            name,
+            "PS0"
+                | "PS1"
+                | "PS2"
+                | "PS3"
+                | "PS4"
+                | "PROMPT_COMMAND"
+                | "ENV"
+                | "SHELLOPTS"
+                | "POSIXLY_CORRECT"
+                | "EXECIGNORE"
+                | "FUNCNEST"
+                | "OPTIND"
+                | "RANDOM"
+                | "SRANDOM"
+                | "HISTCMD"
+        );
+    if refused {
+        return Err(format!("sets `{name}`, which bash acts on"));
+    }
+    Ok(())
+}
+
+/// Whether a word may be an option (`-rd`) holding one of `letters`: it is
+/// one, or what it holds depends on a variable or a file.
+fn may_be_option(word: &Word, letters: &str) -> bool {
+    word.value
+        .as_deref()
+        .is_none_or(|w| w.starts_with('-') && !w.starts_with("--") && w[1..].chars().any(|c| letters.contains(c)))
+}
+
+/// `test` and `[`: a word whose value is not fixed only where an operand
+/// goes (after a unary operator, next to a binary one, or alone), so that
+/// it can never be read as `-v` (which evaluates a name's subscript).
+fn test_arguments(name: &str, args: &[Word]) -> Result<(), String> {
+    const UNARY: &str = "abcdefghkprstuwxGLNOSnz";
+    const BINARY: [&str; 14] = [
+        "=", "==", "!=", "<", ">", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "-nt", "-ot", "-ef",
+    ];
+    let args = match args.split_last() {
+        Some((last, rest)) if name == "[" && last.value.as_deref() == Some("]") => rest,
+        _ => args,
+    };
+    let fixed = |i: usize| args.get(i).and_then(|a| a.value.as_deref());
+    let unary = |w: Option<&str>| w.is_some_and(|w| w.len() == 2 && w.starts_with('-') && UNARY.contains(&w[1..]));
+    let binary = |w: Option<&str>| w.is_some_and(|w| BINARY.contains(&w) || w == "-a" || w == "-o");
+    for (i, arg) in args.iter().enumerate() {
+        match arg.value.as_deref() {
+            Some("-v" | "-R") => {
+                return Err(format!(
+                    "uses `{name} {}`, which evaluates a variable name's subscript",
+                    arg.text
+                ));
+            }
+            Some(_) => {}
+            None => {
+                let operand =
+                    args.len() == 1 || (i > 0 && (unary(fixed(i - 1)) || binary(fixed(i - 1)))) || binary(fixed(i + 1));
+                if !operand {
+                    return Err(format!(
+                        "gives `{name}` `{}` where an operator may go (a value of `-v` would evaluate a name's \
+                         subscript): write an operator before it, as in `{name} -n \"$F\"`",
+                        arg.text
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Builtins and reserved words refused as a command's name.
+fn refused_name(name: &str) -> Result<(), String> {
+    if REFUSED.contains(&name) {
+        return Err(format!(
+            "uses `{name}`, which evaluates text as code or names variables bash evaluates; \
+             pass the path as a plain \"$VARIABLE\" argument to a command or a script of the repository"
+        ));
+    }
+    if CONTINUING.contains(&name) || name == "!" || name == "[[" {
+        return Err(format!("has an unexpected `{name}`"));
+    }
+    Ok(())
+}
+
+/// The rules for builtins: refused ones, and the options and arguments
+/// that keep the others from evaluating text.
+fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
+    let all_fixed = |what: &str| -> Result<(), String> {
+        match args.iter().find(|a| a.value.is_none()) {
+            Some(arg) => Err(format!(
+                "gives `{name}` the argument `{}`, which is not plain text ({what})",
+                arg.text
+            )),
+            None => Ok(()),
+        }
+    };
+    let refuse_option = |letters: &str, why: &str| -> Result<(), String> {
+        match args.iter().find(|a| may_be_option(a, letters)) {
+            Some(arg) => Err(format!("uses `{name} {}`, {why}", arg.text)),
+            None => Ok(()),
+        }
+    };
+    match name {
+        "exec" if !args.is_empty() => Err("uses `exec` with a command; run the command itself".to_owned()),
+        "command" => {
+            if args
+                .first()
+                .and_then(|a| a.value.as_deref())
+                .is_some_and(|a| a == "-v" || a == "-V")
+            {
+                all_fixed("`command -v` looks up names only")
+            } else {
+                Err("uses `command`, which runs its arguments as a command; run the command itself".to_owned())
+            }
+        }
+        "source" | "." => all_fixed("a script sourced must be named as it is"),
+        "unset" => all_fixed("bash evaluates the subscript of a name given to `unset`"),
+        "shopt" => match args.iter().find(|a| {
+            a.literal
+                .as_deref()
+                .is_none_or(|w| !w.starts_with('-') && !SHOPT.contains(&w))
+        }) {
+            Some(arg) => Err(format!(
+                "uses `shopt {}`; in such a group only glob options may be changed",
+                arg.text
+            )),
+            None => Ok(()),
+        },
+        "set" => {
+            let mut after_o = false;
+            for arg in args {
+                let Some(w) = arg.literal.as_deref() else {
+                    return Err(format!(
+                        "gives `set` the argument `{}`; only options are read",
+                        arg.text
+                    ));
+                };
+                if w == "--" || w == "-" {
+                    return Ok(());
+                }
+                if after_o {
+                    if !SET_O.contains(&w) {
+                        return Err(format!(
+                            "uses `set -o {w}`; in such a group only error and trace options"
+                        ));
+                    }
+                    after_o = false;
+                } else if (w.starts_with('-') || w.starts_with('+'))
+                    && w.len() > 1
+                    && w[1..].chars().all(|c| "euxvoCfE".contains(c))
+                {
+                    after_o = w.ends_with('o');
+                } else {
+                    return Err(format!("uses `set {w}`; in such a group only error and trace options"));
+                }
+            }
+            Ok(())
+        }
+        "export" | "readonly" => {
+            for arg in args {
+                let (head, _) = arg.text.split_once('=').unwrap_or((arg.text.as_str(), ""));
+                if !(is_name(head) || (arg.literal.is_some() && matches!(head, "-n" | "-p" | "--"))) {
+                    return Err(format!("gives `{name}` `{}`; write `{name} NAME=\"$VALUE\"`", arg.text));
+                }
+                refused_assignment(head)?;
+            }
+            Ok(())
+        }
+        "read" | "mapfile" | "readarray" => {
+            if name != "read" {
+                refuse_option("Cc", "which runs a callback as code")?;
+            }
+            // Options that take a value, whose value may be any word.
+            let valued = if name == "read" { "dpntNui" } else { "dnOsu" };
+            let mut value_next = false;
+            for arg in args {
+                if value_next {
+                    value_next = false;
+                    continue;
+                }
+                let Some(w) = arg.value.as_deref() else {
+                    return Err(format!(
+                        "gives `{name}` `{}` where it takes a variable name; bash evaluates its subscript",
+                        arg.text
+                    ));
+                };
+                if w.starts_with('-') {
+                    value_next = w.len() > 1 && w.ends_with(|c| valued.contains(c));
+                } else if !is_name(w) {
+                    return Err(format!("gives `{name}` `{w}`, which is not a plain variable name"));
+                } else {
+                    refused_assignment(w)?;
+                }
+            }
+            Ok(())
+        }
+        // Options come first: the format, or `--` before it.
+        "printf" => match args.first() {
+            Some(first) if may_be_option(first, "v") => Err(format!(
+                "uses `printf {}` where an option goes (`-v` assigns to a variable whose subscript bash \
+                 evaluates): write the format as it is, as in `printf '%s\\n' \"$F\"`",
+                first.text
+            )),
+            _ => Ok(()),
+        },
+        "test" | "[" => test_arguments(name, args),
+        "wait" => match args
+            .iter()
+            .find(|a| may_be_option(a, "p") && !matches!(a.text.as_str(), "$!" | "\"$!\""))
+        {
+            Some(arg) => Err(format!(
+                "gives `wait` `{}`, which is or may be `-p` (it assigns to a variable whose subscript bash \
+                 evaluates)",
+                arg.text
+            )),
+            None => Ok(()),
+        },
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+
+    #[test]
+    fn the_shipped_and_documented_forms_are_inside() {
+        for script in [
+            "datacube drop --env dev --name \"$CUBE_ID\"",
+            "test -f \"$LOCAL_DIR/manifest.json\" || { echo \"$LOCAL_DIR has no manifest.json\"; exit 1; }",
+            "cd \"$STAGE_DIR\" && python -m pytest tests",
+            "docker login -u \"$CI_REGISTRY_USER\" -p \"$CI_REGISTRY_PASSWORD\" \"$CI_REGISTRY\"",
+            "printf '%s\\n' 'pipelines/p1/a b;$(id).py'",
+            "ls -d -- 'a' 'b'\\''c' || true",
+            "echo \"lines: $(wc -l < \"$F\" 2>/dev/null)\"",
+            "cd \"$(dirname -- \"$F\")\"",
+            "if [[ \"$F\" == *.py ]]; then echo py; elif [ -n \"$F\" ]; then :; else echo no; fi",
+            "[[ -e \"$F\" && ! -d \"$F\" ]] || echo missing",
+            "export MODEL_PATH=\"$F\"",
+            "while IFS= read -r line; do echo \"$line\"; done < \"$F\" || true",
+            "files=(\"$F\" other)",
+            "ls -- \"${files[@]}\" \"${#files[@]}\" || true",
+            "echo \"${F%.py}\" \"${F##*/}\" \"${F:-none}\" \"${F// /_}\" \"${F:-$HOME}\"",
+            "n=$(wc -l < \"$F\" 2>/dev/null) || true",
+            "make test 2>&1 | tee test.log >/dev/null",
+            "for f in \"$F\" b; do\n  echo \"$f\" # a comment's apostrophe\ndone",
+            "set -euo pipefail",
+            "exec >log 2>&1",
+            "command -v docker >/dev/null || exit 1",
+            "source .venv/bin/activate",
+            "(cd sub && make) &",
+            "cat <<< \"$F\" | wc -c",
+            "IFS= read -rd '' x < list || true",
+            "mapfile -t lines < list",
+            "[ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f \"$F\" -a \"$G\" != x",
+            "printf -- \"$F\"; wait \"$!\"",
+            "read 'x' < list",
+            "echo a#b \\$HOME ~/x *.py a!b",
+            "# only a comment",
+        ] {
+            assert_eq!(check(script), Ok(()), "{script}");
+        }
+    }
+
+    #[test]
+    fn what_bash_evaluates_or_reads_its_own_way_is_outside() {
+        for (script, why) in [
+            ("eval \"$F\"", "`eval`"),
+            ("echo `id`", "backticks"),
+            ("echo $((1 + F))", "arithmetic"),
+            ("(( F ))", "arithmetic"),
+            ("echo $[F]", "arithmetic"),
+            ("echo ${!F}", "named by another"),
+            ("echo ${F:1}", "offset"),
+            ("echo ${F@P}", "prompt"),
+            ("echo ${a[F]}", "subscript"),
+            ("a[F]=1", "element"),
+            ("a=([x]=1)", "element"),
+            ("echo $'\\x41'", "plain quotes"),
+            ("cat <<EOF\n$F\nEOF", "here-document"),
+            ("diff <(ls) b", "process substitution"),
+            ("echo {a,b}", "brace expansion"),
+            ("ec\\\nho", "continues a line"),
+            ("echo \"a\\\nb\"", "continues a line"),
+            ("case $F in *) ;; esac", "`case`"),
+            ("f() { :; }", "function definition"),
+            ("function f { :; }", "`function`"),
+            ("\"eval\" x", "not plain text"),
+            ("\\eval x", "not plain text"),
+            ("$cmd \"$F\"", "not plain text"),
+            ("printf -v x '%s' \"$F\"", "printf -v"),
+            ("printf \"$F\" x", "where an option goes"),
+            ("[ \"$F\" x ]", "where an operator may go"),
+            ("[ \"-v\" x ]", "`[ \"-v\"`"),
+            ("wait \"$F\"", "may be `-p`"),
+            ("test -v \"$F\"", "test -v"),
+            ("[[ \"$F\" -eq 1 ]]", "arithmetic"),
+            ("[[ $F =~ x ]]", "regular expression"),
+            ("read \"$F\"", "variable name"),
+            ("read -r 'a[$(id)]'", "variable name"),
+            ("mapfile -C cb x", "callback"),
+            ("unset \"$F\"", "not plain text"),
+            ("PS4='$(id)'", "`PS4`"),
+            ("export BASH_ENV=x", "`BASH_ENV`"),
+            ("BASH_ALIASES=()", "`BASH_ALIASES`"),
+            ("shopt -s expand_aliases", "glob options"),
+            ("set -k", "error and trace"),
+            ("exec sh", "`exec`"),
+            ("command eval x", "`command`"),
+            ("wait -n -p x", "may be `-p`"),
+            ("trap 'x' EXIT", "`trap`"),
+            ("echo 'open", "open"),
+            ("echo \"open", "open"),
+            ("if true; then echo", "open"),
+            ("echo $", "starts no variable"),
+            ("echo ;; x", "`;;`"),
+            ("for ((i=0;;)); do :; done", "arithmetic"),
+            ("echo é", "not ASCII"),
+            ("echo a\rb", "\\r"),
+            ("echo ${F/$(id)/x}", "inside `${...}`"),
+            (
+                "echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo $(echo x)))))))))))))))))",
+                "deeper",
+            ),
+        ] {
+            let refused = check(script).expect_err(script);
+            assert!(refused.contains(why), "{script}: {refused}");
+        }
+    }
+}
