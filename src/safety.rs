@@ -244,6 +244,76 @@ fn inside_subset(real: &Mapping) -> Result<(), Difference> {
         }
         Ok(())
     }
+    // Variables: name, value, whether GitLab expands it, where.
+    fn variables(value: &Value, at: &str, in_variables: bool, out: &mut Vec<(String, String, bool, String)>) {
+        match value {
+            Value::Mapping(map) => {
+                for (key, value) in map {
+                    let name = key.as_str().unwrap_or_default();
+                    let here = if at.is_empty() {
+                        name.to_owned()
+                    } else {
+                        format!("{at}.{name}")
+                    };
+                    if in_variables {
+                        let (text, expand) = match value {
+                            Value::Mapping(m) => (
+                                m.get("value").cloned().unwrap_or(Value::Null),
+                                m.get("expand") != Some(&Value::Bool(false)),
+                            ),
+                            other => (other.clone(), true),
+                        };
+                        let texts = match text {
+                            Value::Sequence(items) => items,
+                            other => vec![other],
+                        };
+                        for text in texts {
+                            let mut shown = String::new();
+                            collect_text(&text, &mut shown);
+                            if shown.ends_with('\n') {
+                                shown.pop();
+                            }
+                            out.push((name.to_owned(), shown, expand, here.clone()));
+                        }
+                    } else if name == "matrix"
+                        && let Value::Sequence(entries) = value
+                    {
+                        for (i, entry) in entries.iter().enumerate() {
+                            variables(entry, &format!("{here}[{i}]"), true, out);
+                        }
+                    } else {
+                        variables(value, &here, matches!(name, "variables" | "env"), out);
+                    }
+                }
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    variables(item, &format!("{at}[{i}]"), false, out);
+                }
+            }
+            Value::Tagged(tagged) => variables(&tagged.value, at, in_variables, out),
+            _ => {}
+        }
+    }
+    let mut defined = Vec::new();
+    variables(&Value::Mapping(real.clone()), "", false, &mut defined);
+    // A reference to a variable the fragment does not set is to a CI/CD
+    // variable (not from a path); one it sets is checked itself when bash or
+    // a tool reads it, and may hold anything otherwise.
+    let reference_ok = |name: &str| special_variable(name) || !defined.iter().any(|(n, ..)| n == name);
+    for (name, value, expand, at) in &defined {
+        if let Err(why) = crate::subset::check_variable(name, value, *expand, &reference_ok) {
+            return Err(Difference {
+                at: at.clone(),
+                detail: format!(
+                    "is in a group whose paths hold characters a shell treats specially, and this {why}; in such a \
+                     group childgen sets no variable that code may be read from (docs/templates.md, \"Paths in \
+                     scripts\"): leave it out of the job or give it a plain value, or rename the file"
+                ),
+                stand_in_text: value.clone(),
+            });
+        }
+    }
     let mut lines = Vec::new();
     scripts(real, real, "", &mut lines)?;
     for (at, line) in lines {
@@ -305,7 +375,9 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
         .find(|i| differs(*i))
         .map(|i| neutral_scripts.get(i).map_or_else(String::new, |(_, n)| n.clone()));
     if let Some(value) = tainted.first().map(|(_, v)| v.clone()).or(first_differing) {
-        for positional in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"] {
+        // `$_` (the last argument of the previous command) and `$REPLY`
+        // (what `read` read without a name) may hold it as well.
+        for positional in ["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*", "_", "REPLY"] {
             tainted.push((positional.to_owned(), value.clone()));
         }
     }
@@ -618,7 +690,8 @@ fn closing_parenthesis(text: &str) -> Option<usize> {
 /// GitLab's own settings. A value that holds a path never goes in one: a
 /// deny-list of the names known to do something, so a path variable is best
 /// named plainly (`FILE`, `CHANGED_PATH`).
-fn special_variable(name: &str) -> bool {
+#[must_use]
+pub fn special_variable(name: &str) -> bool {
     const NAMES: [&str; 50] = [
         "CDPATH",
         "COLUMNS",
@@ -1052,22 +1125,54 @@ fn inline_in_command(line: &str) -> bool {
                 }
                 true
             }
-            "su" | "script" | "flock" | "runuser" => short("c") || exact(&["--command"]),
+            // `psql -c '\\! cmd'` runs a shell command too.
+            "su" | "script" | "flock" | "runuser" | "psql" => short("c") || exact(&["--command"]),
+            "mysql" | "mariadb" => short("e") || exact(&["--execute"]),
+            "rsync" => short("e") || exact(&["--rsh", "--rsync-path"]),
+            "tar" | "gtar" => {
+                short("IF")
+                    || exact(&[
+                        "--to-command",
+                        "--checkpoint-action",
+                        "--use-compress-program",
+                        "--info-script",
+                        "--new-volume-script",
+                        "--rsh-command",
+                    ])
+            }
+            "zip" => exact(&["-TT", "--unzip-command"]),
+            "man" => exact(&["-P", "--pager", "-H", "--html"]),
+            "npx" | "npm" | "pnpm" | "yarn" => short("c") || exact(&["--call"]),
             "awk" | "gawk" | "mawk" | "nawk" => !exact(&["-f", "--file"]) || exact(&["-e", "--source"]),
             "ruby" => short("e") || stdin,
             "node" | "nodejs" | "deno" | "bun" => exact(&["-e", "-p", "--eval", "--print", "eval"]) || stdin,
             "php" => exact(&["-r", "-R", "-B", "-E"]) || stdin,
             // Perl's `<>` opens its arguments with a two-argument `open`
             // (`x|` runs `x`); the others run what they are given.
+            // So do the rest, or they run what they are given through a
+            // shell: `watch CMD`, `sg GROUP CMD`, Tcl, m4's `esyscmd`, dc's
+            // `!`, sqlite's `.shell`, scp's `-S` and ssh options.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
-            | "ed" | "ssh" => true,
+            | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" => true,
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             "make" | "gmake" => short("E") || exact(&["--eval"]),
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
-            "git" => rest
-                .iter()
-                .any(|(a, _)| a == "-c" || a.starts_with("--config-env") || a.contains("=!")),
+            // So do `rebase --exec`, `submodule foreach`, `difftool -x`,
+            // `bisect run` and `filter-branch`.
+            "git" => {
+                let has = |word: &str| rest.iter().any(|(a, _)| a == word);
+                rest.iter().any(|(a, _)| {
+                    a == "-c"
+                        || a.starts_with("--config-env")
+                        || a.contains("=!")
+                        || a.starts_with("--exec")
+                        || a.starts_with("--extcmd")
+                        || a == "foreach"
+                        || a == "filter-branch"
+                }) || ((has("rebase") || has("difftool")) && short("x"))
+                    || (has("bisect") && has("run"))
+            }
             "sed" | "gsed" => rest.iter().any(|(a, _)| {
                 let script = a.strip_prefix("--expression=").unwrap_or(a);
                 !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
@@ -1395,7 +1500,7 @@ fn reads_file_into(line: &str) -> impl Iterator<Item = &str> {
 
 /// Whether `name` is a positional parameter (`1`..`9`, `@`, `*`).
 fn positional(name: &str) -> bool {
-    name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9' | b'@' | b'*')
+    (name.len() == 1 && matches!(name.as_bytes()[0], b'1'..=b'9' | b'@' | b'*' | b'_')) || name == "REPLY"
 }
 
 /// Whether `text` holds `name` as a whole identifier (`$name` included).

@@ -48,9 +48,9 @@ const MAX_DEPTH: usize = 32;
 
 /// Builtins that evaluate text as code, name variables to assign (whose
 /// subscripts bash evaluates), or change how later lines are read.
-const REFUSED: [&str; 23] = [
+const REFUSED: [&str; 22] = [
     "eval", "trap", "let", "declare", "typeset", "local", "getopts", "hash", "alias", "unalias", "bind", "complete",
-    "compgen", "compopt", "enable", "builtin", "fc", "history", "coproc", "select", "function", "time", "case",
+    "compgen", "compopt", "enable", "builtin", "fc", "history", "coproc", "select", "function", "time",
 ];
 
 /// Reserved words that only continue a compound command.
@@ -166,6 +166,14 @@ impl Parser<'_> {
         let mut commands = 0;
         let end = loop {
             self.blanks_and_newlines();
+            if ends.contains(&";;") {
+                // The end of a `case` branch: `;;`, `;&` or `;;&`.
+                let terminator = [";;&", ";;", ";&"].into_iter().find(|t| self.starts(t));
+                if let Some(terminator) = terminator {
+                    self.i += terminator.len();
+                    break ";;";
+                }
+            }
             let Some(next) = self.peek() else {
                 if ends.contains(&"") {
                     break "";
@@ -188,7 +196,7 @@ impl Parser<'_> {
             let word = self.next_word();
             if let Some(end) = ends.iter().find(|end| !end.is_empty() && **end == word) {
                 self.i += end.len();
-                if commands == 0 {
+                if commands == 0 && !ends.contains(&";;") {
                     return Err(format!("has nothing before `{end}`"));
                 }
                 break *end;
@@ -197,7 +205,11 @@ impl Parser<'_> {
             commands += 1;
             self.blanks();
             match self.peek() {
-                Some(b';') if self.at(1) == Some(b';') => return Err("uses `;;` outside `case`".to_owned()),
+                Some(b';') if matches!(self.at(1), Some(b';' | b'&')) => {
+                    if !ends.contains(&";;") {
+                        return Err("uses `;;` outside `case`".to_owned());
+                    }
+                }
                 Some(b';' | b'&' | b'\n') => self.i += 1,
                 None | Some(b')') => {}
                 Some(_) if !self.next_word().is_empty() && ends.contains(&self.next_word()) => {}
@@ -280,6 +292,7 @@ impl Parser<'_> {
                     self.list(&["done"])?;
                 }
                 "for" => self.for_loop()?,
+                "case" => self.case()?,
                 "[[" => self.condition()?,
                 _ if CONTINUING.contains(&word.as_str()) => return Err(format!("has an unexpected `{word}`")),
                 _ => {
@@ -312,7 +325,7 @@ impl Parser<'_> {
         if !is_name(&name) {
             return Err(format!("loops over `{name}`, which is not a plain variable name"));
         }
-        refused_assignment(&name)?;
+        set_from_data(&name)?;
         self.i += name.len();
         self.blanks_and_newlines();
         if self.keyword("in") {
@@ -338,6 +351,43 @@ impl Parser<'_> {
         }
         self.list(&["done"])?;
         Ok(())
+    }
+
+    /// `case WORD in PATTERN|PATTERN) LIST ;; ... esac`: patterns are words
+    /// matched, never run.
+    fn case(&mut self) -> Result<(), String> {
+        self.i += 4;
+        self.blanks();
+        self.word()?;
+        self.blanks_and_newlines();
+        if !self.keyword("in") {
+            return Err("has a `case` without `in`".to_owned());
+        }
+        loop {
+            self.blanks_and_newlines();
+            if self.keyword("esac") {
+                return Ok(());
+            }
+            if self.peek() == Some(b'(') {
+                self.i += 1;
+            }
+            loop {
+                self.blanks();
+                self.word()?;
+                self.blanks();
+                match self.peek() {
+                    Some(b'|') => self.i += 1,
+                    Some(b')') => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err("has a `case` pattern without `)`".to_owned()),
+                }
+            }
+            if self.list(&[";;", "esac"])? == "esac" {
+                return Ok(());
+            }
+        }
     }
 
     /// `[[ ... ]]`, without the operators that evaluate arithmetic or names.
@@ -449,7 +499,7 @@ impl Parser<'_> {
             Some(b'+') if rest.get(name_len + 1) == Some(&b'=') => self.i += name_len + 2,
             _ => return Ok(None),
         }
-        refused_assignment(&name)?;
+        let value_start = self.i;
         if self.peek() == Some(b'(') {
             self.i += 1;
             loop {
@@ -473,6 +523,7 @@ impl Parser<'_> {
         } else if !self.peek().is_none_or(is_metachar) {
             self.word()?;
         }
+        check_assignment(&name, &String::from_utf8_lossy(&self.s[value_start..self.i]))?;
         Ok(Some(name))
     }
 
@@ -529,6 +580,7 @@ impl Parser<'_> {
     fn word(&mut self) -> Result<Word, String> {
         let start = self.i;
         let mut literal = true;
+        let mut braces = false;
         // What bash makes of the word, while it stays fixed.
         let mut value = (self.peek() != Some(b'~')).then(Vec::new);
         while let Some(b) = self.peek() {
@@ -548,6 +600,13 @@ impl Parser<'_> {
                 b'"' => {
                     literal = false;
                     self.double_quoted(&mut value)?;
+                }
+                b'$' if self.literal_dollar(false) => {
+                    literal = false;
+                    if let Some(v) = value.as_mut() {
+                        v.push(b'$');
+                    }
+                    self.i += 1;
                 }
                 b'$' => {
                     literal = false;
@@ -577,14 +636,29 @@ impl Parser<'_> {
                     value = None;
                     self.i += 1;
                 }
-                b'{' | b'}' => return Err("uses `{` or `}` in a word (brace expansion); quote it".to_owned()),
+                b'{' | b'}' => {
+                    // Itself, unless a `,` or `..` makes a brace expansion
+                    // (checked on the whole word below).
+                    braces = true;
+                    literal = false;
+                    if let Some(v) = value.as_mut() {
+                        v.push(b);
+                    }
+                    self.i += 1;
+                }
                 _ if is_plain(b) => {
                     if let Some(v) = value.as_mut() {
                         v.push(b);
                     }
                     self.i += 1;
                 }
-                _ if b >= 0x80 => return Err("has a character that is not ASCII outside quotes".to_owned()),
+                _ if b >= 0x80 => {
+                    literal = false;
+                    if let Some(v) = value.as_mut() {
+                        v.push(b);
+                    }
+                    self.i += 1;
+                }
                 _ => return Err(format!("has `{}` outside quotes", (b as char).escape_default())),
             }
         }
@@ -592,6 +666,9 @@ impl Parser<'_> {
             return Err("expected a word".to_owned());
         }
         let text = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        if braces && (text.contains(',') || text.contains("..")) {
+            return Err(format!("uses brace expansion (`{text}`); quote the braces"));
+        }
         if text == "[" || text == "]" {
             // A bracket alone matches nothing: it is itself (`[ -n x ]`).
             literal = true;
@@ -630,6 +707,12 @@ impl Parser<'_> {
                         self.i += 1;
                     }
                 },
+                Some(b'$') if self.literal_dollar(true) => {
+                    if let Some(v) = value.as_mut() {
+                        v.push(b'$');
+                    }
+                    self.i += 1;
+                }
                 Some(b'$') => {
                     *value = None;
                     self.dollar()?;
@@ -642,6 +725,17 @@ impl Parser<'_> {
                     self.i += 1;
                 }
             }
+        }
+    }
+
+    /// Whether the `$` here starts no expansion, and is itself: before the
+    /// end, a blank, an operator, `"` inside double quotes (`"\.py$"`), or
+    /// a character no expansion starts with.
+    fn literal_dollar(&self, quoted: bool) -> bool {
+        match self.at(1) {
+            None => true,
+            Some(b'"') => quoted,
+            Some(c) => b" \t\n/.,:%+=~^])}|;&<>".contains(&c),
         }
     }
 
@@ -691,6 +785,7 @@ impl Parser<'_> {
             }
             _ => {}
         }
+        let name_start = self.i;
         match self.peek() {
             Some(c) if c.is_ascii_alphabetic() || c == b'_' => {
                 while self.peek().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_') {
@@ -716,6 +811,10 @@ impl Parser<'_> {
                 _ => "uses a `${...}` form outside the patterns and defaults childgen reads".to_owned(),
             });
         };
+        if op == ":=" || op == "=" {
+            // `${NAME:=word}` assigns.
+            set_from_data(&String::from_utf8_lossy(&self.s[name_start..self.i]))?;
+        }
         self.i += op.len();
         loop {
             match self.peek() {
@@ -784,9 +883,164 @@ fn refused_assignment(name: &str) -> Result<(), String> {
                 | "RANDOM"
                 | "SRANDOM"
                 | "HISTCMD"
+                | "SECONDS"
         );
     if refused {
         return Err(format!("sets `{name}`, which bash acts on"));
+    }
+    Ok(())
+}
+
+/// Variables whose value a tool runs as a command, or reads code or options
+/// that run commands from (`GIT_SSH_COMMAND`, `PAGER`, `TAR_OPTIONS`'s
+/// `--to-command`, `MAKEFLAGS`'s `--eval`, `BASH_ENV`...). In a group with
+/// such a path, none may be set, whatever the value: even plain words make
+/// code (`xargs -0 -a /proc/self/environ sh -c` runs every variable).
+#[must_use]
+pub fn runs_its_value(name: &str) -> bool {
+    const NAMES: [&str; 27] = [
+        "BASH_ENV",
+        "ENV",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "VISUAL",
+        "BROWSER",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_SSH",
+        "RSYNC_RSH",
+        "CVS_RSH",
+        "PERL5OPT",
+        "NODE_OPTIONS",
+        "PYTHONSTARTUP",
+        "RUBYOPT",
+        "JAVA_TOOL_OPTIONS",
+        "_JAVA_OPTIONS",
+        "JDK_JAVA_OPTIONS",
+        "LD_PRELOAD",
+        "LD_AUDIT",
+        "TAR_OPTIONS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "GNUMAKEFLAGS",
+        "MANOPT",
+        "WGETRC",
+    ];
+    name.ends_with("_COMMAND")
+        || name.ends_with("PAGER")
+        || name.ends_with("EDITOR")
+        || name.ends_with("ASKPASS")
+        || name.starts_with("GIT_CONFIG")
+        || (name.starts_with("PS") && name[2..].bytes().all(|b| b.is_ascii_digit()))
+        || NAMES.contains(&name)
+}
+
+/// Whether a value (as written after `=` in a script, or a YAML variable's
+/// value) is plain: letters, digits, ` ._/:,=@%+~-`, quotes around them in a
+/// script, and `$NAME` references (where GitLab or the shell expands them)
+/// that `reference_ok` accepts.
+fn plain_value(text: &str, quotes: bool, expand: bool, reference_ok: &dyn Fn(&str) -> bool) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii_alphanumeric() || b" ._/:,=@%+~-".contains(&b) || (quotes && (b == b'"' || b == b'\'')) {
+            i += 1;
+        } else if b == b'$' && expand {
+            let braced = bytes.get(i + 1) == Some(&b'{');
+            let start = i + 1 + usize::from(braced);
+            let len = bytes[start..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+                .count();
+            let name = &text[start..start + len];
+            if !is_name(name) || !reference_ok(name) || (braced && bytes.get(start + len) != Some(&b'}')) {
+                return false;
+            }
+            i = start + len + usize::from(braced);
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// A variable set in the YAML (`variables:`, `parallel: matrix`, a `run:`
+/// step's `env:`) of a fragment a path with special characters reached:
+/// not one bash acts on, none a tool runs, and a plain value for every other
+/// variable bash or a common tool reads (`crate::safety`'s list). `expand`:
+/// whether GitLab expands `$NAME` in it; `reference_ok`: whether a
+/// referenced variable holds a plain value too.
+///
+/// # Errors
+/// Why the variable is refused, as a phrase.
+pub fn check_variable(
+    name: &str,
+    value: &str,
+    expand: bool,
+    reference_ok: &dyn Fn(&str) -> bool,
+) -> Result<(), String> {
+    refused_assignment(name)?;
+    if runs_its_value(name) {
+        return Err(format!(
+            "sets `{name}`, whose value a tool runs as a command or reads options that run commands from"
+        ));
+    }
+    if crate::safety::special_variable(name) && !plain_value(value, false, expand, reference_ok) {
+        return Err(format!(
+            "sets `{name}`, which bash or a common tool acts on, to `{value}`: only letters, digits, \
+             ` ._/:,=@%+~-` and references to such variables"
+        ));
+    }
+    Ok(())
+}
+
+/// A word that `read` or `mapfile` assigns to.
+fn name_argument(builtin: &str, word: &Word) -> Result<(), String> {
+    match word.value.as_deref() {
+        Some(name) => name_text(builtin, name),
+        None => Err(format!(
+            "gives `{builtin}` `{}` where it takes a variable name; bash evaluates its subscript",
+            word.text
+        )),
+    }
+}
+
+fn name_text(builtin: &str, name: &str) -> Result<(), String> {
+    if !is_name(name) {
+        return Err(format!(
+            "gives `{builtin}` `{name}`, which is not a plain variable name"
+        ));
+    }
+    set_from_data(name)
+}
+
+/// A variable set from data no check reads (a loop's words, what `read`
+/// reads): not one that bash or a common tool acts on.
+fn set_from_data(name: &str) -> Result<(), String> {
+    refused_assignment(name)?;
+    if runs_its_value(name) || crate::safety::special_variable(name) {
+        return Err(format!(
+            "sets `{name}`, which bash or a common tool acts on, from data; give the variable a plain name"
+        ));
+    }
+    Ok(())
+}
+
+/// A shell assignment `name=value` (`value` as written).
+fn check_assignment(name: &str, value: &str) -> Result<(), String> {
+    refused_assignment(name)?;
+    if runs_its_value(name) {
+        return Err(format!(
+            "sets `{name}`, whose value a tool runs as a command or reads options that run commands from"
+        ));
+    }
+    if crate::safety::special_variable(name) && !plain_value(value, true, true, &crate::safety::special_variable) {
+        return Err(format!(
+            "sets `{name}`, which bash or a common tool acts on, to `{value}`: only letters, digits, \
+             ` ._/:,=@%+~-` and references to such variables"
+        ));
     }
     Ok(())
 }
@@ -799,9 +1053,13 @@ fn may_be_option(word: &Word, letters: &str) -> bool {
         .is_none_or(|w| w.starts_with('-') && !w.starts_with("--") && w[1..].chars().any(|c| letters.contains(c)))
 }
 
-/// `test` and `[`: a word whose value is not fixed only where an operand
-/// goes (after a unary operator, next to a binary one, or alone), so that
-/// it can never be read as `-v` (which evaluates a name's subscript).
+/// `test` and `[`: bash reads up to four arguments by their count and
+/// position (POSIX's rules), more with a parser of its own where `-a`, `-o`,
+/// `!` and parentheses are operators. A word whose value is not fixed may
+/// only stand where those rules make it an operand: alone, after a fixed
+/// unary operator, or on either side of a fixed binary one (each maybe after
+/// `!`); anything else, and any fixed `-v`/`-R` (which evaluate a name's
+/// subscript), is refused.
 fn test_arguments(name: &str, args: &[Word]) -> Result<(), String> {
     const UNARY: &str = "abcdefghkprstuwxGLNOSnz";
     const BINARY: [&str; 14] = [
@@ -811,32 +1069,35 @@ fn test_arguments(name: &str, args: &[Word]) -> Result<(), String> {
         Some((last, rest)) if name == "[" && last.value.as_deref() == Some("]") => rest,
         _ => args,
     };
-    let fixed = |i: usize| args.get(i).and_then(|a| a.value.as_deref());
-    let unary = |w: Option<&str>| w.is_some_and(|w| w.len() == 2 && w.starts_with('-') && UNARY.contains(&w[1..]));
-    let binary = |w: Option<&str>| w.is_some_and(|w| BINARY.contains(&w) || w == "-a" || w == "-o");
-    for (i, arg) in args.iter().enumerate() {
-        match arg.value.as_deref() {
-            Some("-v" | "-R") => {
-                return Err(format!(
-                    "uses `{name} {}`, which evaluates a variable name's subscript",
-                    arg.text
-                ));
-            }
-            Some(_) => {}
-            None => {
-                let operand =
-                    args.len() == 1 || (i > 0 && (unary(fixed(i - 1)) || binary(fixed(i - 1)))) || binary(fixed(i + 1));
-                if !operand {
-                    return Err(format!(
-                        "gives `{name}` `{}` where an operator may go (a value of `-v` would evaluate a name's \
-                         subscript): write an operator before it, as in `{name} -n \"$F\"`",
-                        arg.text
-                    ));
-                }
-            }
-        }
+    if let Some(arg) = args.iter().find(|a| matches!(a.value.as_deref(), Some("-v" | "-R"))) {
+        return Err(format!(
+            "uses `{name} {}`, which evaluates a variable name's subscript",
+            arg.text
+        ));
     }
-    Ok(())
+    if args.iter().all(|a| a.value.is_some()) {
+        return Ok(());
+    }
+    let fixed = |i: usize| args.get(i).and_then(|a| a.value.as_deref());
+    let unary = |i: usize| fixed(i).is_some_and(|w| w.len() == 2 && w.starts_with('-') && UNARY.contains(&w[1..]));
+    let binary = |i: usize| fixed(i).is_some_and(|w| BINARY.contains(&w));
+    // After a leading `!`, the rest is read by the rules for one argument fewer.
+    let from = usize::from(args.len() > 1 && fixed(0) == Some("!"));
+    let operands = match args.len() - from {
+        1 => true,
+        2 => unary(from),
+        3 => binary(from + 1),
+        _ => false,
+    };
+    if operands {
+        return Ok(());
+    }
+    let arg = args.iter().find(|a| a.value.is_none()).map_or("", |a| a.text.as_str());
+    Err(format!(
+        "gives `{name}` `{arg}` where an operator may go (a value of `-v` would evaluate a name's subscript); \
+         write one test per `{name}` with the operator fixed, as in `{name} -n \"$F\"` or `{name} \"$F\" = x`, \
+         joined by `&&`"
+    ))
 }
 
 /// Builtins and reserved words refused as a command's name.
@@ -933,7 +1194,8 @@ fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
                 if !(is_name(head) || (arg.literal.is_some() && matches!(head, "-n" | "-p" | "--"))) {
                     return Err(format!("gives `{name}` `{}`; write `{name} NAME=\"$VALUE\"`", arg.text));
                 }
-                refused_assignment(head)?;
+                let value = arg.text.split_once('=').map_or("", |(_, v)| v);
+                check_assignment(head, value)?;
             }
             Ok(())
         }
@@ -941,26 +1203,41 @@ fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
             if name != "read" {
                 refuse_option("Cc", "which runs a callback as code")?;
             }
-            // Options that take a value, whose value may be any word.
-            let valued = if name == "read" { "dpntNui" } else { "dnOsu" };
-            let mut value_next = false;
+            // As bash's getopt reads them: options up to the first word
+            // that is not one (or `--`); in a cluster, the first option
+            // that takes a value takes the rest of the cluster, or the next
+            // word. `read -a` takes an array's name.
+            let valued = if name == "read" { "adinNptu" } else { "dnOsuCc" };
+            let mut options = true;
+            let mut value_of: Option<char> = None;
             for arg in args {
-                if value_next {
-                    value_next = false;
+                if let Some(option) = value_of.take() {
+                    if option == 'a' {
+                        name_argument(name, arg)?;
+                    }
                     continue;
                 }
                 let Some(w) = arg.value.as_deref() else {
                     return Err(format!(
-                        "gives `{name}` `{}` where it takes a variable name; bash evaluates its subscript",
+                        "gives `{name}` `{}` where it may take an option or a variable name; bash evaluates a \
+                         name's subscript",
                         arg.text
                     ));
                 };
-                if w.starts_with('-') {
-                    value_next = w.len() > 1 && w.ends_with(|c| valued.contains(c));
-                } else if !is_name(w) {
-                    return Err(format!("gives `{name}` `{w}`, which is not a plain variable name"));
+                if options && w == "--" {
+                    options = false;
+                } else if options && w.len() > 1 && w.starts_with('-') {
+                    if let Some((at, option)) = w.char_indices().skip(1).find(|(_, c)| valued.contains(*c)) {
+                        let rest = &w[at + option.len_utf8()..];
+                        if rest.is_empty() {
+                            value_of = Some(option);
+                        } else if option == 'a' {
+                            name_text(name, rest)?;
+                        }
+                    }
                 } else {
-                    refused_assignment(w)?;
+                    options = false;
+                    name_text(name, w)?;
                 }
             }
             Ok(())
@@ -1023,9 +1300,16 @@ mod tests {
             "cat <<< \"$F\" | wc -c",
             "IFS= read -rd '' x < list || true",
             "mapfile -t lines < list",
-            "[ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f \"$F\" -a \"$G\" != x",
+            "[ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f x -a -d y",
             "printf -- \"$F\"; wait \"$!\"",
             "read 'x' < list",
+            "grep -q \"\\.py$\" list; echo $ a$ \"$\"",
+            "find . -name '*.py' -exec ls {} \\; ; echo {} é",
+            "case \"$F\" in *.py|*.txt) echo text;; (x) ;& *) :;;& esac",
+            "x=$(case \"$F\" in a) echo a;; esac)",
+            "IFS= read -rd '' -a arr; read -ra arr2 < list; read -pd x y",
+            "export PIP_CACHE_DIR=\"$CI_PROJECT_DIR/.cache\" LANG=C.UTF-8",
+            "[ ! -f \"$F\" ] && [ ! \"$F\" = x ] && [ -n \"$F\" ]",
             "echo a#b \\$HOME ~/x *.py a!b",
             "# only a comment",
         ] {
@@ -1051,9 +1335,25 @@ mod tests {
             ("cat <<EOF\n$F\nEOF", "here-document"),
             ("diff <(ls) b", "process substitution"),
             ("echo {a,b}", "brace expansion"),
+            ("{bash,-c,x}", "brace expansion"),
+            ("echo {1..3}", "brace expansion"),
+            ("[ x -a \"$F\" \"$G\" -a y ]", "where an operator may go"),
+            ("[ \"$F\" = x -o \"$G\" ]", "where an operator may go"),
+            ("read -pd \"$F\" x", "may take an option"),
+            ("read -pd x \"$F\"", "may take an option"),
+            ("read -pd x 'a[1]'", "not a plain variable name"),
+            ("read -ra 'a[1]'", "not a plain variable name"),
+            ("echo \"${PS4:=$F}\"", "`PS4`"),
+            ("echo \"${PATH=x}\"", "`PATH`"),
+            ("export GIT_SSH_COMMAND=ssh", "runs as a command"),
+            ("HOME=\"$X\" make", "`HOME`"),
+            ("for PATH in x; do :; done", "`PATH`"),
             ("ec\\\nho", "continues a line"),
             ("echo \"a\\\nb\"", "continues a line"),
-            ("case $F in *) ;; esac", "`case`"),
+            ("case $F in *) eval x;; esac", "`eval`"),
+            ("case $F in a) :;; esac; ;;", "empty command"),
+            ("echo ;; x", "`;;` outside"),
+            ("case $F in @(a)) :;; esac", "pattern without"),
             ("f() { :; }", "function definition"),
             ("function f { :; }", "`function`"),
             ("\"eval\" x", "not plain text"),
@@ -1083,10 +1383,8 @@ mod tests {
             ("echo 'open", "open"),
             ("echo \"open", "open"),
             ("if true; then echo", "open"),
-            ("echo $", "starts no variable"),
-            ("echo ;; x", "`;;`"),
+            ("echo a$\\b", "starts no variable"),
             ("for ((i=0;;)); do :; done", "arithmetic"),
-            ("echo é", "not ASCII"),
             ("echo a\rb", "\\r"),
             ("echo ${F/$(id)/x}", "inside `${...}`"),
             (

@@ -468,15 +468,17 @@ const SHELL_PIECES: [&str; 79] = [
     "$'\\x41'",
 ];
 
-/// The values the attack puts in `F`, `G` and `H`: code in every form
+/// The values the attack puts in `F`, `K`, `G`, `H` and `PS4`: code in every form
 /// bash might evaluate, and the options that make builtins evaluate the
 /// next word as a name.
-fn attack_environment(dir: &std::path::Path) -> [(&'static str, String); 3] {
+fn attack_environment(dir: &std::path::Path) -> [(&'static str, String); 5] {
     let pwned = dir.join("PWNED");
     let pwned = pwned.display();
     [
-        ("F", format!("a[$(touch {pwned})]`touch {pwned}`;touch {pwned}")),
+        ("F", format!("a[$(touch {pwned})]")),
+        ("K", format!("`touch {pwned}`;touch {pwned};$(touch {pwned})")),
         ("G", "-v".to_owned()),
+        ("PS4", format!("$(touch {pwned})")),
         ("H", "-p".to_owned()),
     ]
 }
@@ -489,7 +491,9 @@ const SHELL_NAMES: [&str; 24] = [
 
 /// Arguments: options that make builtins evaluate a name, and every form
 /// of reference to the variables.
-const SHELL_ARGUMENTS: [&str; 30] = [
+const SHELL_ARGUMENTS: [&str; 45] = [
+    "\"$K\"",
+    "$K",
     "-v",
     "-p",
     "-C",
@@ -520,6 +524,19 @@ const SHELL_ARGUMENTS: [&str; 30] = [
     ">/dev/null",
     "<<< \"$F\"",
     "'-v'",
+    "-o",
+    "!",
+    "(",
+    ")",
+    "-pd",
+    "-ra",
+    "-rd",
+    "''",
+    "\"$_\"",
+    "\"$REPLY\"",
+    "\"${PS4:=$F}\"",
+    "{}",
+    "a$",
 ];
 
 /// A line of commands built from [`SHELL_NAMES`] and [`SHELL_ARGUMENTS`],
@@ -527,7 +544,7 @@ const SHELL_ARGUMENTS: [&str; 30] = [
 fn structured_line() -> impl Strategy<Value = String> {
     let command = (
         prop::sample::select(SHELL_NAMES.to_vec()),
-        prop::collection::vec(prop::sample::select(SHELL_ARGUMENTS.to_vec()), 0..5),
+        prop::collection::vec(prop::sample::select(SHELL_ARGUMENTS.to_vec()), 0..7),
     )
         .prop_map(|(name, args)| std::iter::once(name).chain(args).collect::<Vec<_>>().join(" "));
     (
@@ -543,6 +560,8 @@ fn structured_line() -> impl Strategy<Value = String> {
             "echo \"$({})\"",
             "[[ -n \"$F\" ]] && {}",
             "while {}; do break; done",
+            "case \"$F\" in *) {};; esac",
+            "set -x; {}",
         ]),
     )
         .prop_map(|(commands, joins, wrapper)| {
@@ -554,6 +573,24 @@ fn structured_line() -> impl Strategy<Value = String> {
                 line.push_str(command);
             }
             wrapper.replacen("{}", &line, 1)
+        })
+}
+
+/// `[ ... ]` and `test ...` with operators, operands and the variables in
+/// every arrangement: bash reads them by count and position.
+fn test_line() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["[", "test"]),
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "x", "-a", "-o", "!", "(", ")", "-n", "-e", "=", "-eq", "\"$G\"", "\"$F\"", "$G", "$F", "\"$K\"",
+            ]),
+            1..8,
+        ),
+    )
+        .prop_map(|(name, args)| {
+            let close = if name == "[" { " ]" } else { "" };
+            format!("{name} {}{close}", args.join(" "))
         })
 }
 
@@ -580,7 +617,7 @@ proptest! {
     /// builtins and syntax only, never runs what a variable holds, however
     /// bash reads it. Lines it accepts also parse in bash (`bash -n`).
     #[test]
-    fn bash_never_runs_a_variable_of_a_line_the_subset_accepts(line in prop_oneof![structured_line(), soup_line()]) {
+    fn bash_never_runs_a_variable_of_a_line_the_subset_accepts(line in prop_oneof![structured_line(), soup_line(), test_line()]) {
         if childgen::subset::check(&line).is_ok() {
             let dir = tempfile::tempdir().unwrap();
             let script = dir.path().join("script.sh");

@@ -924,6 +924,70 @@ fn the_tenth_passes_bypasses_are_refused() {
     }
 }
 
+/// The eleventh pass, against the shell subset (src/subset.rs): `-a`/`-o`
+/// make `[` parse five words its own way; `read -pd X` takes `X` as the
+/// name, not the delimiter; `${PS4:=...}` assigns; `$_` and `$REPLY` hold
+/// the last argument and what `read` read. And a job variable bash reads
+/// code from (`BASH_ENV`), set to text that reads the path indirectly.
+#[test]
+fn the_eleventh_passes_bypasses_are_refused() {
+    let subscript = "a[$(touch PWNED)]";
+    let cases = [
+        (
+            with_f(&["[ x -a \"${F%%a*}\" \"${F#-v}\" -a y ] || true"]),
+            "-va[$(touch PWNED)]",
+            "where an operator may go",
+        ),
+        (
+            with_f(&[": x", "[ x -a \"${_%%a*}\" \"${_#-v}\" -a y ] || true"]),
+            "-va[$(touch PWNED)]",
+            "",
+        ),
+        (with_f(&[": \"$F\"", "read -pd \"$_\" <<< x || true"]), subscript, "`_`"),
+        (
+            with_f(&["printf \"%s\" \"$F\" > n", "read -pd \"$(cat n)\" <<< x || true"]),
+            subscript,
+            "where it may take an option",
+        ),
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" > n",
+                "read -r < n",
+                "read -pd \"$REPLY\" <<< x || true",
+            ]),
+            subscript,
+            "`REPLY`",
+        ),
+        (
+            with_f(&["unset PS4", ": \"$F\"", ": \"${PS4:=$_}\"", "set -x", "true"]),
+            "x$(touch PWNED)",
+            "`PS4`",
+        ),
+        (
+            with_f(&["unset PS4", ": \"$F\"", ": \"${PS4:=$_}\"", "set -x", "true"]),
+            "x${CI_JOB_TOKEN}",
+            "`PS4`",
+        ),
+        // Commands that run their argument through a shell.
+        (with_f(&["watch -n 1 -g \"echo $F\" || true"]), "x;touch PWNED", ""),
+        (
+            with_f(&["git init -q . && git rebase --exec \"echo $F\" HEAD || true"]),
+            "x;touch PWNED",
+            "",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+    // `BASH_ENV` is expanded (running `$(...)`) and sourced by every bash a
+    // job starts; this value reads the path through a name it holds.
+    let template = with_f(&["bash scripts/check.sh || true"]).replace(
+        "      expand: false\n",
+        "      expand: false\n    X: F\n    BASH_ENV:\n      value: '$(eval \"${!X}\")'\n      expand: false\n",
+    );
+    assert_refused(&template, "a;touch PWNED;.py", "sets `BASH_ENV`, which bash acts on");
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
@@ -962,6 +1026,12 @@ fn safe_patterns_with_special_names_render() {
         with_f(&[
             "n=$(wc -l < \"$F\" 2>/dev/null) || true",
             "echo \"$(basename \"$F\") done\"",
+        ]),
+        // The eleventh pass's false refusals.
+        with_f(&[
+            "echo \"$F\" | grep -q \"\\.py$\" || true",
+            "case \"$F\" in *.py) echo py;; *) echo other;; esac",
+            "ls -d {} \"$F\" 2>/dev/null || true",
         ]),
         with_f(&[
             "lines=$(wc -l < \"$F\" 2>/dev/null) || true",
