@@ -9,6 +9,7 @@ pub mod change;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod emit;
 pub mod error;
 pub mod files;
 pub mod group;

@@ -213,6 +213,11 @@ impl serde::Serialize for Entries<'_> {
 /// independently, so the pieces concatenated are the whole document's YAML,
 /// byte for byte.
 fn entry_yaml(entries: &[(&Value, &Value)]) -> std::result::Result<String, String> {
+    if let [(key, value)] = entries
+        && let Some(text) = crate::emit::entry(key, value)
+    {
+        return Ok(text);
+    }
     let may_need_quotes = || {
         entries
             .iter()

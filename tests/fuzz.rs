@@ -646,3 +646,74 @@ proptest! {
         }
     }
 }
+
+/// Values of every kind, with strings that are plain, quoted by libyaml,
+/// read otherwise by YAML 1.1 or 1.2, or long.
+fn yaml_value() -> impl Strategy<Value = serde_yaml::Value> {
+    use serde_yaml::Value;
+    let text = prop_oneof![
+        "[a-zA-Z$/_][a-zA-Z0-9 $/_:#.,\\-\"'{}\\[\\]=@*&!|>%?]{0,14}",
+        "[ -~\té]{0,6}",
+        prop::sample::select(vec![
+            "yes",
+            "No",
+            "on",
+            "OFF",
+            "y",
+            "n",
+            "true",
+            "Null",
+            "~",
+            "inf",
+            "nan",
+            ".inf",
+            "0x1f",
+            "1e3",
+            "012",
+            "1_000",
+            "2024-01-15",
+            "a:",
+            "a: b",
+            "a #b",
+            "a#b",
+            "-a",
+            "- a",
+            "? a",
+            "---",
+            "...",
+            "x".repeat(130).leak(),
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1e6f64..1e6).prop_map(Value::from),
+        text.clone().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 48, 5, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Sequence),
+            prop::collection::vec((text.clone(), inner), 0..5)
+                .prop_map(|pairs| Value::Mapping(pairs.into_iter().map(|(k, v)| (Value::String(k), v)).collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: config().cases.max(2048), ..config() })]
+
+    /// childgen's direct writer of an entry writes what serde_norway would,
+    /// byte for byte, whenever it writes at all.
+    #[test]
+    fn the_direct_writer_agrees_with_serde_norway(key in "[a-z$_][a-z0-9: #-]{0,8}", value in yaml_value()) {
+        let key = serde_yaml::Value::String(key);
+        if let Some(text) = childgen::emit::entry(&key, &value) {
+            let mut map = serde_yaml::Mapping::new();
+            map.insert(key, value);
+            prop_assert_eq!(text, serde_yaml::to_string(&map).unwrap());
+        }
+    }
+}
