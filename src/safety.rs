@@ -809,11 +809,15 @@ pub fn special_variable(name: &str) -> bool {
         "LDFLAGS",
         "CFLAGS",
     ];
-    // Names are case-sensitive; curl also reads the lowercase proxies.
+    // Names are case-sensitive; curl also reads the lowercase proxies, and
+    // npm reads `npm_config_*` in any case (`Npm_Config_Call`).
     let lower_proxy = matches!(
         name,
         "http_proxy" | "https_proxy" | "all_proxy" | "no_proxy" | "ftp_proxy"
-    ) || name.starts_with("npm_config_");
+    ) || name
+        .get(..11)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("npm_config_"))
+        || name.ends_with("_OPTS");
     lower_proxy || TOOLS.contains(&name) || NAMES.contains(&name) || PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
@@ -1151,11 +1155,14 @@ fn inline_in_command(line: &str) -> bool {
             // (`x|` runs `x`); the others run what they are given.
             // So do the rest, or they run what they are given through a
             // shell: `watch CMD`, `sg GROUP CMD`, Tcl, m4's `esyscmd`, dc's
-            // `!`, sqlite's `.shell`, scp's `-S` and ssh options.
+            // `!`, sqlite's `.shell`, scp's `-S` and ssh options; make reads
+            // every environment variable as its own code (`$(shell ...)`),
+            // and its built-in rules run `LDLIBS`, `CPPFLAGS`,
+            // `TARGET_ARCH`... through a shell.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
-            | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" => true,
+            | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" | "make"
+            | "gmake" => true,
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
-            "make" | "gmake" => short("E") || exact(&["--eval"]),
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
             // So do `rebase --exec`, `submodule foreach`, `difftool -x`,

@@ -669,6 +669,11 @@ impl Parser<'_> {
         if braces && (text.contains(',') || text.contains("..")) {
             return Err(format!("uses brace expansion (`{text}`); quote the braces"));
         }
+        if braces && matches!(self.peek(), Some(b'<' | b'>')) {
+            // `{NAME}>file` assigns a file descriptor to NAME, evaluating a
+            // subscript in it.
+            return Err(format!("uses `{text}` to name a file descriptor; write a number"));
+        }
         if text == "[" || text == "]" {
             // A bracket alone matches nothing: it is itself (`[ -n x ]`).
             literal = true;
@@ -928,6 +933,11 @@ pub fn runs_its_value(name: &str) -> bool {
         "WGETRC",
     ];
     name.ends_with("_COMMAND")
+        || name.ends_with("_OPTS")
+        || name.ends_with("_OPTIONS")
+        || name.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("npm_config_"))
+        || name.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("yarn_"))
+        || name == "RSYNC_CONNECT_PROG"
         || name.ends_with("PAGER")
         || name.ends_with("EDITOR")
         || name.ends_with("ASKPASS")
@@ -1336,6 +1346,10 @@ mod tests {
             ("diff <(ls) b", "process substitution"),
             ("echo {a,b}", "brace expansion"),
             ("{bash,-c,x}", "brace expansion"),
+            (": {a[\"$F\"]}>/dev/null", "file descriptor"),
+            ("exec {fd}<list", "file descriptor"),
+            ("export Npm_Config_Call=x", "runs as a command"),
+            ("JAVA_OPTS=-Xmx1g gradle build", "runs as a command"),
             ("echo {1..3}", "brace expansion"),
             ("[ x -a \"$F\" \"$G\" -a y ]", "where an operator may go"),
             ("[ \"$F\" = x -o \"$G\" ]", "where an operator may go"),

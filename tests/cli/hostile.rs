@@ -988,6 +988,71 @@ fn the_eleventh_passes_bypasses_are_refused() {
     assert_refused(&template, "a;touch PWNED;.py", "sets `BASH_ENV`, which bash acts on");
 }
 
+/// The twelfth pass: `{a["$F"]}>file` names a file descriptor by an array
+/// element (bash evaluates the subscript); make reads every environment
+/// variable as make code and its built-in rules run `LDLIBS`, `CPPFLAGS`,
+/// `TARGET_ARCH` through a shell; npm reads `npm_config_*` in any case and
+/// `npx` runs `npm_config_call`.
+#[test]
+fn the_twelfth_passes_bypasses_are_refused() {
+    let job_variable = |name: &str, lines: &[&str]| with_f(lines).replace("    F:\n", &format!("    {name}:\n"));
+    let cases = [
+        (
+            with_f(&[": {a[\"$F\"]}>/dev/null"]),
+            "b[$(touch PWNED)]",
+            "file descriptor",
+        ),
+        (
+            with_f(&[": {a[\"$F\"]}>/dev/null"]),
+            "b[$(echo $CI_JOB_TOKEN >&2)]",
+            "file descriptor",
+        ),
+        (
+            job_variable(
+                "LDLIBS",
+                &[
+                    "printf \"int main(void){return 0;}\\n\" > hello.c",
+                    "make hello || true",
+                ],
+            ),
+            "x;touch PWNED;#.c",
+            "",
+        ),
+        (
+            job_variable(
+                "CPPFLAGS",
+                &[
+                    "printf \"int main(void){return 0;}\\n\" > hello.c",
+                    "make hello.o || true",
+                ],
+            ),
+            "$(shell touch PWNED).c",
+            "",
+        ),
+        (
+            with_f(&[
+                "printf \"int main(void){return 0;}\\n\" > hello.c",
+                "TARGET_ARCH=\"$F\" make hello || true",
+            ]),
+            "x;touch PWNED;#.c",
+            "",
+        ),
+        (
+            job_variable("Npm_Config_Call", &["npm exec --offline || true"]),
+            "touch PWNED;echo $CI_JOB_TOKEN;#.js",
+            "",
+        ),
+        (
+            with_f(&["Npm_Config_Call=\"$F\" npx --offline || true"]),
+            "touch PWNED;#.js",
+            "",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
@@ -997,7 +1062,7 @@ fn safe_patterns_with_special_names_render() {
         with_f(&[
             "source .venv/bin/activate || true",
             "./check \"$F\" 2>/dev/null || true",
-            "make test 2>&1 | tee test.log || true",
+            "./run-tests 2>&1 | tee test.log || true",
         ]),
         with_f(&["echo \"lines: $(wc -l < \"$F\" 2>/dev/null)\"", "echo ok"]),
         with_f(&["cd \"$(dirname -- \"$F\")\"", "echo ok"]),
