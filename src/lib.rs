@@ -11,6 +11,7 @@ mod commands;
 pub mod config;
 pub mod emit;
 pub mod error;
+pub mod fastyaml;
 pub mod files;
 pub mod group;
 pub mod merge;

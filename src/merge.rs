@@ -45,14 +45,20 @@ pub fn parse_fragment(text: &str, template: &str, group: &str) -> Result<Option<
         detail,
     };
     crate::files::check_yaml_depth(text).map_err(|detail| fail(format!("the rendered YAML: {detail}")))?;
-    let mut value: Value = serde_yaml::from_str(text).map_err(|e| {
-        let shown = e
-            .location()
-            .and_then(|l| text.lines().nth(l.line() - 1))
-            .map(|l| format!(" (rendered line: {l:?})"))
-            .unwrap_or_default();
-        fail(format!("the rendered YAML does not parse: {e}{shown}"))
-    })?;
+    let read = || {
+        serde_yaml::from_str(text).map_err(|e| {
+            let shown = e
+                .location()
+                .and_then(|l| text.lines().nth(l.line() - 1))
+                .map(|l| format!(" (rendered line: {l:?})"))
+                .unwrap_or_default();
+            fail(format!("the rendered YAML does not parse: {e}{shown}"))
+        })
+    };
+    let mut value: Value = match crate::fastyaml::parse(text) {
+        Some(value) => value,
+        None => read()?,
+    };
     value
         .apply_merge()
         .map_err(|e| fail(format!("a `<<` merge key cannot be applied: {e}")))?;

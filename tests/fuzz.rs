@@ -484,9 +484,35 @@ fn attack_environment(dir: &std::path::Path) -> [(&'static str, String); 5] {
 }
 
 /// Builtins (those the subset allows and those it refuses) as command names.
-const SHELL_NAMES: [&str; 24] = [
-    "echo", "printf", "test", "[", "read", "mapfile", "unset", "export", "readonly", "wait", "cd", "set", "shopt", ":",
-    "true", "eval", "declare", "let", "trap", "command", "exec", "source", "x=\"$F\"", "G=a",
+const SHELL_NAMES: [&str; 28] = [
+    "jobs -x",
+    "nice",
+    "timeout 1",
+    "env",
+    "echo",
+    "printf",
+    "test",
+    "[",
+    "read",
+    "mapfile",
+    "unset",
+    "export",
+    "readonly",
+    "wait",
+    "cd",
+    "set",
+    "shopt",
+    ":",
+    "true",
+    "eval",
+    "declare",
+    "let",
+    "trap",
+    "command",
+    "exec",
+    "source",
+    "x=\"$F\"",
+    "G=a",
 ];
 
 /// Arguments: options that make builtins evaluate a name, and every form
@@ -714,6 +740,112 @@ proptest! {
             let mut map = serde_yaml::Mapping::new();
             map.insert(key, value);
             prop_assert_eq!(text, serde_yaml::to_string(&map).unwrap());
+        }
+    }
+}
+
+/// Lines of block YAML as templates write them: keys, items, item
+/// mappings, flow lists, quotes, comments and blank lines at any indent,
+/// with values that are plain, typed, quoted, or not YAML at all.
+fn yaml_text() -> impl Strategy<Value = String> {
+    let value = prop_oneof![
+        "[a-z$/_.][a-z0-9 $/_.:#=\"'-]{0,10}",
+        prop::sample::select(vec![
+            "",
+            "1",
+            "-1",
+            "012",
+            "0x1f",
+            "1.5",
+            ".inf",
+            "1e3",
+            "true",
+            "False",
+            "null",
+            "~",
+            "yes",
+            "a: b",
+            "a:b",
+            "a #b",
+            "a#b",
+            "[]",
+            "{}",
+            "[a, b]",
+            "[docker:27-dind]",
+            "[a, [b]]",
+            "[a, ]",
+            "[ ]",
+            "{a: b}",
+            "\"a b\"",
+            "\"a\\nb\"",
+            "'it''s'",
+            "'a'b'",
+            "&x a",
+            "*x",
+            "!t a",
+            "|",
+            ">",
+            "-",
+            "- a",
+            "? a",
+            "%x",
+            "@x",
+            "`x`",
+            "é",
+            "a\tb",
+            "<<",
+            ":a",
+            "a:",
+            "a ",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let key = prop_oneof![
+        "[a-z.$_][a-z0-9:_-]{0,6}",
+        prop::sample::select(vec![
+            "1",
+            "true",
+            "null",
+            "<<",
+            "\"q\"",
+            "a b",
+            "a #b",
+            "-",
+            "? k",
+            ".inf",
+            "x".repeat(1100).leak()
+        ])
+        .prop_map(str::to_owned),
+    ];
+    let line = (0usize..7, 0usize..6, key, value).prop_map(|(indent, kind, key, value)| {
+        let pad = " ".repeat(indent);
+        match kind {
+            0 => format!("{pad}{key}: {value}"),
+            1 => format!("{pad}{key}:"),
+            2 => format!("{pad}- {value}"),
+            3 => format!("{pad}- {key}: {value}"),
+            4 => format!("{pad}# {value}"),
+            _ => String::new(),
+        }
+    });
+    prop::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: config().cases.max(4096), ..config() })]
+
+    /// childgen's reader of plain block YAML gives what serde_norway gives
+    /// whenever it gives anything: on text as templates write it, and on
+    /// what serde_norway itself writes.
+    #[test]
+    fn the_plain_reader_agrees_with_serde_norway(text in yaml_text(), value in yaml_value()) {
+        let written = serde_yaml::to_string(&value).unwrap();
+        for text in [text, written] {
+            if let Some(read) = childgen::fastyaml::parse(&text) {
+                let expected: Result<serde_yaml::Value, _> = serde_yaml::from_str(&text);
+                prop_assert!(expected.is_ok(), "read {text:?}, which serde_norway refuses: {expected:?}");
+                prop_assert_eq!(read, expected.unwrap(), "{:?}", text);
+            }
         }
     }
 }
