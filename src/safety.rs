@@ -523,7 +523,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     }
     // Every file a script writes, and whether one of them may hold a path.
     let any_write = writes.iter().any(|w| !w.is_empty());
-    let mut written: Vec<String> = writes.into_iter().flatten().collect();
+    let mut written: Vec<String> = writes.iter().flatten().cloned().collect();
     written.extend(maybe_written);
     // A script that changes PATH may run a written file by its name alone.
     let path_changed = scripts.iter().any(|(_, line)| assigned_names(line).contains(&"PATH"));
@@ -603,6 +603,24 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                  command output no check follows); pass paths only as arguments of a script file that is part \
                  of the repository",
                 code(&clip(line))
+            ),
+            stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+        });
+    }
+    // A file a tool reads code or settings from when it runs in the folder
+    // (`python -m m` imports `m.py`, `npm test` runs `package.json`'s
+    // scripts, pytest imports `conftest.py`), written by a script of such a
+    // group, may hold a path as code.
+    if let Some((at, file)) = scripts
+        .iter()
+        .zip(&writes)
+        .find_map(|((at, _), files)| files.iter().find(|f| code_file(f)).map(|f| (at, f)))
+    {
+        return Err(Difference {
+            at: at.clone(),
+            detail: format!(
+                "may reach the file `{file}`, which a script writes and a tool may run as code (`python -m`, \
+                 `npm test`, pytest's `conftest.py`, make...); write such files into the repository, not from a script"
             ),
             stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
         });
@@ -1209,6 +1227,57 @@ fn inline_in_command(line: &str) -> bool {
             _ => false,
         }
     })
+}
+
+/// Whether a tool may read code or settings from a file of this name in the
+/// folder it runs in: source files, and the files build tools, package
+/// managers and test runners read (`package.json`, `Makefile`,
+/// `conftest.py`, `.npmrc`, `.git/hooks/*`...).
+fn code_file(path: &str) -> bool {
+    const NAMES: [&str; 36] = [
+        "package.json",
+        "Makefile",
+        "makefile",
+        "GNUmakefile",
+        "pytest.ini",
+        "tox.ini",
+        "setup.cfg",
+        "pyproject.toml",
+        "Pipfile",
+        "build.gradle",
+        "settings.gradle",
+        "pom.xml",
+        "Rakefile",
+        "Gemfile",
+        "composer.json",
+        "Cargo.toml",
+        ".npmrc",
+        ".yarnrc",
+        ".yarnrc.yml",
+        ".gitconfig",
+        ".gitattributes",
+        "Dockerfile",
+        "docker-compose.yml",
+        "compose.yaml",
+        "Justfile",
+        "justfile",
+        "Taskfile.yml",
+        ".bashrc",
+        ".profile",
+        ".envrc",
+        ".env",
+        "CMakeLists.txt",
+        "meson.build",
+        "BUILD",
+        "WORKSPACE",
+        "deno.json",
+    ];
+    const EXTENSIONS: [&str; 22] = [
+        ".py", ".pth", ".sh", ".bash", ".js", ".mjs", ".cjs", ".ts", ".rb", ".pl", ".pm", ".php", ".lua", ".tf", ".mk",
+        ".gradle", ".kts", ".groovy", ".ps1", ".rs", ".go", ".tcl",
+    ];
+    let name = path.rsplit('/').next().unwrap_or(path);
+    NAMES.contains(&name) || EXTENSIONS.iter().any(|e| name.ends_with(e)) || path.contains(".git/")
 }
 
 /// Whether a command line feeds what it reads (stdin, files) to a shell as
@@ -2687,8 +2756,8 @@ mod tests {
             ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
             ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
             (
-                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls \"${D}/x\" $HOME']}",
-                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls \"${D}/x\" $HOME']}",
+                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls \"${D}/x\" \"$HOME\"']}",
+                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls \"${D}/x\" \"$HOME\"']}",
             ),
             ("j: {variables: {D: '50% of 100%'}}", "j: {variables: {D: 50__of_100_}}"),
             (

@@ -88,6 +88,11 @@ struct Word {
     /// What bash makes of it, when that does not depend on variables,
     /// commands or files (quotes and escapes removed).
     value: Option<String>,
+    /// Whether it holds an expansion outside double quotes, which bash
+    /// splits into words (`$X`, `$(...)`; not `$?`, `$$`, `$!`, `$#`, `$-`).
+    splits: bool,
+    /// Whether it holds a glob outside quotes (`*`, `?`, `[`).
+    globs: bool,
     /// Its source text.
     text: String,
 }
@@ -434,6 +439,8 @@ impl Parser<'_> {
             return Ok(Word {
                 literal: Some("!".to_owned()),
                 value: Some("!".to_owned()),
+                splits: false,
+                globs: false,
                 text: "!".to_owned(),
             });
         }
@@ -570,10 +577,26 @@ impl Parser<'_> {
         if parts == 0 {
             return Err("has an empty command".to_owned());
         }
-        match name {
-            Some(name) => builtin(&name, &args),
-            None => Ok(()),
+        let Some(name) = name else { return Ok(()) };
+        for arg in &args {
+            let declaration = matches!(name.as_str(), "export" | "readonly") && arg.text.contains('=');
+            if arg.splits && !declaration {
+                return Err(format!(
+                    "gives `{name}` `{}` unquoted: bash splits what it expands into words, which a command may \
+                     read as options or operators (`-c`, `-v`); write it in double quotes",
+                    arg.text
+                ));
+            }
+            if arg.globs && !anchored_glob(&arg.text) {
+                return Err(format!(
+                    "gives `{name}` the glob `{}`, whose matches (file names a merge request chooses) may read \
+                     as options; start it with a folder, as in `./{}`",
+                    arg.text, arg.text
+                ));
+            }
         }
+        runner(&name, &args)?;
+        builtin(&name, &args)
     }
 
     /// One word: plain characters, quotes, escapes and expansions.
@@ -581,6 +604,7 @@ impl Parser<'_> {
         let start = self.i;
         let mut literal = true;
         let mut braces = false;
+        let (mut splits, mut globs) = (false, false);
         // What bash makes of the word, while it stays fixed.
         let mut value = (self.peek() != Some(b'~')).then(Vec::new);
         while let Some(b) = self.peek() {
@@ -611,6 +635,7 @@ impl Parser<'_> {
                 b'$' => {
                     literal = false;
                     value = None;
+                    splits |= !matches!(self.at(1), Some(b'?' | b'$' | b'!' | b'#' | b'-'));
                     self.dollar()?;
                 }
                 b'\\' => {
@@ -634,6 +659,7 @@ impl Parser<'_> {
                 b'*' | b'?' | b'[' | b']' => {
                     literal = false;
                     value = None;
+                    globs |= b != b']';
                     self.i += 1;
                 }
                 b'{' | b'}' => {
@@ -677,11 +703,14 @@ impl Parser<'_> {
         if text == "[" || text == "]" {
             // A bracket alone matches nothing: it is itself (`[ -n x ]`).
             literal = true;
+            globs = false;
             value = Some(text.clone().into_bytes());
         }
         Ok(Word {
             literal: literal.then(|| text.clone()),
             value: value.map(|v| String::from_utf8_lossy(&v).into_owned()),
+            splits,
+            globs,
             text,
         })
     }
@@ -850,6 +879,103 @@ impl Parser<'_> {
 const OPERATORS: [&str; 20] = [
     ":-", ":=", ":+", ":?", "//", "/#", "/%", "/", "##", "#", "%%", "%", "^^", "^", ",,", ",", "-", "=", "+", "?",
 ];
+
+/// Whether a glob starts with a fixed folder (`./*.py`, `dist/*`), so that
+/// no match can start with `-`.
+fn anchored_glob(text: &str) -> bool {
+    let first = text.find(['*', '?', '[']).unwrap_or(text.len());
+    let prefix = &text[..first];
+    prefix.contains('/') && !prefix.starts_with('-') && prefix.bytes().all(is_plain)
+}
+
+/// Commands that run another command named by their arguments, the short
+/// options of theirs that take a value, and how many values come before
+/// the command (`timeout 5 cmd`).
+const RUNNERS: [(&str, &str, usize); 24] = [
+    ("nice", "n", 0),
+    ("nohup", "", 0),
+    ("setsid", "", 0),
+    ("timeout", "sk", 1),
+    ("stdbuf", "ioe", 0),
+    ("sudo", "ugChpUrtDRT", 0),
+    ("doas", "uC", 0),
+    ("env", "uCS", 0),
+    ("xargs", "aIdEeLlnPs", 0),
+    ("time", "fo", 0),
+    ("ionice", "cnpP", 0),
+    ("taskset", "", 1),
+    ("chrt", "", 1),
+    ("flock", "wEc", 1),
+    ("chroot", "", 1),
+    ("unshare", "", 0),
+    ("nsenter", "tSwm", 0),
+    ("strace", "abeEIoOpPsSuX", 0),
+    ("ltrace", "aeEfnoPpsSuw", 0),
+    ("busybox", "", 0),
+    ("prlimit", "p", 0),
+    ("runuser", "ugl", 0),
+    ("setpriv", "", 0),
+    ("faketime", "f", 1),
+];
+
+/// A command that runs another (`nice`, `timeout 5`, `env A=1`, `xargs -n 1`,
+/// `find -exec`): the command it runs must be named by fixed text, and so
+/// must every word before it (a quoted `"$X"` holding `sh` would otherwise
+/// run `sh -c`).
+fn runner(name: &str, args: &[Word]) -> Result<(), String> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    if base == "find" {
+        for pair in args.windows(2) {
+            if matches!(pair[0].value.as_deref(), Some("-exec" | "-execdir" | "-ok" | "-okdir"))
+                && pair[1].value.is_none()
+            {
+                return Err(format!(
+                    "has `find {} {}`, a command not named by fixed text",
+                    pair[0].text, pair[1].text
+                ));
+            }
+        }
+        return Ok(());
+    }
+    let Some(&(_, valued, positional)) = RUNNERS.iter().find(|(runner, ..)| *runner == base) else {
+        return Ok(());
+    };
+    let mut skip_value = false;
+    let mut positional = positional;
+    for (i, arg) in args.iter().enumerate() {
+        let Some(word) = arg.value.as_deref() else {
+            return Err(format!(
+                "gives `{name}` `{}` before the command it runs is named: write the command's name as it is",
+                arg.text
+            ));
+        };
+        if skip_value {
+            skip_value = false;
+        } else if word == "--" {
+            return match args.get(i + 1) {
+                Some(next) if next.value.is_none() => Err(format!(
+                    "gives `{name}` `{}` as the command it runs: write the command's name as it is",
+                    next.text
+                )),
+                Some(_) => runner(args[i + 1].value.as_deref().unwrap_or_default(), &args[i + 2..]),
+                None => Ok(()),
+            };
+        } else if word.starts_with("--") {
+            // A long option may take the next word as its value.
+            skip_value = !word.contains('=');
+        } else if word.len() > 1 && word.starts_with('-') {
+            skip_value = word.ends_with(|c| valued.contains(c));
+        } else if positional > 0 {
+            positional -= 1;
+        } else if base == "env" && word.contains('=') {
+            check_assignment(word.split('=').next().unwrap_or_default(), "")?;
+        } else {
+            // The command: what follows is its own arguments.
+            return runner(word, &args[i + 1..]);
+        }
+    }
+    Ok(())
+}
 
 /// Characters that end a word.
 fn is_metachar(b: u8) -> bool {
@@ -1262,6 +1388,7 @@ fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
             _ => Ok(()),
         },
         "test" | "[" => test_arguments(name, args),
+        "jobs" => refuse_option("x", "which runs its arguments as a command"),
         "wait" => match args
             .iter()
             .find(|a| may_be_option(a, "p") && !matches!(a.text.as_str(), "$!" | "\"$!\""))
@@ -1320,7 +1447,9 @@ mod tests {
             "IFS= read -rd '' -a arr; read -ra arr2 < list; read -pd x y",
             "export PIP_CACHE_DIR=\"$CI_PROJECT_DIR/.cache\" LANG=C.UTF-8",
             "[ ! -f \"$F\" ] && [ ! \"$F\" = x ] && [ -n \"$F\" ]",
-            "echo a#b \\$HOME ~/x *.py a!b",
+            "echo a#b \\$HOME ~/x ./*.py dist/*.whl a!b $? $$ \"$@\"",
+            "timeout 60 ./scripts/check.sh \"$F\"; nice -n 5 env A=1 python3 x.py \"$F\"; sudo -u ci make \"$F\"",
+            "for f in $(cat list) *.py; do echo \"$f\"; done; export X=$Y; x=$(cat n) y=*",
             "# only a comment",
         ] {
             assert_eq!(check(script), Ok(()), "{script}");
@@ -1347,6 +1476,17 @@ mod tests {
             ("echo {a,b}", "brace expansion"),
             ("{bash,-c,x}", "brace expansion"),
             (": {a[\"$F\"]}>/dev/null", "file descriptor"),
+            ("[ * ]", "the glob"),
+            ("[ $(cat n) ]", "unquoted"),
+            ("git $(cat n) status", "unquoted"),
+            ("rm -f $F", "unquoted"),
+            ("tar czf a.tgz *", "the glob"),
+            ("jobs -x $e \"$F\"", "unquoted"),
+            ("jobs -x x", "runs its arguments"),
+            ("nice \"${s}h\" -c \"$F\"", "before the command"),
+            ("sudo -u root \"$X\" -c \"$F\"", "before the command"),
+            ("timeout 5 -- \"$X\" -c x", "as the command"),
+            ("find . -exec \"$X\" {} +", "not named by fixed text"),
             ("exec {fd}<list", "file descriptor"),
             ("export Npm_Config_Call=x", "runs as a command"),
             ("JAVA_OPTS=-Xmx1g gradle build", "runs as a command"),

@@ -1053,6 +1053,66 @@ fn the_twelfth_passes_bypasses_are_refused() {
     }
 }
 
+/// The thirteenth pass: words bash splits or globs after the subset counted
+/// them (`[ * ]` over files named `-v` and `a[$(cmd)]`, `[ $(cat n) ]`,
+/// `git $(cat n)` reading `-c core.fsmonitor=...`), `jobs -x` running its
+/// arguments, a computed command name after `nice`, and files a tool runs
+/// from the working folder (`python -m m` imports `m.py`, `npm test` runs
+/// `package.json`), written from a path.
+#[test]
+fn the_thirteenth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&["touch -- ./-v \"$F\"", "[ * ] || true"]),
+            "a[$(touch PWNED)]",
+            "the glob",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" -v \"$F\" > n", "[ $(cat n) ] || true"]),
+            "a[$(>PWNED)]",
+            "unquoted",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" -v \"$F\" > n", "test $(cat n) || true"]),
+            "a[$(echo${IFS}$CI_JOB_TOKEN>&2)]",
+            "unquoted",
+        ),
+        (
+            with_f(&[
+                "printf \"%s\\n\" -c \"$F\" > n",
+                "git init -q . && git $(cat n) status || true",
+            ]),
+            "core.fsmonitor=touch${IFS}PWNED",
+            "unquoted",
+        ),
+        (with_f(&["e=eval", "jobs -x $e \"$F\""]), "x;touch PWNED", "unquoted"),
+        (
+            with_f(&["e=eval", "jobs -x \"$e\" \"$F\""]),
+            "x;echo $CI_JOB_TOKEN",
+            "runs its arguments",
+        ),
+        (with_f(&["s=s", "nice ${s}h -c \"$F\""]), "x;touch PWNED", "unquoted"),
+        (
+            with_f(&["s=s", "nice \"${s}h\" -c \"$F\""]),
+            "x;touch PWNED",
+            "before the command",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > m.py", "python3 -m m || true"]),
+            "import os;os.system(\"touch PWNED\")",
+            "`m.py`",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" > package.json", "npm test --offline || true"]),
+            "{\"scripts\":{\"test\":\"touch PWNED\"}}",
+            "`package.json`",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
