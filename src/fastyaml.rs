@@ -85,9 +85,6 @@ impl<'t> Reader<'t> {
             }
             let (key, rest) = split_key(line.content)?;
             let key = plain(key, false)?;
-            if map.contains_key(&key) {
-                return None;
-            }
             self.at += 1;
             let value = if rest.is_empty() {
                 match self.current() {
@@ -104,7 +101,10 @@ impl<'t> Reader<'t> {
                 }
                 value
             };
-            map.insert(key, value);
+            // A key twice is an error for `serde_norway`.
+            if map.insert(key, value).is_some() {
+                return None;
+            }
         }
         Some(Value::Mapping(map))
     }

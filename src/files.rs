@@ -86,6 +86,13 @@ pub fn file_kind(kind: &std::fs::FileType) -> &'static str {
     }
 }
 
+/// Whether a line holds none of the characters the depth scan follows.
+fn quote_free(content: &str) -> bool {
+    !content
+        .bytes()
+        .any(|b| matches!(b, b'[' | b']' | b'{' | b'}' | b'"' | b'\'' | b'#'))
+}
+
 /// Fails when `text` nests deeper than [`MAX_YAML_DEPTH`], judged without
 /// parsing: block indentation levels, `- ` entries and flow brackets
 /// outside quotes. Parsing 100,000 levels takes the YAML parser seconds;
@@ -114,6 +121,17 @@ pub fn check_yaml_depth(text: &str) -> std::result::Result<(), String> {
                 indents.push(indent);
                 rest = after.trim_start_matches(' ');
             }
+        }
+        // Most lines hold no bracket, quote or `#`: only the depth so far
+        // counts (issue 11: this scan ran over every rendered fragment).
+        if quote_free(content) {
+            if indents.len() + flow > MAX_YAML_DEPTH {
+                return Err(format!(
+                    "the YAML nests deeper than {MAX_YAML_DEPTH} levels (line {}); GitLab refuses that too",
+                    number + 1
+                ));
+            }
+            continue;
         }
         let mut quote: Option<char> = None;
         let mut previous = ' ';

@@ -28,6 +28,9 @@ pub struct Renderer {
     /// Templates already checked for recursion (it does not depend on the
     /// context), so that each is walked for it once, not once per group.
     acyclic: std::sync::Mutex<BTreeSet<String>>,
+    /// Each template's syntax-tree walk (it does not depend on the context
+    /// either): once per template, not once per group (issue 11).
+    walks: std::sync::Mutex<BTreeMap<String, std::sync::Arc<Walker>>>,
 }
 
 impl Renderer {
@@ -50,6 +53,7 @@ impl Renderer {
             tera,
             sources: BTreeMap::new(),
             acyclic: std::sync::Mutex::new(BTreeSet::new()),
+            walks: std::sync::Mutex::new(BTreeMap::new()),
         }
     }
 
@@ -326,8 +330,16 @@ impl Renderer {
             line: None,
             detail: error_chain(&e),
         })?;
-        let mut walker = Walker::default();
-        walker.nodes(&template.ast);
+        let cached = self.walks.lock().ok().and_then(|walks| walks.get(name).cloned());
+        let walker = cached.unwrap_or_else(|| {
+            let mut walker = Walker::default();
+            walker.nodes(&template.ast);
+            let walker = std::sync::Arc::new(walker);
+            if let Ok(mut walks) = self.walks.lock() {
+                walks.insert(name.to_owned(), walker.clone());
+            }
+            walker
+        });
         let source = self.sources.get(name).map_or("", String::as_str);
         let fail = |ident: &str, detail: String| Error::Render {
             template: name.to_owned(),
@@ -364,7 +376,7 @@ impl Renderer {
                 ),
             });
         }
-        for child in walker.templates {
+        for child in &walker.templates {
             let child = self
                 .sources
                 .get_key_value(child.as_str())
