@@ -113,64 +113,143 @@ fn parse_lines(
         }
     })?;
     let file_has_tab = memchr::memchr(b'\t', input).is_some();
+    let cut = Cut {
+        listing,
+        source_name,
+        format,
+        file_has_tab,
+    };
     // One entry per line at most: counting them first (a fast byte scan)
     // sizes the list once, without the slack of doubling.
-    let mut changes = Vec::with_capacity(memchr::memchr_iter(b'\n', input).count() + 1);
-    // One vectorised scan finds every TAB and line break; a line's fields
-    // are cut at the TABs it found (most lines: one TAB, or two for a rename).
-    let mut start = 0;
-    let mut index = 0;
-    let mut tabs = [0usize; 2];
-    let mut tab_count = 0;
-    let ends = memchr::memchr2_iter(b'\t', b'\n', input).chain(std::iter::once(input.len()));
-    for at in ends {
-        if at < input.len() && input[at] == b'\t' {
-            if tab_count < tabs.len() {
-                tabs[tab_count] = at - start;
-            }
-            tab_count += 1;
-            continue;
+    let lines = memchr::memchr_iter(b'\n', input).count() + 1;
+    let mut changes: Vec<Change> = Vec::with_capacity(lines);
+    let middle = (input.len() >= PARALLEL_BYTES)
+        .then(|| memchr::memchr(b'\n', &input[input.len() / 2..]).map(|at| input.len() / 2 + at + 1))
+        .flatten();
+    let Some(middle) = middle else {
+        cut.lines(text, 0, &mut |change| changes.push(change))?;
+        return Ok(changes);
+    };
+    // A large listing is cut in two halves at a line break, each read on a
+    // thread straight into its part of the one list (issue 11: reading was
+    // the longest serial step of a render). The first half holds exactly
+    // `first_lines` lines, each ending in a line break.
+    let first_lines = memchr::memchr_iter(b'\n', &input[..middle]).count();
+    let spare = changes.spare_capacity_mut();
+    let (first_slots, second_slots) = spare.split_at_mut(first_lines);
+    let fill = |text: &str, offset: usize, slots: &mut [std::mem::MaybeUninit<Change>]| {
+        let mut written = 0;
+        let result = cut.lines(text, offset, &mut |change| {
+            slots[written].write(change);
+            written += 1;
+        });
+        (written, result)
+    };
+    let ((first_written, first), (second_written, second)) = std::thread::scope(|scope| {
+        let second = scope.spawn(|| fill(&text[middle..], first_lines, second_slots));
+        let first = fill(&text[..middle], 0, first_slots);
+        (
+            first,
+            second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        )
+    });
+    let base = changes.as_mut_ptr();
+    // SAFETY: each half wrote its first `*_written` slots of its own part
+    // of the spare capacity (a line gives one change at most, and a half's
+    // part has a slot per line of it); nothing else touched them. On
+    // failure those are dropped in place; on success the second half's are
+    // moved down to follow the first half's (`copy` allows the overlap)
+    // and the length covers exactly the initialised prefix.
+    unsafe {
+        if first.is_err() || second.is_err() {
+            std::ptr::slice_from_raw_parts_mut(base, first_written).drop_in_place();
+            std::ptr::slice_from_raw_parts_mut(base.add(first_lines), second_written).drop_in_place();
+        } else {
+            std::ptr::copy(base.add(first_lines), base.add(first_written), second_written);
+            changes.set_len(first_written + second_written);
         }
-        let raw = &text[start..at];
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        let line_tabs = &tabs[..tab_count.min(tabs.len())];
-        index += 1;
-        start = at + 1;
-        let count = std::mem::take(&mut tab_count);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let ctx = LineError {
-            source_name,
-            line: index,
-            text: line,
-            listing,
-        };
-        let change = match format {
-            // The common shapes, already cut: `S\tpath` and `R087\told\tnew`
-            // (a TAB before a `\r` that ends the line is not one of them).
-            DiffFormat::NameStatus if (count == 1 || count == 2) && line_tabs.iter().all(|t| *t < line.len()) => {
-                let first = &line[..line_tabs[0]];
-                let Some((status, score)) = parse_status(first) else {
-                    return Err(ctx.err(format!("unknown status {first:?} (expected one of A M D R C T U X B)")));
-                };
-                if count == 1 {
-                    build(status, score, &[&line[line_tabs[0] + 1..]], &ctx)?
-                } else {
-                    build(
-                        status,
-                        score,
-                        &[&line[line_tabs[0] + 1..line_tabs[1]], &line[line_tabs[1] + 1..]],
-                        &ctx,
-                    )?
-                }
-            }
-            DiffFormat::NameStatus => parse_line(line, file_has_tab, &ctx)?,
-            DiffFormat::NameOnly => build('M', None, &[line], &ctx)?,
-        };
-        changes.push(change);
     }
+    first?;
+    second?;
     Ok(changes)
+}
+
+/// From this size on, a listing is read in two halves on two threads.
+const PARALLEL_BYTES: usize = 1 << 20;
+
+/// What reading a listing's lines needs to know.
+struct Cut<'a> {
+    listing: Option<&'a Arc<String>>,
+    source_name: &'a str,
+    format: DiffFormat,
+    file_has_tab: bool,
+}
+
+impl Cut<'_> {
+    /// Reads the lines of `text` (numbered from `offset` + 1), giving each
+    /// change to `push`.
+    fn lines(&self, text: &str, offset: usize, push: &mut dyn FnMut(Change)) -> Result<()> {
+        let Cut {
+            listing,
+            source_name,
+            format,
+            file_has_tab,
+        } = *self;
+        let input = text.as_bytes();
+        let mut start = 0;
+        let mut index = offset;
+        let mut tabs = [0usize; 2];
+        let mut tab_count = 0;
+        let ends = memchr::memchr2_iter(b'\t', b'\n', input).chain(std::iter::once(input.len()));
+        for at in ends {
+            if at < input.len() && input[at] == b'\t' {
+                if tab_count < tabs.len() {
+                    tabs[tab_count] = at - start;
+                }
+                tab_count += 1;
+                continue;
+            }
+            let raw = &text[start..at];
+            let line = raw.strip_suffix('\r').unwrap_or(raw);
+            let line_tabs = &tabs[..tab_count.min(tabs.len())];
+            index += 1;
+            start = at + 1;
+            let count = std::mem::take(&mut tab_count);
+            if line.trim().is_empty() {
+                continue;
+            }
+            let ctx = LineError {
+                source_name,
+                line: index,
+                text: line,
+                listing,
+            };
+            let change = match format {
+                // The common shapes, already cut: `S\tpath` and `R087\told\tnew`
+                // (a TAB before a `\r` that ends the line is not one of them).
+                DiffFormat::NameStatus if (count == 1 || count == 2) && line_tabs.iter().all(|t| *t < line.len()) => {
+                    let first = &line[..line_tabs[0]];
+                    let Some((status, score)) = parse_status(first) else {
+                        return Err(ctx.err(format!("unknown status {first:?} (expected one of A M D R C T U X B)")));
+                    };
+                    if count == 1 {
+                        build(status, score, &[&line[line_tabs[0] + 1..]], &ctx)?
+                    } else {
+                        build(
+                            status,
+                            score,
+                            &[&line[line_tabs[0] + 1..line_tabs[1]], &line[line_tabs[1] + 1..]],
+                            &ctx,
+                        )?
+                    }
+                }
+                DiffFormat::NameStatus => parse_line(line, file_has_tab, &ctx)?,
+                DiffFormat::NameOnly => build('M', None, &[line], &ctx)?,
+            };
+            push(change);
+        }
+        Ok(())
+    }
 }
 
 fn parse_line(text: &str, file_has_tab: bool, ctx: &LineError<'_>) -> Result<Change> {
@@ -402,6 +481,55 @@ mod tests {
 
     fn parse(input: &str) -> Result<Vec<Change>> {
         parse_name_status(input.as_bytes(), "diff.txt")
+    }
+
+    /// A listing past [`PARALLEL_BYTES`]: blank lines, renames, `\r\n`,
+    /// quoted paths, in both halves.
+    fn large_listing() -> String {
+        let mut text = String::new();
+        let mut i = 0;
+        while text.len() < PARALLEL_BYTES + PARALLEL_BYTES / 3 {
+            let line = match i % 5 {
+                0 => format!("M\tpipelines/p{i}/s/a.py\n"),
+                1 => format!("R090\tpipelines/q{i}/old.py\tpipelines/q{i}/new.py\r\n"),
+                2 => "\n".to_owned(),
+                3 => format!("A\t\"pipelines/r{i}/caf\\303\\251.py\"\n"),
+                _ => format!("D\tpipelines/s{i}/gone.py\n"),
+            };
+            text.push_str(&line);
+            i += 1;
+        }
+        text
+    }
+
+    /// The two halves a large listing is read in give the one-thread
+    /// reading, change for change, and line numbers count from the top.
+    #[test]
+    fn a_large_listing_reads_in_halves_as_in_one_pass() -> Result<()> {
+        let text = large_listing();
+        let cut = Cut {
+            listing: None,
+            source_name: "diff.txt",
+            format: DiffFormat::NameStatus,
+            file_has_tab: true,
+        };
+        let mut one_pass = Vec::new();
+        cut.lines(&text, 0, &mut |change| one_pass.push(change))?;
+        let halves = parse_lines(text.as_bytes(), None, "diff.txt", DiffFormat::NameStatus)?;
+        assert_eq!(halves, one_pass);
+        assert!(halves.len() > 20_000);
+        // A bad line in the second half, then one in each half: the first
+        // by line number is reported.
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let late = lines.len() - 10;
+        let mut bad = lines.clone();
+        bad[late] = "Q\tx\n";
+        let err = parse(&bad.concat()).expect_err("a bad line").to_string();
+        assert!(err.contains(&format!("line {}", late + 1)), "{err}");
+        bad[7] = "Q\ty\n";
+        let err = parse(&bad.concat()).expect_err("two bad lines").to_string();
+        assert!(err.contains("line 8"), "{err}");
+        Ok(())
     }
 
     fn lines(changes: &[Change]) -> Vec<String> {
