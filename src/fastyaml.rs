@@ -196,7 +196,8 @@ fn plain(text: &str, flow: bool) -> Option<Value> {
         || text.ends_with(':')
         // libyaml reads no simple key longer than 1024 characters.
         || text.len() > 1000
-        || (flow && text.contains(['[', ']', '{', '}', ',', '\'', '"']))
+        // In `[...]`, libyaml reads a leading `?` or `:` as a mapping's.
+        || (flow && (text.contains(['[', ']', '{', '}', ',', '\'', '"']) || matches!(first, b'?' | b':')))
     {
         return None;
     }
@@ -247,6 +248,8 @@ mod tests {
             "a: [b, [c]]\n",
             "a: b\n c: d\n",
             "a: - b\n",
+            "a: [?x]\n",
+            "a: [:x]\n",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }

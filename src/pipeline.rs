@@ -295,6 +295,23 @@ fn render_fragment(
     let empty = Mapping::new();
     safety::compare(real.as_ref().unwrap_or(&empty), neutral.as_ref().unwrap_or(&empty))
         .map_err(|d| unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail))?;
+    // A part of a path that starts with `-` is an option to a command that
+    // reads it as an argument, quoted or not (`tar -cf o.tar "$F"` with a
+    // file named `--to-command=...`).
+    if real != neutral
+        && let Some((path, _)) = hostile
+            .paths
+            .iter()
+            .find(|(path, _)| path.split('/').any(|p| p.starts_with('-')))
+    {
+        return Err(unsafe_path(
+            path,
+            "the fragment".to_owned(),
+            "has a part starting with `-`, which a command given it as an argument reads as an option, quoted or \
+             not (`tar` runs `--to-command=...`); rename the file"
+                .to_owned(),
+        ));
+    }
     Ok(real)
 }
 

@@ -1077,7 +1077,7 @@ fn inline_in_command(line: &str) -> bool {
             .unwrap_or(rest.len())
     };
     (0..words.len()).any(|i| {
-        let name = words[i].0.rsplit('/').next().unwrap_or_default();
+        let name = canonical_program(words[i].0.rsplit('/').next().unwrap_or_default());
         let all = &words[i + 1..];
         let command_words: Vec<(String, bool)> = all
             .iter()
@@ -1179,7 +1179,7 @@ fn inline_in_command(line: &str) -> bool {
             // `TARGET_ARCH`... through a shell.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
             | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" | "make"
-            | "gmake" => true,
+            | "gmake" | "wish" => true,
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
@@ -1198,10 +1198,28 @@ fn inline_in_command(line: &str) -> bool {
                 }) || ((has("rebase") || has("difftool")) && short("x"))
                     || (has("bisect") && has("run"))
             }
-            "sed" | "gsed" => rest.iter().any(|(a, _)| {
-                let script = a.strip_prefix("--expression=").unwrap_or(a);
-                !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
-            }),
+            // A script with an expansion may take a path's `|e` as the `e`
+            // flag (`sed "s|x|$F|"`): the script is `-e`'s value, or the
+            // first word that is no option.
+            "sed" | "gsed" => {
+                let expanded = |a: &str| a.contains(['$', '`']);
+                let scripts: Vec<&str> = rest
+                    .windows(2)
+                    .filter(|pair| matches!(pair[0].0.as_str(), "-e" | "--expression"))
+                    .map(|pair| pair[1].0.as_str())
+                    .chain(rest.iter().filter_map(|(a, _)| a.strip_prefix("--expression=")))
+                    .collect();
+                let first_operand = rest
+                    .iter()
+                    .map(|(a, _)| a.as_str())
+                    .find(|a| !a.starts_with('-'))
+                    .filter(|_| !short("ef") && !exact(&["--expression", "--file"]));
+                scripts.iter().chain(&first_operand).any(|script| expanded(script))
+                    || rest.iter().any(|(a, _)| {
+                        let script = a.strip_prefix("--expression=").unwrap_or(a);
+                        !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
+                    })
+            }
             "env" => short("S") || exact(&["--split-string"]),
             "source" | "." => rest
                 .iter()
@@ -1278,6 +1296,27 @@ fn code_file(path: &str) -> bool {
     ];
     let name = path.rsplit('/').next().unwrap_or(path);
     NAMES.contains(&name) || EXTENSIONS.iter().any(|e| name.ends_with(e)) || path.contains(".git/")
+}
+
+/// A program's name as the deny-lists know it: `rbash` is bash, and a
+/// version after the name (`perl5.36.0`, `ruby3.1`, `tclsh8.6`) is dropped
+/// when what is left is a program the lists name.
+fn canonical_program(name: &str) -> &str {
+    const KNOWN: [&str; 39] = [
+        "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "fish", "busybox", "ruby", "node", "nodejs", "deno", "bun",
+        "php", "pwsh", "perl", "lua", "luajit", "Rscript", "tclsh", "wish", "gdb", "vim", "vi", "nvim", "awk", "gawk",
+        "mawk", "nawk", "sed", "gsed", "psql", "mysql", "make", "gmake", "expect", "git", "tar",
+    ];
+    let unrestricted = name
+        .strip_prefix('r')
+        .filter(|rest| matches!(*rest, "bash" | "sh" | "ksh" | "zsh"));
+    let name = unrestricted.unwrap_or(name);
+    let stripped = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-' || c == '_');
+    if stripped != name && KNOWN.contains(&stripped) {
+        stripped
+    } else {
+        name
+    }
 }
 
 /// Whether a command line feeds what it reads (stdin, files) to a shell as

@@ -1113,6 +1113,64 @@ fn the_thirteenth_passes_bypasses_are_refused() {
     }
 }
 
+/// The fourteenth pass: shells and interpreters under other names (`rbash`,
+/// `perl5.36.0`, `ruby3.1`, `tclsh8.6`), a path inside a sed script (its
+/// `|e` becomes the `e` flag, which runs the line), and a path part starting
+/// with `-` given to tar quoted (`--to-command=...`).
+#[test]
+fn the_fourteenth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&["rbash -c \"$F\" || true"]),
+            "x;touch PWNED",
+            "runs text as code",
+        ),
+        (
+            with_f(&["printf \"%s\\n\" \"$F\" | rbash || true"]),
+            "x;touch PWNED",
+            "",
+        ),
+        (
+            with_f(&["perl5.36.0 -e \"$F\" || true"]),
+            "system(q(touch PWNED));#.pl",
+            "runs text as code",
+        ),
+        (
+            with_f(&["ruby3.1 -e \"$F\" || true"]),
+            "system(%q(touch PWNED))",
+            "runs text as code",
+        ),
+        (
+            with_f(&["tclsh8.6 <<< \"$F\" || true"]),
+            "exec touch PWNED",
+            "runs text as code",
+        ),
+        (
+            with_f(&["printf \"PH\\n\" > in.txt", "sed \"s|PH|$F|\" in.txt || true"]),
+            "touch PWNED|e;#",
+            "runs text as code",
+        ),
+        (
+            with_f(&["printf \"name: PH\\n\" > in.txt", "sed -i \"s|PH|$F|g\" in.txt || true"]),
+            "x;touch PWNED;#|e;#",
+            "runs text as code",
+        ),
+        (
+            with_f(&["touch a.txt", "tar -cf out.tar a.txt \"$F\" || true"]),
+            "--use-compress-program=touch PWNED;false",
+            "starting with `-`",
+        ),
+        (
+            with_f(&["touch a.txt", "tar -cf o.tar a.txt", "tar -xf o.tar \"$F\" || true"]),
+            "--to-command=touch PWNED",
+            "starting with `-`",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
