@@ -101,6 +101,20 @@ fn quote_free(content: &str) -> bool {
 /// # Errors
 /// The depth reached, as a sentence for the caller's error.
 pub fn check_yaml_depth(text: &str) -> std::result::Result<(), String> {
+    // Each level the scan counts takes a line, a `-` or a bracket: a text
+    // with no more of them than the limit cannot exceed it (most rendered
+    // fragments; issue 11).
+    let openers = text
+        .bytes()
+        .fold(0usize, |n, b| n + usize::from(matches!(b, b'\n' | b'-' | b'[' | b'{')));
+    if openers < MAX_YAML_DEPTH {
+        return Ok(());
+    }
+    scan_depth(text)
+}
+
+/// The scan itself, line by line.
+fn scan_depth(text: &str) -> std::result::Result<(), String> {
     let mut indents: Vec<usize> = Vec::new();
     let mut flow = 0usize;
     for (number, line) in text.lines().enumerate() {
@@ -183,5 +197,22 @@ mod tests {
         assert!(check_yaml_depth(&dashes).is_err());
         let hidden = format!("a: [x#{}\n", "[".repeat(200));
         assert!(check_yaml_depth(&hidden).is_err());
+    }
+
+    /// The shortcut for texts with few lines, dashes and brackets gives the
+    /// scan's answer at the limit and around it.
+    #[test]
+    fn the_shortcut_agrees_with_the_scan_at_the_limit() {
+        for depth in 90..=110 {
+            let texts = [
+                format!("a: {}", "[".repeat(depth)),
+                (0..depth).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect(),
+                format!("{}x", "- ".repeat(depth)),
+                format!("a:\n{}x: {}\n", "- ".repeat(depth / 2), "{".repeat(depth / 2)),
+            ];
+            for text in texts {
+                assert_eq!(check_yaml_depth(&text), scan_depth(&text), "{text:?}");
+            }
+        }
     }
 }
