@@ -432,9 +432,51 @@ fn unquote_bytes(quoted: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Sorts changes by path, keeping equal paths in their order (a stable
+/// sort's result). The keys are sorted as plain string slices with their
+/// positions, then the changes are moved into place along the permutation's
+/// cycles: comparing through each change's shared text cost 200M
+/// instructions on an unsorted 100,000-path listing (issue 11).
+pub fn sort_by_path(changes: &mut [Change]) {
+    let mut keys: Vec<(&str, usize)> = changes.iter().map(|c| c.path.as_str()).zip(0..).collect();
+    keys.sort_unstable();
+    let mut order: Vec<usize> = keys.into_iter().map(|(_, i)| i).collect();
+    // `order[i]`: the position of the change that belongs at `i`.
+    for start in 0..order.len() {
+        if order[start] == usize::MAX {
+            continue;
+        }
+        let mut at = start;
+        loop {
+            let from = std::mem::replace(&mut order[at], usize::MAX);
+            if from == start {
+                break;
+            }
+            changes.swap(at, from);
+            at = from;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The permutation sort gives a stable sort's order: by path, equal
+    /// paths in their first order.
+    #[test]
+    fn sorting_by_path_is_stable() {
+        let mut changes: Vec<Change> = (0..500u32)
+            .map(|i| {
+                let path = format!("p/{}/{}", (i * 7919) % 97, i % 3);
+                Change::new(if i % 2 == 0 { 'A' } else { 'M' }, path)
+            })
+            .collect();
+        let mut expected = changes.clone();
+        expected.sort_by(|a, b| a.path.cmp(&b.path));
+        sort_by_path(&mut changes);
+        assert_eq!(changes, expected);
+    }
 
     #[test]
     fn a_pushed_line_is_what_display_prints() {

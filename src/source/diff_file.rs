@@ -67,7 +67,7 @@ fn dedup(mut changes: Vec<Change>) -> Vec<Change> {
     // git prints paths sorted, so the sort is usually skipped. A stable sort
     // keeps the first of equal paths first; `dedup_by` keeps it.
     if !changes.is_sorted_by(|a, b| a.path <= b.path) {
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        crate::change::sort_by_path(&mut changes);
     }
     changes.dedup_by(|later, first| later.path == first.path);
     changes

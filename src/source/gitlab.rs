@@ -379,7 +379,7 @@ impl GitLab {
             });
         }
         let mut changes: Vec<Change> = diffs.iter().map(FileDiff::to_change).collect();
-        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        crate::change::sort_by_path(&mut changes);
         changes.dedup_by(|later, first| later.path == first.path);
         Ok(MergedChanges::Complete { iid, changes })
     }
