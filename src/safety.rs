@@ -1179,7 +1179,7 @@ fn inline_in_command(line: &str) -> bool {
             // `TARGET_ARCH`... through a shell.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
             | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" | "make"
-            | "gmake" | "wish" => true,
+            | "gmake" | "wish" | "run-parts" => true,
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
@@ -1197,6 +1197,9 @@ fn inline_in_command(line: &str) -> bool {
                         || a == "filter-branch"
                 }) || ((has("rebase") || has("difftool")) && short("x"))
                     || (has("bisect") && has("run"))
+                    // `git config alias.x '!...'`, `core.fsmonitor`... store
+                    // a command that later git commands run.
+                    || has("config")
             }
             // A script with an expansion may take a path's `|e` as the `e`
             // flag (`sed "s|x|$F|"`): the script is `-e`'s value, or the

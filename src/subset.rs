@@ -38,6 +38,7 @@ pub fn check(script: &str) -> Result<(), String> {
         s: script.as_bytes(),
         i: 0,
         depth: 0,
+        multiple: false,
     };
     parser.list(&[""])?;
     Ok(())
@@ -93,6 +94,9 @@ struct Word {
     splits: bool,
     /// Whether it holds a glob outside quotes (`*`, `?`, `[`).
     globs: bool,
+    /// Whether it may expand to several words even in double quotes
+    /// (`"$@"`, `"${NAME[@]}"`).
+    multiple: bool,
     /// Its source text.
     text: String,
 }
@@ -101,6 +105,8 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     depth: usize,
+    /// Whether the word being read holds `$@` or `${NAME[@]}`.
+    multiple: bool,
 }
 
 impl Parser<'_> {
@@ -441,6 +447,7 @@ impl Parser<'_> {
                 value: Some("!".to_owned()),
                 splits: false,
                 globs: false,
+                multiple: false,
                 text: "!".to_owned(),
             });
         }
@@ -595,6 +602,39 @@ impl Parser<'_> {
                 ));
             }
         }
+        // Builtins that read their arguments by position, where one word
+        // may become several (`[ "${a[@]}" ]` with `a=(-v "$F")`).
+        let positional = matches!(
+            name.as_str(),
+            "test"
+                | "["
+                | "read"
+                | "mapfile"
+                | "readarray"
+                | "unset"
+                | "wait"
+                | "export"
+                | "readonly"
+                | "jobs"
+                | "set"
+                | "shopt"
+                | "source"
+                | "."
+                | "command"
+                | "exec"
+        );
+        if let Some(arg) = args
+            .iter()
+            .enumerate()
+            .find(|(i, a)| a.multiple && (positional || (name == "printf" && *i == 0)))
+            .map(|(_, a)| a)
+        {
+            return Err(format!(
+                "gives `{name}` `{}`, which may become several words where `{name}` reads each by its place \
+                 (`-v` among them evaluates a name's subscript); pass the words one by one",
+                arg.text
+            ));
+        }
         runner(&name, &args)?;
         builtin(&name, &args)
     }
@@ -605,6 +645,8 @@ impl Parser<'_> {
         let mut literal = true;
         let mut braces = false;
         let (mut splits, mut globs) = (false, false);
+        // A word inside `$( )` keeps its own count.
+        let outer_multiple = std::mem::take(&mut self.multiple);
         // What bash makes of the word, while it stays fixed.
         let mut value = (self.peek() != Some(b'~')).then(Vec::new);
         while let Some(b) = self.peek() {
@@ -706,11 +748,13 @@ impl Parser<'_> {
             globs = false;
             value = Some(text.clone().into_bytes());
         }
+        let multiple = std::mem::replace(&mut self.multiple, outer_multiple);
         Ok(Word {
             literal: literal.then(|| text.clone()),
             value: value.map(|v| String::from_utf8_lossy(&v).into_owned()),
             splits,
             globs,
+            multiple,
             text,
         })
     }
@@ -798,6 +842,7 @@ impl Parser<'_> {
                 Ok(())
             }
             Some(c) if c.is_ascii_digit() || b"@*#?$!-".contains(&c) => {
+                self.multiple |= c == b'@';
                 self.i += 2;
                 Ok(())
             }
@@ -826,9 +871,13 @@ impl Parser<'_> {
                     self.i += 1;
                 }
             }
-            Some(c) if c.is_ascii_digit() || b"@*#?".contains(&c) => self.i += 1,
+            Some(c) if c.is_ascii_digit() || b"@*#?".contains(&c) => {
+                self.multiple |= c == b'@';
+                self.i += 1;
+            }
             _ => return Err("has a `${` that names no variable".to_owned()),
         }
+        self.multiple |= self.starts("[@]");
         if self.starts("[@]") || self.starts("[*]") {
             self.i += 3;
         } else if self.peek() == Some(b'[') {
@@ -1059,6 +1108,25 @@ pub fn runs_its_value(name: &str) -> bool {
         "WGETRC",
     ];
     name.ends_with("_COMMAND")
+        || name.ends_with("_SSH")
+        || name.ends_with("_RSH")
+        || name.ends_with("EXTERNAL_DIFF")
+        || name.ends_with("_ARGS")
+        || name.ends_with("_FLAGS")
+        || name.ends_with("FLAGS")
+        || matches!(
+            name,
+            "ZIP"
+                | "ZIPOPT"
+                | "UNZIP"
+                | "UNZIPOPT"
+                | "ZIPINFO"
+                | "ZIPINFOOPT"
+                | "CCACHE_PREFIX"
+                | "GOPACKAGESDRIVER"
+                | "DBUS_SESSION_BUS_ADDRESS"
+                | "SVN_EDITOR"
+        )
         || name.ends_with("_OPTS")
         || name.ends_with("_OPTIONS")
         || name.get(..11).is_some_and(|p| p.eq_ignore_ascii_case("npm_config_"))
@@ -1476,6 +1544,10 @@ mod tests {
             ("echo {a,b}", "brace expansion"),
             ("{bash,-c,x}", "brace expansion"),
             (": {a[\"$F\"]}>/dev/null", "file descriptor"),
+            ("[ \"${a[@]}\" ]", "several words"),
+            ("test \"$@\"", "several words"),
+            ("printf \"${a[@]}\"", "several words"),
+            ("read -r \"${@:-x}\"", "several words"),
             ("[ * ]", "the glob"),
             ("[ $(cat n) ]", "unquoted"),
             ("git $(cat n) status", "unquoted"),

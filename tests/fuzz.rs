@@ -484,7 +484,9 @@ fn attack_environment(dir: &std::path::Path) -> [(&'static str, String); 5] {
 }
 
 /// Builtins (those the subset allows and those it refuses) as command names.
-const SHELL_NAMES: [&str; 28] = [
+const SHELL_NAMES: [&str; 30] = [
+    "a=(-v \"$F\"); test",
+    "a=(-v \"$F\"); [",
     "jobs -x",
     "nice",
     "timeout 1",
@@ -517,7 +519,9 @@ const SHELL_NAMES: [&str; 28] = [
 
 /// Arguments: options that make builtins evaluate a name, and every form
 /// of reference to the variables.
-const SHELL_ARGUMENTS: [&str; 45] = [
+const SHELL_ARGUMENTS: [&str; 47] = [
+    "\"${a[@]}\"",
+    "\"$@\"",
     "\"$K\"",
     "$K",
     "-v",
@@ -606,16 +610,31 @@ fn structured_line() -> impl Strategy<Value = String> {
 /// every arrangement: bash reads them by count and position.
 fn test_line() -> impl Strategy<Value = String> {
     (
-        prop::sample::select(vec!["[", "test"]),
+        prop::sample::select(vec!["[", "test", "a=(-v \"$F\"); [", "a=(-v \"$F\"); test"]),
         prop::collection::vec(
             prop::sample::select(vec![
-                "x", "-a", "-o", "!", "(", ")", "-n", "-e", "=", "-eq", "\"$G\"", "\"$F\"", "$G", "$F", "\"$K\"",
+                "x",
+                "-a",
+                "-o",
+                "!",
+                "(",
+                ")",
+                "-n",
+                "-e",
+                "=",
+                "-eq",
+                "\"$G\"",
+                "\"$F\"",
+                "$G",
+                "$F",
+                "\"$K\"",
+                "\"${a[@]}\"",
             ]),
             1..8,
         ),
     )
         .prop_map(|(name, args)| {
-            let close = if name == "[" { " ]" } else { "" };
+            let close = if name.ends_with('[') { " ]" } else { "" };
             format!("{name} {}{close}", args.join(" "))
         })
 }

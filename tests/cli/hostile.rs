@@ -1171,6 +1171,64 @@ fn the_fourteenth_passes_bypasses_are_refused() {
     }
 }
 
+/// The fifteenth pass: `"${a[@]}"` is several words to `[` (`-v` among
+/// them), `run-parts` runs the files a script wrote into a folder,
+/// `git config` stores a command later git commands run, and zip reads
+/// options (`-TT cmd`) from `ZIPOPT` and `ZIP`.
+#[test]
+fn the_fifteenth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&["a=(-v)", "a+=(\"$F\")", "[ \"${a[@]}\" ] || true"]),
+            "a[$(touch PWNED)]",
+            "several words",
+        ),
+        (
+            with_f(&["a=(\"$F\")", "b=(-v \"${a[@]}\")", "test \"${b[@]}\" || true"]),
+            "a[$(echo $CI_JOB_TOKEN >&2)]",
+            "several words",
+        ),
+        (
+            with_f(&[
+                "mkdir d",
+                "printf \"#!/bin/sh\\n%s\\n\" \"$F\" > d/run",
+                "chmod +x d/run",
+                "run-parts d || true",
+            ]),
+            "touch PWNED",
+            "",
+        ),
+        (
+            with_f(&["git init -q r", "cd r", "git config alias.t \"!$F\"", "git t || true"]),
+            "cd ..;touch PWNED",
+            "runs text as code",
+        ),
+        (
+            with_f(&[
+                "git init -q r",
+                "cd r",
+                "git config core.fsmonitor \"$F\"",
+                "git status >/dev/null 2>&1 || true",
+            ]),
+            "cd ..;touch PWNED;false",
+            "runs text as code",
+        ),
+        (
+            with_f(&["touch a.txt", "ZIPOPT=\"$F\" zip -q o.zip a.txt || true"]),
+            "x -T -TT \"touch PWNED;false\"",
+            "`ZIPOPT`",
+        ),
+        (
+            with_f(&["touch a.txt", "zip -q o.zip a.txt || true"]).replace("    F:\n", "    ZIP:\n"),
+            "x -T -TT \"echo $CI_JOB_TOKEN;false\"",
+            "`ZIP`",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
