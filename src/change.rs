@@ -432,6 +432,38 @@ fn unquote_bytes(quoted: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Gives the changes' paths one new shared text, laid out in the changes'
+/// order. After sorting an unsorted listing, each path still points into
+/// the listing where its line was, so walking the sorted changes read the
+/// listing in random order: on 100,000 paths that cost the render about
+/// twice its time in cache misses (issue 11).
+pub fn repack_paths(changes: &mut [Change]) {
+    let total: usize = changes
+        .iter()
+        .map(|c| c.path.as_str().len() + c.old_path.as_ref().map_or(0, |p| p.as_str().len()))
+        .sum();
+    let mut text = String::with_capacity(total);
+    for change in changes.iter() {
+        text.push_str(change.path.as_str());
+        if let Some(old) = &change.old_path {
+            text.push_str(old.as_str());
+        }
+    }
+    let text = Arc::new(text);
+    let mut at = 0;
+    let mut next = |len: usize| {
+        let range = at..at + len;
+        at += len;
+        PathText::shared(&text, range)
+    };
+    for change in changes.iter_mut() {
+        change.path = next(change.path.as_str().len());
+        if let Some(old) = change.old_path.as_mut() {
+            *old = next(old.as_str().len());
+        }
+    }
+}
+
 /// Sorts changes by path, keeping equal paths in their order (a stable
 /// sort's result). The keys are sorted as plain string slices with their
 /// positions, then the changes are moved into place along the permutation's
@@ -461,6 +493,27 @@ pub fn sort_by_path(changes: &mut [Change]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Repacking keeps every path and old path, now in one text in order.
+    #[test]
+    fn repacked_paths_read_the_same() {
+        let listing = Arc::new("M\tb/2\nR090\ta/old\ta/1\n".to_owned());
+        let mut changes = vec![
+            Change::moved(
+                'R',
+                Some(90),
+                PathText::shared(&listing, 11..16),
+                PathText::shared(&listing, 17..20),
+            ),
+            Change::new('M', PathText::shared(&listing, 2..5)),
+        ];
+        let before = changes.clone();
+        repack_paths(&mut changes);
+        assert_eq!(changes, before);
+        assert!(changes.iter().all(|c| c.path.is_shared()));
+        assert!(Arc::ptr_eq(&changes[0].path.text, &changes[1].path.text));
+        assert_eq!(changes[1].path.start, 8);
+    }
 
     /// The permutation sort gives a stable sort's order: by path, equal
     /// paths in their first order.

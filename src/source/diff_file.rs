@@ -68,6 +68,9 @@ fn dedup(mut changes: Vec<Change>) -> Vec<Change> {
     // keeps the first of equal paths first; `dedup_by` keeps it.
     if !changes.is_sorted_by(|a, b| a.path <= b.path) {
         crate::change::sort_by_path(&mut changes);
+        changes.dedup_by(|later, first| later.path == first.path);
+        crate::change::repack_paths(&mut changes);
+        return changes;
     }
     changes.dedup_by(|later, first| later.path == first.path);
     changes
