@@ -26,13 +26,16 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Whether `text` holds only characters that no layer treats specially:
-/// ASCII letters and digits, `.`, `_`, `/` and `-` (not first).
+/// ASCII letters and digits, `.`, `_`, `/` and `-` (not at the start of a
+/// part: `a/-Ibash` would be tar's option to run bash).
 #[must_use]
 pub fn is_neutral(text: &str) -> bool {
     // A leading `-` starts a YAML sequence entry (`- -`) when printed bare.
     // A fold without an early exit compiles to SIMD: this runs for every
     // path of every group.
-    !text.starts_with('-') && text.bytes().fold(0u8, |bad, b| bad | u8::from(!is_neutral_byte(b))) == 0
+    !text.starts_with('-')
+        && !text.contains("/-")
+        && text.bytes().fold(0u8, |bad, b| bad | u8::from(!is_neutral_byte(b))) == 0
 }
 
 #[allow(clippy::needless_bitwise_bool)] // bitwise on purpose: no branches
@@ -48,11 +51,13 @@ pub fn stand_in(text: &str) -> Cow<'_, str> {
     if is_neutral(text) {
         return Cow::Borrowed(text);
     }
+    let mut previous = '/';
     Cow::Owned(
         text.chars()
-            .enumerate()
-            .map(|(i, c)| {
-                if c.is_ascii() && is_neutral_byte(c as u8) && !(i == 0 && c == '-') {
+            .map(|c| {
+                let part_start = previous == '/';
+                previous = c;
+                if c.is_ascii() && is_neutral_byte(c as u8) && !(part_start && c == '-') {
                     c
                 } else {
                     '_'

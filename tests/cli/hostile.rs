@@ -1165,6 +1165,13 @@ fn the_fourteenth_passes_bypasses_are_refused() {
             "--to-command=touch PWNED",
             "starting with `-`",
         ),
+        // Found while fixing the above: a part starting with `-` needs no
+        // special character at all (`-Ibash` makes bash tar's compressor).
+        (
+            with_f(&["printf 'x' > a.txt", "tar -cf o.tar \"$F\" a.txt || true"]),
+            "-Ibash",
+            "starting with `-`",
+        ),
     ];
     for (template, name, detail) in cases {
         assert_refused(&template, name, detail);
