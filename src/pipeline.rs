@@ -95,7 +95,13 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                             settings,
                             rule,
                             &each_context(rule, group, settings, files),
-                            Hostile::of(group.files.iter().copied()),
+                            // Without `files`, the group's values are all of
+                            // the merge request that reaches the context.
+                            if files || !group.values.iter().all(|v| safety::is_neutral(v)) {
+                                Hostile::of(group.files.iter().copied())
+                            } else {
+                                None
+                            },
                             group_label(rule, group),
                         )
                     },
