@@ -226,14 +226,18 @@ fn inside_subset(real: &Mapping) -> Result<(), Difference> {
         }
         Ok(())
     }
+    // `job.key`: where a key of the node at `at` is.
+    fn child(at: &str, name: &str) -> String {
+        if at.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{at}.{name}")
+        }
+    }
     fn scripts(root: &Mapping, map: &Mapping, at: &str, out: &mut Vec<(String, String)>) -> Result<(), Difference> {
         for (key, value) in map {
             let name = key.as_str().unwrap_or_default();
-            let here = if at.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{at}.{name}")
-            };
+            let here = child(at, name);
             if SCRIPT_KEYS.contains(&name) {
                 items(root, value, &here, 0, out)?;
             } else if let Value::Mapping(inner) = value {
@@ -255,11 +259,7 @@ fn inside_subset(real: &Mapping) -> Result<(), Difference> {
             Value::Mapping(map) => {
                 for (key, value) in map {
                     let name = key.as_str().unwrap_or_default();
-                    let here = if at.is_empty() {
-                        name.to_owned()
-                    } else {
-                        format!("{at}.{name}")
-                    };
+                    let here = child(at, name);
                     if in_variables {
                         let (text, expand) = match value {
                             Value::Mapping(m) => (
