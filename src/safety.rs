@@ -1134,6 +1134,14 @@ fn inline_in_command(line: &str) -> bool {
         // `-` or nothing after it: the script comes from stdin.
         let stdin = rest.is_empty() || rest.iter().any(|(a, _)| a == "-");
         match name {
+            // Tools with options that run a command accept them spelt many
+            // ways (`--to-comm=`, `tar cIf X`, `sed -i.bak SCRIPT`,
+            // `--expr=`): any expansion in such a line counts.
+            "tar" | "gtar" | "sed" | "gsed" | "rsync" | "zip" | "man" | "mysql" | "mariadb" | "psql" | "npx"
+                if rest.iter().any(|(a, _)| a.contains(['$', '`'])) =>
+            {
+                true
+            }
             "sh" | "bash" | "dash" | "zsh" | "ksh" | "mksh" | "ash" | "fish" | "busybox" => {
                 // Options up to the script file (`-o x`, `-O x` take a value).
                 let mut args = rest.iter().map(|(a, _)| a.as_str());
@@ -1144,6 +1152,10 @@ fn inline_in_command(line: &str) -> bool {
                         }
                         "-" => return true,
                         a if a.starts_with('-') && !a.starts_with("--") && a.contains(['c', 's']) => return true,
+                        // A long option may take the next word (`--rcfile x`).
+                        a if a.starts_with("--") && !a.contains('=') => {
+                            args.next();
+                        }
                         a if a.starts_with(['-', '+']) => {}
                         // `${NOPE}` may expand to nothing.
                         a if a.contains('$') => {}
@@ -1244,6 +1256,11 @@ fn inline_in_command(line: &str) -> bool {
                         "-m" => return false,
                         "-" => return true,
                         a if a.starts_with('-') && !a.starts_with("--") && a.contains('c') => return true,
+                        // A long option may take the next word
+                        // (`--check-hash-based-pycs default`).
+                        a if a.starts_with("--") && !a.contains('=') => {
+                            args.next();
+                        }
                         a if a.starts_with('-') || a.contains('$') => {}
                         _ => return false,
                     }

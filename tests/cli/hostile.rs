@@ -1158,10 +1158,16 @@ fn the_fourteenth_passes_bypasses_are_refused() {
         (
             with_f(&["touch a.txt", "tar -cf out.tar a.txt \"$F\" || true"]),
             "--use-compress-program=touch PWNED;false",
-            "starting with `-`",
+            "",
         ),
         (
             with_f(&["touch a.txt", "tar -cf o.tar a.txt", "tar -xf o.tar \"$F\" || true"]),
+            "--to-command=touch PWNED",
+            "",
+        ),
+        // Refused by the part rule alone (cat is no listed tool).
+        (
+            with_f(&["cat \"$F\" || true"]),
             "--to-command=touch PWNED",
             "starting with `-`",
         ),
@@ -1170,7 +1176,7 @@ fn the_fourteenth_passes_bypasses_are_refused() {
         (
             with_f(&["printf 'x' > a.txt", "tar -cf o.tar \"$F\" a.txt || true"]),
             "-Ibash",
-            "starting with `-`",
+            "",
         ),
     ];
     for (template, name, detail) in cases {
@@ -1233,6 +1239,47 @@ fn the_fifteenth_passes_bypasses_are_refused() {
     ];
     for (template, name, detail) in cases {
         assert_refused(&template, name, detail);
+    }
+}
+
+/// The sixteenth pass: code-running options spelt other ways (`sed -i.prev`
+/// hid the script from the `-e` check, `--expr=`, `tar --to-comm=`,
+/// `tar cIf`), and options that take a value before `-c` (`bash --rcfile x
+/// -c`, `python3 --check-hash-based-pycs default -c`).
+#[test]
+fn the_sixteenth_passes_bypasses_are_refused() {
+    let with_input = |line: &str| with_f(&["printf \"PH\\n\" > in.txt", line]);
+    let cases = [
+        (with_input("sed -i.prev \"s|PH|$F|\" in.txt || true"), "touch PWNED|e;#"),
+        (
+            with_input("sed -i.prev \"s|PH|$F|\" in.txt || true"),
+            "echo $CI_JOB_TOKEN >&2|e;#",
+        ),
+        (with_input("sed --expr=\"s|PH|$F|\" in.txt || true"), "touch PWNED|e;#"),
+        (
+            with_f(&[
+                "touch a.txt",
+                "tar -cf o.tar a.txt",
+                "tar -xf o.tar --to-comm=\"$F\" || true",
+            ]),
+            "x;touch PWNED",
+        ),
+        (
+            with_f(&["touch a.txt", "tar cIf \"$F\" o.tar a.txt || true"]),
+            "touch PWNED;false",
+        ),
+        (with_f(&["bash --rcfile x -c \"$F\" || true"]), "x;touch PWNED"),
+        (
+            with_f(&["bash --init-file x -c \"$F\" || true"]),
+            "x;echo $CI_JOB_TOKEN",
+        ),
+        (
+            with_f(&["python3 --check-hash-based-pycs default -c \"$F\" || true"]),
+            "import os;os.system(\"touch PWNED\")",
+        ),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "runs text as code");
     }
 }
 
