@@ -1218,28 +1218,13 @@ fn inline_in_command(line: &str) -> bool {
                     // a command that later git commands run.
                     || has("config")
             }
-            // A script with an expansion may take a path's `|e` as the `e`
-            // flag (`sed "s|x|$F|"`): the script is `-e`'s value, or the
-            // first word that is no option.
-            "sed" | "gsed" => {
-                let expanded = |a: &str| a.contains(['$', '`']);
-                let scripts: Vec<&str> = rest
-                    .windows(2)
-                    .filter(|pair| matches!(pair[0].0.as_str(), "-e" | "--expression"))
-                    .map(|pair| pair[1].0.as_str())
-                    .chain(rest.iter().filter_map(|(a, _)| a.strip_prefix("--expression=")))
-                    .collect();
-                let first_operand = rest
-                    .iter()
-                    .map(|(a, _)| a.as_str())
-                    .find(|a| !a.starts_with('-'))
-                    .filter(|_| !short("ef") && !exact(&["--expression", "--file"]));
-                scripts.iter().chain(&first_operand).any(|script| expanded(script))
-                    || rest.iter().any(|(a, _)| {
-                        let script = a.strip_prefix("--expression=").unwrap_or(a);
-                        !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
-                    })
-            }
+            // A script of fixed text that uses the `e` command or flag (an
+            // expansion anywhere on the line is caught above: a path's `|e`
+            // in `sed "s|x|$F|"` is the `e` flag).
+            "sed" | "gsed" => rest.iter().any(|(a, _)| {
+                let script = a.strip_prefix("--expression=").unwrap_or(a);
+                !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
+            }),
             "env" => short("S") || exact(&["--split-string"]),
             "source" | "." => rest
                 .iter()
