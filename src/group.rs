@@ -180,10 +180,20 @@ fn group_slice<'c>(
     // spares the hash lookup for them.
     let mut last: Option<usize> = None;
     let (mut components, mut found) = (Vec::new(), Vec::new());
+    // Stop words read a path's parts from the left: a path that starts like
+    // the previous match, up to the `/` after its deepest value, has the
+    // same values (sorted paths mostly do; issue 11). Not with `paths`
+    // globs, which read the whole path.
+    let reuse = rule.paths.is_none() && matches!(rule.pattern, crate::pattern::Pattern::Stop(_));
+    let mut prefix: Option<&str> = None;
     for (change, matched) in sorted.iter().copied().zip(matched) {
         for path in change.grouping_paths() {
-            if !rule.values_into(path, &mut components, &mut found) {
-                continue;
+            if !(reuse && prefix.is_some_and(|p| path.starts_with(p))) {
+                if !rule.values_into(path, &mut components, &mut found) {
+                    prefix = None;
+                    continue;
+                }
+                prefix = reuse.then(|| values_prefix(path, &found)).flatten();
             }
             *matched = true;
             let slot = match last.filter(|i| groups[*i].0 == found) {
@@ -207,6 +217,19 @@ fn group_slice<'c>(
     Ok(groups)
 }
 
+/// `path` up to and with the `/` after the deepest of `values` (slices of
+/// it, as stop words give them), if one follows.
+fn values_prefix<'p>(path: &'p str, values: &[&str]) -> Option<&'p str> {
+    let base = path.as_ptr() as usize;
+    let end = values
+        .iter()
+        .map(|v| (v.as_ptr() as usize).checked_sub(base).map(|start| start + v.len()))
+        .try_fold(0, |deepest, end| {
+            end.filter(|e| *e <= path.len()).map(|e| deepest.max(e))
+        })?;
+    (path.as_bytes().get(end) == Some(&b'/')).then(|| &path[..=end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +247,50 @@ mod tests {
 
     /// Grouping in two halves on two threads gives what one pass gives:
     /// the same groups, files in the same order, the same first error.
+    #[test]
+    fn every_file_of_a_group_has_its_values() -> Result<()> {
+        // Paths that start alike in ways the reuse of the previous match's
+        // values must tell apart: a stop word that repeats or comes later,
+        // a value that is a prefix of another, a file where a folder was.
+        let rules = [rule("pipeline_name:pipelines,stage_name::pipelines")?];
+        let paths = [
+            "pipelines/a/s/x.py",
+            "pipelines/a/s/y/z.py",
+            "pipelines/a/s",
+            "pipelines/a/sx/y.py",
+            "pipelines/a/s2/y.py",
+            "pipelines/ab/s/y.py",
+            "pipelines/pipelines/a/f.py",
+            "pipelines/pipelines/b/g/f.py",
+            "x/pipelines/a/s/f.py",
+            "x/pipelines/a/s/g.py",
+            "pipelines/a",
+            "pipelines/a/s/x.py.bak",
+        ];
+        let mut changes: Vec<Change> = paths.iter().map(|p| Change::new('M', *p)).collect();
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        let values = ValueRule::new(DEFAULT_VALUES)?;
+        let grouping = group_in(&rules, &changes, &values, false)?;
+        let mut seen = 0;
+        for group in &grouping.groups[0] {
+            for file in &group.files {
+                let expected = match rules[0].pattern.extract(file.path.as_str()) {
+                    crate::pattern::Extracted::Values(v) => v.into_iter().map(str::to_owned).collect::<Vec<_>>(),
+                    crate::pattern::Extracted::Miss(why) => panic!("{} is grouped but misses: {why}", file.path),
+                };
+                assert_eq!(group.values, expected, "{}", file.path);
+                seen += 1;
+            }
+        }
+        let unmatched = grouping.unmatched.len();
+        assert_eq!(seen + unmatched, paths.len());
+        assert!(grouping.unmatched.iter().all(|c| matches!(
+            rules[0].pattern.extract(c.path.as_str()),
+            crate::pattern::Extracted::Miss(_)
+        )));
+        Ok(())
+    }
+
     #[test]
     fn halves_group_as_one_pass_does() -> Result<()> {
         let rules = [rule("pipeline_name:pipelines,stage_name::pipelines")?];
