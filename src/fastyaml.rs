@@ -194,6 +194,10 @@ fn plain(text: &str, flow: bool) -> Option<Value> {
         || text.contains(": ")
         || text.contains(" #")
         || text.ends_with(':')
+        // Read alone (below), a leading `---` or `...` would be a document
+        // marker; in a value it is text.
+        || text.starts_with("---")
+        || text.starts_with("...")
         // libyaml reads no simple key longer than 1024 characters.
         || text.len() > 1000
         // In `[...]`, libyaml reads a leading `?` or `:` as a mapping's.
@@ -250,6 +254,8 @@ mod tests {
             "a: - b\n",
             "a: [?x]\n",
             "a: [:x]\n",
+            "a: --- x\n",
+            "a: [... x]\n",
         ] {
             assert_eq!(parse(text), None, "{text:?}");
         }

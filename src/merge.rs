@@ -62,6 +62,14 @@ pub fn parse_fragment(text: &str, template: &str, group: &str) -> Result<Option<
     value
         .apply_merge()
         .map_err(|e| fail(format!("a `<<` merge key cannot be applied: {e}")))?;
+    // A `<<` that merging put back (a merged mapping that holds one) would be
+    // written as a plain key that GitLab's reader merges again, quoted or not.
+    if let Some(at) = merge_key_left(&value) {
+        return Err(fail(format!(
+            "a `<<` key is left at {at} after merging (a merged mapping holds one); GitLab's YAML reader \
+             would merge it again: use `extends:` or `!reference` instead"
+        )));
+    }
     match value {
         Value::Null => Ok(None),
         Value::Mapping(doc) => Ok(Some(doc)),
@@ -69,6 +77,26 @@ pub fn parse_fragment(text: &str, template: &str, group: &str) -> Result<Option<
             "the rendered YAML must be a mapping of jobs and keywords, not {}",
             kind(&other)
         ))),
+    }
+}
+
+/// Where a `<<` key is left in `value`, if one is.
+fn merge_key_left(value: &Value) -> Option<String> {
+    match value {
+        Value::Mapping(map) => map.iter().find_map(|(k, v)| {
+            if k.as_str() == Some("<<") {
+                Some("the top level".to_owned())
+            } else {
+                merge_key_left(v).map(|at| match k.as_str() {
+                    Some(name) if at == "the top level" => format!("`{name}`"),
+                    Some(name) => format!("`{name}`, {at}"),
+                    None => at,
+                })
+            }
+        }),
+        Value::Sequence(items) => items.iter().find_map(merge_key_left),
+        Value::Tagged(tagged) => merge_key_left(&tagged.value),
+        _ => None,
     }
 }
 

@@ -1283,6 +1283,18 @@ fn the_sixteenth_passes_bypasses_are_refused() {
     }
 }
 
+/// The seventeenth pass (YAML): a file named `<<` as a key over a mapping
+/// that holds `<<` left a `<<` after merging, written quoted, which GitLab's
+/// reader merges anyway, turning the job's keys into top-level ones.
+#[test]
+fn the_seventeenth_passes_merge_key_is_refused() {
+    let template = format!(
+        "{}{{{{ name | yaml_quote }}}}:\n  \"<<\":\n    stage: test\n    image: alpine\n    script:\n      - echo merged\n",
+        with_f(&["echo \"$F\""])
+    );
+    assert_refused(&template, "<<", "a `<<` key is left");
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
