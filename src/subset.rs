@@ -521,6 +521,14 @@ impl Parser<'_> {
                 match self.peek() {
                     Some(b')') => {
                         self.i += 1;
+                        // Bash goes on reading the word after the `)`:
+                        // `a=(x)#y cmd` runs `cmd`, `a=(x)echo "$s"` runs `$s`.
+                        if !self.peek().is_none_or(|b| is_metachar(b) && b != b'(') {
+                            return Err(format!(
+                                "has text right after `{name}=(...)`, which bash reads as part of the same word; \
+                                 put a blank or `;` after the `)`"
+                            ));
+                        }
                         break;
                     }
                     Some(b'[') => {
@@ -1544,6 +1552,9 @@ mod tests {
             ("echo {a,b}", "brace expansion"),
             ("{bash,-c,x}", "brace expansion"),
             (": {a[\"$F\"]}>/dev/null", "file descriptor"),
+            ("a=(x)# ; eval x", "right after"),
+            ("a=(x)echo \"$s\" -c x", "right after"),
+            ("a=(x)(y)", "right after"),
             ("[ \"${a[@]}\" ]", "several words"),
             ("test \"$@\"", "several words"),
             ("printf \"${a[@]}\"", "several words"),

@@ -386,7 +386,9 @@ proptest! {
 /// and those it refuses), options that make builtins evaluate names,
 /// references to the variables that hold a path, and shell syntax of every
 /// kind the subset reads or refuses.
-const SHELL_PIECES: [&str; 79] = [
+const SHELL_PIECES: [&str; 81] = [
+    "a=(x)",
+    "a=(x)echo",
     "echo",
     "printf",
     "test",

@@ -1295,6 +1295,39 @@ fn the_seventeenth_passes_merge_key_is_refused() {
     assert_refused(&template, "<<", "a `<<` key is left");
 }
 
+/// The eighteenth pass: bash goes on reading a word after the `)` of an
+/// array assignment, so `a=(x)# ; cmd` hid `cmd` behind what the subset and
+/// the model took for a comment, and `a=(x)echo "$s" -c` ran `$s`.
+#[test]
+fn the_eighteenth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&["printf \"%s\" \"$F\" > n", "a=(x)# ; eval \"$(cat n)\""]),
+            "x;touch PWNED",
+        ),
+        (
+            with_f(&["printf \"%s\" \"$F\" > n", "a=(x)# ; eval \"$(cat n)\""]),
+            "x;echo $CI_JOB_TOKEN",
+        ),
+        (
+            with_f(&["printf \"%s\" \"$F\" > n", "a=(x)# ; bash n"]),
+            "x;touch PWNED",
+        ),
+        (
+            with_f(&["printf \"%s\" \"$F\" > n", "a=(x)# ; PS4=$(cat n)", "set -x", "true"]),
+            "x$(touch PWNED)",
+        ),
+        (with_f(&["s=sh", "a=(x)echo \"$s\" -c \"$F\" || true"]), "x;touch PWNED"),
+        (
+            with_f(&["s=sh", "a=(x)echo \"$s\" -c \"$F\" || true"]),
+            "x;echo $CI_JOB_TOKEN",
+        ),
+    ];
+    for (template, name) in cases {
+        assert_refused(&template, name, "right after");
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
