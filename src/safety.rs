@@ -1225,7 +1225,8 @@ fn inline_in_command(line: &str) -> bool {
                 let script = a.strip_prefix("--expression=").unwrap_or(a);
                 !script.starts_with('-') && (script.ends_with('e') || script.contains("/e"))
             }),
-            "env" => short("S") || exact(&["--split-string"]),
+            // `--s`, `--sp=`...: any prefix of `--split-string`.
+            "env" => short("S") || rest.iter().any(|(a, _)| a.starts_with("--s")),
             "source" | "." => rest
                 .iter()
                 .any(|(a, _)| a.starts_with("/dev/") || a.starts_with("/proc/") || a == "-"),

@@ -404,8 +404,21 @@ impl Parser<'_> {
     /// `[[ ... ]]`, without the operators that evaluate arithmetic or names.
     fn condition(&mut self) -> Result<(), String> {
         self.i += 2;
+        // Whether the last word was an operator that a pattern follows.
+        let mut after_operator = false;
         loop {
             self.blanks();
+            // After `==` or a word, bash reads `(...)` as part of a pattern
+            // word (`@( ]] )`, even with extglob off), up to its own `)`.
+            if self.peek() == Some(b'(')
+                && (after_operator || self.i > 0 && !matches!(self.s[self.i - 1], b' ' | b'\t' | b'('))
+            {
+                return Err(
+                    "uses `(` in a `[[ ]]` pattern, which bash reads as one word up to its `)`; compare with a \
+                     plain pattern or use `case`"
+                        .to_owned(),
+                );
+            }
             if self.keyword("]]") {
                 break;
             }
@@ -422,6 +435,7 @@ impl Parser<'_> {
                 }
                 _ => {
                     let word = self.word_or_bang()?;
+                    after_operator = matches!(word.literal.as_deref(), Some("==" | "=" | "!="));
                     if let Some(op) = word.literal.as_deref()
                         && matches!(op, "-eq" | "-ne" | "-lt" | "-le" | "-gt" | "-ge" | "-v" | "-R" | "=~")
                     {
@@ -1513,7 +1527,7 @@ mod tests {
             "cat <<< \"$F\" | wc -c",
             "IFS= read -rd '' x < list || true",
             "mapfile -t lines < list",
-            "[ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f x -a -d y",
+            "[[ ( -n \"$F\" ) && ! ( -e x ) ]] && [[ \"$F\" == *.py ]]; [ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f x -a -d y",
             "printf -- \"$F\"; wait \"$!\"",
             "read 'x' < list",
             "grep -q \"\\.py$\" list; echo $ a$ \"$\"",
@@ -1555,6 +1569,10 @@ mod tests {
             ("a=(x)# ; eval x", "right after"),
             ("a=(x)echo \"$s\" -c x", "right after"),
             ("a=(x)(y)", "right after"),
+            ("echo \"$( [[ x == @( ]] ) ]] ; eval x ; echo )\"", "pattern"),
+            ("[[ x != +(a) ]]", "pattern"),
+            ("[[ x == (a) ]]", "pattern"),
+            ("[[ !(a) ]]", "pattern"),
             ("[ \"${a[@]}\" ]", "several words"),
             ("test \"$@\"", "several words"),
             ("printf \"${a[@]}\"", "several words"),

@@ -1328,6 +1328,48 @@ fn the_eighteenth_passes_bypasses_are_refused() {
     }
 }
 
+/// The nineteenth pass: inside `[[ ]]`, bash reads `@( ]] )` after `==` as
+/// one pattern word, so `"$( [[ x == @( ]] ) ]] ; . ./n ; echo )"` ran
+/// `. ./n` where the subset saw text in quotes; and `env --sp=`, a prefix
+/// of `--split-string`.
+#[test]
+fn the_nineteenth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" > n",
+                "echo \"$( [[ x == @( ]] ) ]] ; . ./n ; echo )\"",
+            ]),
+            "x;touch PWNED",
+            "pattern",
+        ),
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" > n",
+                "echo \"$( [[ x == @( ]] ) ]] ; eval $(cat n) ; echo )\"",
+            ]),
+            "x;echo $CI_JOB_TOKEN >&2",
+            "pattern",
+        ),
+        (
+            with_f(&[
+                "printf \"%s\\n\" \"$F\" > n",
+                "echo \"$( [[ x != +( ]] ) ]] ; sh n ; echo )\"",
+            ]),
+            "x;touch PWNED",
+            "pattern",
+        ),
+        (
+            with_f(&["env --sp='sh -c \"${F}\"' || true"]),
+            "x;touch PWNED",
+            "runs text as code",
+        ),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+}
+
 /// Safe templates the sixth pass found refused: each renders (and runs
 /// harmlessly in the sandbox) with a name full of special characters.
 #[test]
