@@ -74,6 +74,8 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     // memory grows with the output, not with the number of groups.
     let mut merger = Merger::default();
     let mut rendered = Vec::new();
+    let known = known_words(settings);
+    let proven = safety::Proven::default();
     for (rule, groups) in settings.rules.iter().zip(&grouping.groups) {
         let mut keep = |fragment: Option<(Rendered, Prepared)>| -> Result<()> {
             if let Some((summary, fragment)) = fragment {
@@ -95,6 +97,13 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                             settings,
                             rule,
                             &each_context(rule, group, settings, files),
+                            &Reached::of(
+                                group.values.iter().map(String::as_str),
+                                if files { &group.files[..] } else { &[] },
+                                &group.files,
+                                &known,
+                                &proven,
+                            ),
                             // Without `files`, the group's values are all of
                             // the merge request that reaches the context.
                             if files || !group.values.iter().all(|v| safety::is_neutral(v)) {
@@ -112,6 +121,13 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                 settings,
                 rule,
                 &once_context(rule, groups, changes, &grouping, settings),
+                &Reached::of(
+                    groups.iter().flat_map(|g| g.values.iter().map(String::as_str)),
+                    &changes.iter().collect::<Vec<_>>(),
+                    &changes.iter().collect::<Vec<_>>(),
+                    &known,
+                    &proven,
+                ),
                 Hostile::of(changes.iter()),
                 "all groups".to_owned(),
             )?)?,
@@ -128,6 +144,13 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
             &settings.empty_template,
             "no changes",
             &context,
+            &Reached::of(
+                std::iter::empty(),
+                &changes.iter().collect::<Vec<_>>(),
+                &changes.iter().collect::<Vec<_>>(),
+                &known,
+                &proven,
+            ),
             Hostile::of(changes.iter()),
         )?
         .unwrap_or_default();
@@ -168,10 +191,11 @@ fn render_group(
     settings: &Settings,
     rule: &Rule,
     context: &Context,
+    reached: &Reached,
     hostile: Option<Hostile>,
     label: String,
 ) -> Result<Option<(Rendered, Prepared)>> {
-    let Some(doc) = render_fragment(settings, &rule.template, &label, context, hostile)? else {
+    let Some(doc) = render_fragment(settings, &rule.template, &label, context, reached, hostile)? else {
         return Ok(None);
     };
     let jobs = doc
@@ -187,6 +211,73 @@ fn render_group(
         jobs,
     };
     Ok(Some((summary, Fragment { origin, doc }.prepare()?)))
+}
+
+/// The words a command may be named by in the templates and `vars`
+/// ([`safety::check_reach`]).
+fn known_words(settings: &Settings) -> safety::Known {
+    let mut known = safety::Known::default();
+    for source in settings.renderer.sources() {
+        known.add(source);
+    }
+    known.add(&serde_json::to_string(&settings.vars).unwrap_or_default());
+    known
+}
+
+/// The text of a fragment's context a merge request chose (values and, when
+/// the context holds them, paths), the paths it came from (to name one in
+/// errors), and the words the templates write.
+struct Reached<'k> {
+    chosen: safety::Chosen,
+    paths: Vec<String>,
+    known: &'k safety::Known,
+    proven: &'k safety::Proven,
+}
+
+impl<'k> Reached<'k> {
+    fn of<'a>(
+        values: impl Iterator<Item = &'a str>,
+        in_context: &[&Change],
+        from: &[&Change],
+        known: &'k safety::Known,
+        proven: &'k safety::Proven,
+    ) -> Self {
+        let mut chosen = safety::Chosen::default();
+        values.for_each(|v| chosen.add(v));
+        for change in in_context {
+            chosen.add(&change.path);
+            if let Some(old) = &change.old_path {
+                chosen.add(old);
+            }
+        }
+        Reached {
+            chosen,
+            paths: from.iter().take(10_000).map(|c| c.path.to_string()).collect(),
+            known,
+            proven,
+        }
+    }
+
+    /// The path one of whose parts (one the templates do not write first),
+    /// marked, is a word of `marked_text`; else the first.
+    fn culprit(&self, marked_text: &str) -> &str {
+        let words: Vec<&str> = marked_text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .collect();
+        let find = |unknown_only: bool| {
+            self.paths.iter().find(|path| {
+                path.split('/')
+                    .flat_map(|part| [part, part.split('.').next().unwrap_or_default()])
+                    .filter(|part| !unknown_only || !self.known.contains(part))
+                    .filter_map(|part| self.chosen.mark(part))
+                    .any(|marked| words.contains(&marked.as_str()))
+            })
+        };
+        find(true)
+            .or_else(|| find(false))
+            .or(self.paths.first())
+            .map_or("", String::as_str)
+    }
 }
 
 /// The paths of a fragment's context that are not neutral, each with its
@@ -253,10 +344,35 @@ fn stand_in_context(context: &Context) -> Result<Context> {
     Context::from_value(json).map_err(|e| Error::Usage(format!("cannot build the stand-in context: {e}")))
 }
 
+/// Renders, parses and checks one fragment: its shape ([`shaped`]), then
+/// where the text a merge request chose landed ([`safety::check_reach`]).
+fn render_fragment(
+    settings: &Settings,
+    template: &str,
+    label: &str,
+    context: &Context,
+    reached: &Reached,
+    hostile: Option<Hostile>,
+) -> Result<Option<Mapping>> {
+    let unsafe_path = |path: &str, at: String, detail: String| Error::Unsafe {
+        template: template.to_owned(),
+        group: label.to_owned(),
+        path: path.to_owned(),
+        at,
+        detail,
+    };
+    let real = shaped(settings, template, label, context, hostile)?;
+    if let Some(real) = &real {
+        safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
+            .map_err(|d| unsafe_path(reached.culprit(&d.stand_in_text), d.at, d.detail))?;
+    }
+    Ok(real)
+}
+
 /// Renders and parses one fragment; when its paths are not all neutral,
 /// renders it again from stand-ins and proves that both documents have the
 /// same shape ([`safety::compare`]), failing closed with the path when not.
-fn render_fragment(
+fn shaped(
     settings: &Settings,
     template: &str,
     label: &str,

@@ -125,6 +125,11 @@ impl Renderer {
         Ok(())
     }
 
+    /// The source text of every template.
+    pub fn sources(&self) -> impl Iterator<Item = &str> {
+        self.sources.values().map(String::as_str)
+    }
+
     /// Whether template `name` (with what it includes, extends or imports)
     /// may read the context name `ident`: the context builder leaves out
     /// the names a template never reads (`files` of 100,000 changes, say).

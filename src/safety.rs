@@ -172,15 +172,37 @@ pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
         lists: real.values().any(has_reference),
     };
     walk.mapping(real, stand_in, None)?;
-    unquoted_tainted(real, stand_in)?;
+    unquoted_tainted(real, stand_in, Reach::Special)?;
     // A document that does not differ holds no path's special character.
-    if real == stand_in { Ok(()) } else { inside_subset(real) }
+    if real == stand_in {
+        Ok(())
+    } else {
+        inside_subset(real, Reach::Special).map(drop)
+    }
+}
+
+/// Why a fragment's scripts must stay inside the shell subset.
+#[derive(Clone, Copy)]
+enum Reach {
+    /// A path with characters a shell treats specially is in its group.
+    Special,
+    /// A changed path's text (of any characters) is in a script or variable.
+    Text,
+}
+
+impl Reach {
+    fn phrase(self) -> &'static str {
+        match self {
+            Reach::Special => "is in a group whose paths hold characters a shell treats specially",
+            Reach::Text => "is in a fragment whose scripts or variables hold a changed path's text",
+        }
+    }
 }
 
 /// Every script item of the document (and every item a `!reference` there
 /// takes from it) parses in the shell subset of [`crate::subset`]: what the
 /// checks above follow is then all there is.
-fn inside_subset(real: &Mapping) -> Result<(), Difference> {
+fn inside_subset(real: &Mapping, reach: Reach) -> Result<Vec<(String, String)>, Difference> {
     fn items(
         root: &Mapping,
         value: &Value,
@@ -311,9 +333,10 @@ fn inside_subset(real: &Mapping) -> Result<(), Difference> {
             return Err(Difference {
                 at: at.clone(),
                 detail: format!(
-                    "is in a group whose paths hold characters a shell treats specially, and this {why}; in such a \
-                     group childgen sets no variable that code may be read from (docs/templates.md, \"Paths in \
-                     scripts\"): leave it out of the job or give it a plain value, or rename the file"
+                    "{}, and this {why}; there childgen sets no variable that code may be read from \
+                     (docs/templates.md, \"Paths in scripts\"): leave it out of the job or give it a plain value, \
+                     or rename the file",
+                    reach.phrase()
                 ),
                 stand_in_text: value.clone(),
             });
@@ -321,28 +344,391 @@ fn inside_subset(real: &Mapping) -> Result<(), Difference> {
     }
     let mut lines = Vec::new();
     scripts(real, real, "", &mut lines)?;
-    for (at, line) in lines {
-        if let Err(why) = crate::subset::check(&line) {
+    for (at, line) in &lines {
+        if let Err(why) = crate::subset::check(line) {
             return Err(Difference {
-                at,
+                at: at.clone(),
                 detail: format!(
-                    "is in a group whose paths hold characters a shell treats specially, and {} {why}; in such a \
-                     group childgen accepts only the part of shell it can read completely (docs/templates.md, \
-                     \"Paths in scripts\"): rewrite the line, or rename the file",
-                    code(&clip(&line))
+                    "{}, and {} {why}; there childgen accepts only the part of shell it can read completely \
+                     (docs/templates.md, \"Paths in scripts\"): rewrite the line, or rename the file",
+                    reach.phrase(),
+                    code(&clip(line))
                 ),
-                stand_in_text: line,
+                stand_in_text: line.clone(),
             });
         }
     }
+    Ok(lines)
+}
+
+/// The text a merge request chose: the values and paths a fragment's
+/// context holds. Text of neutral characters cannot change a document's
+/// shape, so [`compare`] cannot see it, but a template may still print it
+/// where a shell runs it (`bash -c "$F"` with a file named `printenv`,
+/// `"${!F}"` with one named `CI_JOB_TOKEN`, `{{ name }} --help`).
+pub struct Chosen {
+    /// Each path, each of its parts, and each part's text before a `.`,
+    /// lowercased (case filters keep them recognisable).
+    words: foldhash::HashSet<String>,
+    longest: usize,
+    /// The lengths (bit `n` for `n`, 63 for longer) and the first bytes
+    /// of the words: most candidates are told apart without hashing.
+    lengths: u64,
+    firsts: [bool; 256],
+}
+
+impl Default for Chosen {
+    fn default() -> Self {
+        Chosen {
+            words: foldhash::HashSet::default(),
+            longest: 0,
+            lengths: 0,
+            firsts: [false; 256],
+        }
+    }
+}
+
+impl Chosen {
+    /// Adds a value or a path.
+    pub fn add(&mut self, text: &str) {
+        let mut add = |word: &str| {
+            if !word.is_empty() && !self.words.contains(word) {
+                self.longest = self.longest.max(word.len());
+                self.lengths |= 1 << word.len().min(63);
+                self.firsts[usize::from(word.as_bytes()[0])] = true;
+                self.words.insert(word.to_owned());
+            }
+        };
+        let lower = text.to_ascii_lowercase();
+        add(&lower);
+        for part in lower.split('/') {
+            add(part);
+            add(part.split('.').next().unwrap_or_default());
+        }
+    }
+
+    /// Calls `found` with the byte range of every chosen word that stands
+    /// on its own in `text` (between characters other than letters, digits
+    /// and `_`); ranges may overlap.
+    fn each(&self, text: &str, mut found: impl FnMut(usize, usize)) {
+        let bytes = text.as_bytes();
+        let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+        let mut lower = Vec::with_capacity(self.longest);
+        for start in 0..bytes.len() {
+            if !word_byte(bytes[start]) && !matches!(bytes[start], b'.' | b'-' | b'/') {
+                continue;
+            }
+            if (start > 0 && word_byte(bytes[start - 1]))
+                || !self.firsts[usize::from(bytes[start].to_ascii_lowercase())]
+            {
+                continue;
+            }
+            lower.clear();
+            for end in start..bytes.len().min(start + self.longest) {
+                lower.push(bytes[end].to_ascii_lowercase());
+                let bounded = bytes.get(end + 1).is_none_or(|b| !word_byte(*b));
+                if bounded
+                    && self.lengths & (1 << lower.len().min(63)) != 0
+                    && std::str::from_utf8(&lower).is_ok_and(|w| self.words.contains(w))
+                {
+                    found(start, end + 1);
+                }
+            }
+        }
+    }
+
+    /// `text` with every chosen word that stands on its own turned into
+    /// other letters and digits of the same kinds (`p1` into `z9`), or
+    /// `None` when it holds none.
+    #[must_use]
+    pub fn mark(&self, text: &str) -> Option<String> {
+        let mut marked: Option<Vec<u8>> = None;
+        self.each(text, |start, end| {
+            let out = marked.get_or_insert_with(|| text.as_bytes().to_vec());
+            for (b, original) in out[start..end].iter_mut().zip(&text.as_bytes()[start..end]) {
+                *b = marked_byte(*original);
+            }
+        });
+        marked.map(|m| String::from_utf8(m).unwrap_or_default())
+    }
+
+    /// What [`check_reach`] concludes of `real` depends only on this key,
+    /// or `None`: the document with the chosen words marked, which of them
+    /// are the same word, and nothing else when no word around a chosen
+    /// one is one the checks or the templates compare text with
+    /// ([`telling`]). `Some("")` when no chosen word is in the document.
+    fn key(&self, real: &Mapping, known: &Known) -> Option<Vec<u8>> {
+        struct Walk<'a> {
+            chosen: &'a Chosen,
+            known: &'a Known,
+            key: Vec<u8>,
+            /// The chosen words of the string being read (reused).
+            found: Vec<(usize, usize)>,
+            seen: Vec<&'a str>,
+            /// [`telling`]'s answers, by the text around a word and where
+            /// the word starts in it.
+            told: Vec<((&'a str, usize), bool)>,
+            telling: bool,
+        }
+        impl<'a> Walk<'a> {
+            fn value(&mut self, value: &'a Value) {
+                match value {
+                    Value::String(text) => {
+                        let start = self.key.len();
+                        self.key.extend_from_slice(text.as_bytes());
+                        let mut found = std::mem::take(&mut self.found);
+                        found.clear();
+                        self.chosen.each(text, |a, b| found.push((a, b)));
+                        for &(a, b) in &found {
+                            let word = &text[a..b];
+                            let id = self.seen.iter().position(|w| *w == word).unwrap_or_else(|| {
+                                self.seen.push(word);
+                                self.seen.len() - 1
+                            });
+                            self.key.push(1);
+                            self.key
+                                .extend_from_slice(&u32::try_from(id).unwrap_or(u32::MAX).to_le_bytes());
+                            let (start_of, end_of) = around(text, a, b);
+                            let around = (&text[start_of..end_of], a - start_of);
+                            let told = self.told.iter().find(|(t, _)| *t == around).map(|(_, told)| *told);
+                            let told = told.unwrap_or_else(|| {
+                                let told = telling(around.0, around.1, self.known);
+                                self.told.push((around, told));
+                                told
+                            });
+                            self.telling |= told;
+                            for byte in &mut self.key[start + a..start + b] {
+                                *byte = marked_byte(*byte);
+                            }
+                        }
+                        self.key.push(0);
+                        self.found = found;
+                    }
+                    Value::Sequence(items) => {
+                        self.key.push(b'[');
+                        self.key
+                            .extend_from_slice(&u32::try_from(items.len()).unwrap_or(u32::MAX).to_le_bytes());
+                        for item in items {
+                            self.value(item);
+                        }
+                    }
+                    Value::Mapping(map) => {
+                        self.key.push(b'{');
+                        self.key
+                            .extend_from_slice(&u32::try_from(map.len()).unwrap_or(u32::MAX).to_le_bytes());
+                        for (k, v) in map {
+                            self.value(k);
+                            self.value(v);
+                        }
+                    }
+                    Value::Tagged(tagged) => {
+                        let _ = std::io::Write::write_fmt(&mut self.key, format_args!("!{}", tagged.tag));
+                        self.value(&tagged.value);
+                    }
+                    other => {
+                        let _ = std::io::Write::write_fmt(&mut self.key, format_args!("{other:?}\u{0}"));
+                    }
+                }
+            }
+        }
+        let mut walk = Walk {
+            chosen: self,
+            known,
+            key: Vec::new(),
+            found: Vec::new(),
+            seen: Vec::new(),
+            told: Vec::new(),
+            telling: false,
+        };
+        for (k, v) in real {
+            walk.value(k);
+            walk.value(v);
+        }
+        if walk.seen.is_empty() {
+            Some(Vec::new())
+        } else if walk.telling {
+            None
+        } else {
+            Some(walk.key)
+        }
+    }
+
+    fn mark_value(&self, value: &Value) -> Value {
+        match value {
+            Value::String(text) => self.mark(text).map_or_else(|| value.clone(), Value::String),
+            Value::Sequence(items) => Value::Sequence(items.iter().map(|v| self.mark_value(v)).collect()),
+            Value::Mapping(map) => Value::Mapping(
+                map.iter()
+                    .map(|(k, v)| (self.mark_value(k), self.mark_value(v)))
+                    .collect(),
+            ),
+            Value::Tagged(tagged) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+                tag: tagged.tag.clone(),
+                value: self.mark_value(&tagged.value),
+            })),
+            other => other.clone(),
+        }
+    }
+}
+
+/// Where a fragment's scripts and variables hold text a merge request chose
+/// ([`Chosen`]), whatever its characters, that text is followed as a path
+/// with special characters is: it may not reach code (`sh -c`, arithmetic,
+/// `${!NAME}`...), every script of the fragment stays inside the shell
+/// subset, and it may not name a command the template does not write
+/// (`known`: the words of the templates and `vars`), unless by a relative
+/// path (`./pipelines/p1/run.sh`, a file of the repository).
+///
+/// # Errors
+/// The first [`Difference`], its `stand_in_text` the marked text.
+pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Proven) -> Result<(), Difference> {
+    if chosen.words.is_empty() {
+        return Ok(());
+    }
+    let key = chosen.key(real, known);
+    match &key {
+        Some(key) if key.is_empty() => return Ok(()),
+        Some(key) if proven.0.lock().is_ok_and(|p| p.contains(key)) => return Ok(()),
+        _ => {}
+    }
+    let Value::Mapping(marked) = chosen.mark_value(&Value::Mapping(real.clone())) else {
+        return Ok(());
+    };
+    if marked == *real {
+        return Ok(());
+    }
+    reach_checks(real, &marked, chosen, known)?;
+    if let (Some(key), Ok(mut proven)) = (key, proven.0.lock()) {
+        proven.insert(key);
+    }
     Ok(())
+}
+
+/// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
+/// the same document, but for the chosen words, for every group.
+#[derive(Default)]
+pub struct Proven(std::sync::Mutex<foldhash::HashSet<Vec<u8>>>);
+
+/// The letter or digit a chosen word's byte becomes in [`Chosen::mark`].
+fn marked_byte(b: u8) -> u8 {
+    match b {
+        b'z' => b'y',
+        b'a'..=b'y' => b'z',
+        b'Z' => b'Y',
+        b'A'..=b'Y' => b'Z',
+        b'9' => b'8',
+        b'0'..=b'8' => b'9',
+        other => other,
+    }
+}
+
+/// Where the run of characters a command name may hold (letters, digits,
+/// `_`, `.`, `-`, `+`) around `a..b` of `text` starts and ends.
+fn around(text: &str, a: usize, b: usize) -> (usize, usize) {
+    let part = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-' | b'+');
+    let bytes = text.as_bytes();
+    let start = bytes[..a].iter().rposition(|c| !part(c)).map_or(0, |i| i + 1);
+    let end = bytes[b..].iter().position(|c| !part(c)).map_or(bytes.len(), |i| b + i);
+    (start, end)
+}
+
+/// Whether `name` (a chosen word at `at` and the text [`around`] it) is
+/// text the checks of [`check_reach`] may compare with, so that the word
+/// itself, not only where it is, may decide: a template writes `name`, or
+/// the run of letters and digits holding the word, or a part of three or
+/// more of it, is a word of this module's or [`crate::subset`]'s source
+/// (`sed`, `python`, `OPTS`, `c`).
+fn telling(name: &str, at: usize, known: &Known) -> bool {
+    static WORDS: std::sync::OnceLock<foldhash::HashSet<String>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        let mut words = foldhash::HashSet::default();
+        for source in [include_str!("safety.rs"), include_str!("subset.rs")] {
+            // The code, not its tests' sample words.
+            let code = source.split("\n#[cfg(test)]").next().unwrap_or_default();
+            for word in code.split(|c: char| !c.is_ascii_alphanumeric()) {
+                if !word.is_empty() && !word.bytes().all(|b| b.is_ascii_digit()) {
+                    words.insert(word.to_ascii_lowercase());
+                }
+            }
+        }
+        words
+    });
+    if known.0.contains(name) {
+        return true;
+    }
+    // The runs of letters and digits from the one the word starts in.
+    let start = name.as_bytes()[..at]
+        .iter()
+        .rposition(|c| !c.is_ascii_alphanumeric())
+        .map_or(0, |i| i + 1);
+    name[start..].split(|c: char| !c.is_ascii_alphanumeric()).any(|run| {
+        if run.len() > 64 {
+            return true;
+        }
+        let lower = run.to_ascii_lowercase();
+        (0..lower.len()).any(|i| {
+            (i + 1..=lower.len()).any(|j| (j - i >= 3 || (i == 0 && j == lower.len())) && words.contains(&lower[i..j]))
+        })
+    })
+}
+
+/// The checks of [`check_reach`] on a document that holds chosen words.
+fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
+    unquoted_tainted(real, marked, Reach::Text)?; // Its `stand_in_text` is the real text: marked, it names the path.
+    let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
+        d.stand_in_text = chosen.mark(&d.stand_in_text).unwrap_or(d.stand_in_text);
+        d
+    })?;
+    for (at, line) in lines {
+        for name in crate::subset::command_names(&line).unwrap_or_default() {
+            let relative = name.contains('/') && !name.starts_with(['/', '~']);
+            let base = name.rsplit('/').next().unwrap_or_default();
+            if !relative && !known.0.contains(base) && chosen.mark(base).is_some() {
+                return Err(Difference {
+                    at,
+                    detail: format!(
+                        "names the command `{name}` ({}), which the template does not write: a merge request \
+                         would choose the program the job runs by naming a file or folder after it; write the \
+                         command's name in the template, or run a script of the repository by a relative path \
+                         (`./pipelines/...`)",
+                        code(&clip(&line))
+                    ),
+                    stand_in_text: chosen.mark(&line).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The words the templates and `vars` write, which may name commands
+/// ([`check_reach`]).
+#[derive(Default)]
+pub struct Known(foldhash::HashSet<String>);
+
+impl Known {
+    /// Adds the words of `text` (between characters a command name cannot
+    /// hold).
+    pub fn add(&mut self, text: &str) {
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))) {
+            if !word.is_empty() && !self.0.contains(word) {
+                self.0.insert(word.to_owned());
+            }
+        }
+    }
+
+    /// Whether a template or `vars` writes `word`.
+    #[must_use]
+    pub fn contains(&self, word: &str) -> bool {
+        self.0.contains(word)
+    }
 }
 
 /// A variable whose value holds a path (it differs from its stand-in) must be
 /// expanded inside double quotes in every script: unquoted, the shell splits a
 /// path with spaces into several arguments (`--upload-file /etc/passwd`) and
 /// expands its globs.
-fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
+fn unquoted_tainted(real: &Mapping, stand_in: &Mapping, reach: Reach) -> Result<(), Difference> {
     let mut tainted: Vec<(String, String)> = Vec::new();
     let mut all = Vec::new();
     collect_tainted(
@@ -438,7 +824,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
     let mut files = false;
     let mut maybe_written: Vec<String> = Vec::new();
     // What does not change while the taint grows, read once per line.
-    let inline: Vec<bool> = scripts.iter().map(|(_, line)| runs_inline_code(line)).collect();
+    let inline: Vec<bool> = scripts.iter().map(|(_, line)| runs_code(line, reach)).collect();
     let writes: Vec<Vec<String>> = scripts.iter().map(|(_, line)| written_files(line)).collect();
     loop {
         let before = tainted.len();
@@ -577,7 +963,14 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference
                 let (Part::Unquoted(text) | Part::Active(text)) = part else {
                     continue;
                 };
-                if let Some((name, value)) = tainted.iter().find(|(variable, _)| unquoted_use(text, variable, 0)) {
+                // Text of neutral characters is one word, with no glob, even unquoted.
+                let splits = |value: &str| {
+                    matches!(part, Part::Active(_)) || matches!(reach, Reach::Special) || !is_neutral(value)
+                };
+                if let Some((name, value)) = tainted
+                    .iter()
+                    .find(|(variable, value)| splits(value) && unquoted_use(text, variable, 0))
+                {
                     return Err(Difference {
                         at: at.clone(),
                         detail: format!(
@@ -1058,6 +1451,13 @@ fn dequoted_words(line: &str) -> Vec<(String, bool)> {
 /// process substitution (`<(...)`). A script file given a path as an
 /// argument is not: that runs the file's content, which CI runs anyway.
 fn runs_inline_code(line: &str) -> bool {
+    runs_code(line, Reach::Special)
+}
+
+/// [`runs_inline_code`], for text of `reach`: `make` reads code from a
+/// word with `=` or `$` (`X=$(shell ...)`), which text of neutral
+/// characters cannot hold.
+fn runs_code(line: &str, reach: Reach) -> bool {
     if line.contains("<(") || line.contains(">(") {
         return true;
     }
@@ -1065,14 +1465,14 @@ fn runs_inline_code(line: &str) -> bool {
     if line
         .match_indices("$(")
         .chain(line.match_indices('`'))
-        .any(|(i, m)| inline_in_command(&line[i + m.len()..]))
+        .any(|(i, m)| inline_in_command(&line[i + m.len()..], reach))
     {
         return true;
     }
-    inline_in_command(line)
+    inline_in_command(line, reach)
 }
 
-fn inline_in_command(line: &str) -> bool {
+fn inline_in_command(line: &str, reach: Reach) -> bool {
     let words: Vec<(String, bool)> = dequoted_words(line);
     // A redirection or the end of the command ends the arguments: the
     // script then comes from stdin (`bash <<< "$F"`, `bash < f`, `| bash; x`).
@@ -1196,7 +1596,7 @@ fn inline_in_command(line: &str) -> bool {
             // `TARGET_ARCH`... through a shell.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
             | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" | "make"
-            | "gmake" | "wish" | "run-parts" => true,
+            | "gmake" | "wish" | "run-parts" => !(matches!(reach, Reach::Text) && name.ends_with("make")),
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
@@ -1342,7 +1742,10 @@ fn feeds_a_shell(line: &str) -> bool {
             "xargs" | "parallel" | "find" | "fd"
         )
     });
-    (feeder && runs_inline_code(line)) || line.match_indices('|').any(|(i, _)| inline_in_command(&line[i + 1..]))
+    (feeder && runs_inline_code(line))
+        || line
+            .match_indices('|')
+            .any(|(i, _)| inline_in_command(&line[i + 1..], Reach::Special))
 }
 
 /// `line` with each line continuation (an unescaped backslash outside
@@ -2783,6 +3186,58 @@ mod tests {
         assert!(!declares_integer("grep -i x f"));
         assert!(special_variable("OPTIND") && special_variable("BASH_ENV") && special_variable("LD_PRELOAD"));
         assert!(!special_variable("FILE") && !special_variable("MODEL_PATH"));
+    }
+
+    fn chosen(texts: &[&str]) -> Chosen {
+        let mut chosen = Chosen::default();
+        for text in texts {
+            chosen.add(text);
+        }
+        chosen
+    }
+
+    #[test]
+    fn chosen_words_are_marked_where_they_stand_on_their_own() {
+        let chosen = chosen(&["p1", "pipelines/p1/s1/Model.py"]);
+        assert_eq!(
+            chosen
+                .mark("cd pipelines/p1/s1 && echo P1 model p10 xp1 p1_x")
+                .as_deref(),
+            Some("cd zzzzzzzzz/z9/z9 && echo Z9 zzzzz p10 xp1 p1_x")
+        );
+        // The path, its parts, and a part's text before a `.`.
+        assert_eq!(
+            chosen.mark("pipelines/p1/s1/Model.py").as_deref(),
+            Some("zzzzzzzzz/z9/z9/Zzzzz.zz")
+        );
+        assert_eq!(chosen.mark("echo hello"), None);
+        assert_eq!(Chosen::default().mark("p1"), None);
+    }
+
+    #[test]
+    fn groups_that_differ_only_in_plain_words_share_a_key() {
+        let known = {
+            let mut known = Known::default();
+            known.add("deploy-{{ p }}:\n  script: [./deploy.sh {{ p }}]");
+            known
+        };
+        let fragment = |p: &str| doc(&format!("deploy-{p}:\n  script: [./deploy.sh {p}]\n"));
+        let key = |p: &str| chosen(&[p]).key(&fragment(p), &known);
+        assert!(key("p001").is_some_and(|k| !k.is_empty()));
+        assert_eq!(key("p001"), key("p002"));
+        assert_ne!(key("p001"), key("p0001"));
+        // A word the checks or the template compare text with decides by
+        // itself: no key, the fragment is checked.
+        assert_eq!(key("sed"), None);
+        assert_eq!(key("python3"), None);
+        assert_eq!(key("deploy"), None);
+        // A fragment without chosen words has nothing to check.
+        assert_eq!(chosen(&["p001"]).key(&fragment("x"), &known).as_deref(), Some(&[][..]));
+        // Which words are the same is part of the key.
+        let twice = |a: &str, b: &str| {
+            chosen(&[a, b]).key(&doc(&format!("j:\n  script: [./run.sh {a} {b}]\n")), &Known::default())
+        };
+        assert_ne!(twice("p001", "p001"), twice("p001", "p002"));
     }
 
     #[test]

@@ -34,14 +34,25 @@
 /// # Errors
 /// The first construct outside the subset.
 pub fn check(script: &str) -> Result<(), String> {
+    command_names(script).map(drop)
+}
+
+/// The names of the commands `script` runs, as written (`./run.sh`,
+/// `nice`, and `printenv` in `nice printenv`, `find -exec`'s command), in
+/// order, when `script` is inside the subset.
+///
+/// # Errors
+/// As [`check`].
+pub fn command_names(script: &str) -> Result<Vec<String>, String> {
     let mut parser = Parser {
         s: script.as_bytes(),
         i: 0,
         depth: 0,
         multiple: false,
+        names: Vec::new(),
     };
     parser.list(&[""])?;
-    Ok(())
+    Ok(parser.names)
 }
 
 /// Nesting of compound commands and `$( )` the parser follows.
@@ -107,6 +118,8 @@ struct Parser<'a> {
     depth: usize,
     /// Whether the word being read holds `$@` or `${NAME[@]}`.
     multiple: bool,
+    /// The names of the commands read so far.
+    names: Vec<String>,
 }
 
 impl Parser<'_> {
@@ -598,6 +611,7 @@ impl Parser<'_> {
                     ));
                 };
                 refused_name(&literal)?;
+                self.names.push(literal.clone());
                 name = Some(literal);
             } else {
                 args.push(word);
@@ -657,7 +671,7 @@ impl Parser<'_> {
                 arg.text
             ));
         }
-        runner(&name, &args)?;
+        runner(&name, &args, &mut self.names)?;
         builtin(&name, &args)
     }
 
@@ -993,7 +1007,7 @@ const RUNNERS: [(&str, &str, usize); 24] = [
 /// `find -exec`): the command it runs must be named by fixed text, and so
 /// must every word before it (a quoted `"$X"` holding `sh` would otherwise
 /// run `sh -c`).
-fn runner(name: &str, args: &[Word]) -> Result<(), String> {
+fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), String> {
     let base = name.rsplit('/').next().unwrap_or(name);
     if base == "find" {
         for pair in args.windows(2) {
@@ -1004,6 +1018,9 @@ fn runner(name: &str, args: &[Word]) -> Result<(), String> {
                     "has `find {} {}`, a command not named by fixed text",
                     pair[0].text, pair[1].text
                 ));
+            }
+            if matches!(pair[0].value.as_deref(), Some("-exec" | "-execdir" | "-ok" | "-okdir")) {
+                names.extend(pair[1].value.clone());
             }
         }
         return Ok(());
@@ -1028,7 +1045,11 @@ fn runner(name: &str, args: &[Word]) -> Result<(), String> {
                     "gives `{name}` `{}` as the command it runs: write the command's name as it is",
                     next.text
                 )),
-                Some(_) => runner(args[i + 1].value.as_deref().unwrap_or_default(), &args[i + 2..]),
+                Some(next) => {
+                    let name = next.value.as_deref().unwrap_or_default();
+                    names.push(name.to_owned());
+                    runner(name, &args[i + 2..], names)
+                }
                 None => Ok(()),
             };
         } else if word.starts_with("--") {
@@ -1042,7 +1063,8 @@ fn runner(name: &str, args: &[Word]) -> Result<(), String> {
             check_assignment(word.split('=').next().unwrap_or_default(), "")?;
         } else {
             // The command: what follows is its own arguments.
-            return runner(word, &args[i + 1..]);
+            names.push(word.to_owned());
+            return runner(word, &args[i + 1..], names);
         }
     }
     Ok(())

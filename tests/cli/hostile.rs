@@ -1494,18 +1494,117 @@ fn bypasses_of_the_template_check_are_refused_on_the_result() {
 /// the attack must be refused (nothing runs in the sandbox), and the error
 /// must name the path and say `detail`.
 fn assert_refused(template: &str, name: &str, detail: &str) {
+    assert_refused_at(template, &format!("pipelines/p1/{name}"), detail);
+}
+
+/// [`assert_refused`] for the file `path`.
+#[track_caller]
+fn assert_refused_at(template: &str, path: &str, detail: &str) {
     let env = TestEnv::new();
     env.write(
         "childgen.yml",
         "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
     );
     env.write("t.yml.tera", template);
-    let path = format!("pipelines/p1/{name}");
-    let listing = format!("A\t{}\n", git_quote(&path));
+    let listing = format!("A\t{}\n", git_quote(path));
     let config = env.path().join("childgen.yml");
     let outcome = attack(&config, env.path(), &listing, false, template);
     assert_eq!(outcome, Outcome::Refused, "{template}");
     let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
     assert_contains(&out.stderr, &format!("the changed path {path:?} would change"));
     assert_contains(&out.stderr, detail);
+}
+
+/// A name of letters and digits alone cannot change a document's shape, so
+/// the stand-in rendering cannot see it; a template that runs it would
+/// still run the program a merge request names, or print the variable it
+/// names. Without `safety::check_reach`, each of these renders and the
+/// sandbox sees the token printed.
+#[test]
+fn neutral_names_a_template_would_run_are_refused() {
+    let named = |line: &str| format!("j:\n  script:\n    - {line}\n");
+    let cases = [
+        (with_f(&["bash -c \"$F\" || true"]), "printenv", "runs text as code"),
+        (
+            with_f(&["G=\"$F\"", "sh -c \"$G\" || true"]),
+            "printenv",
+            "runs text as code",
+        ),
+        (with_f(&["echo \"${!F}\""]), "CI_JOB_TOKEN", "evaluates text as code"),
+    ];
+    for (template, name, detail) in cases {
+        assert_refused(&template, name, detail);
+    }
+    let cases = [
+        (named("{{ pipeline_name }} || true"), "names the command `printenv`"),
+        (
+            named("{{ pipeline_name | upper | lower }} || true"),
+            "names the command `printenv`",
+        ),
+        (named("/usr/bin/{{ pipeline_name }} || true"), "`/usr/bin/printenv"),
+        (
+            named("nice {{ pipeline_name }} || true"),
+            "names the command `printenv`",
+        ),
+    ];
+    for (template, detail) in cases {
+        assert_refused_at(&template, "pipelines/printenv/model.py", detail);
+    }
+}
+
+/// What a template may do with such names: print them, pass them to
+/// commands it names itself (also when the name is the command's own),
+/// choose a folder of the repository to run a script or `make` in.
+#[test]
+fn neutral_names_reach_data_and_repository_scripts() {
+    let cases = [
+        "j-{{ pipeline_name }}:\n  script:\n    - make -C pipelines/{{ pipeline_name }} test || true\n    - ./pipelines/{{ pipeline_name }}/run.sh || true\n",
+        "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - echo {{ pipeline_name }} \"$P\"\n    - ls \"pipelines/$P\" || true\n",
+    ];
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    let config = env.path().join("childgen.yml");
+    for template in cases {
+        env.write("t.yml.tera", template);
+        for name in ["echo", "printenv", "make", "test"] {
+            let listing = format!("A\tpipelines/{name}/model.py\n");
+            assert_eq!(
+                attack(&config, env.path(), &listing, true, template),
+                Outcome::Rendered,
+                "{template}"
+            );
+        }
+    }
+}
+
+/// A fragment proven once vouches for the next group's fragment that differs
+/// only in its plain words, unless a word is one the template writes: with
+/// `deploy` proven (the template writes `deploy`, so it may be a command),
+/// `whoami` in its place is still checked, and refused.
+#[test]
+fn a_proven_fragment_does_not_vouch_for_a_name_the_template_writes() {
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    env.write(
+        "t.yml.tera",
+        "{# the pipelines are named after their programs: deploy #}\nj-{{ pipeline_name }}:\n  script:\n    - {{ pipeline_name }} || true\n",
+    );
+    let alone = env.write("alone.diff", "A\tpipelines/deploy/m.py\n");
+    let alone = env.run(&["generate", "--diff", &alone.display().to_string()]);
+    assert_eq!(alone.code, 0, "{}", alone.snapshot());
+    assert_contains(&alone.stdout, "- deploy || true");
+    let both = env.write("both.diff", "A\tpipelines/deploy/m.py\nA\tpipelines/whoami/m.py\n");
+    let out = env.run(&["generate", "--diff", &both.display().to_string()]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "the changed path \"pipelines/whoami/m.py\" would change `j-whoami.script[0]`",
+    );
+    assert_contains(&out.stderr, "names the command `whoami`");
 }
