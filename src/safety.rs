@@ -486,8 +486,10 @@ impl Chosen {
                                 self.seen.len() - 1
                             });
                             self.key.push(1);
-                            self.key
-                                .extend_from_slice(&u32::try_from(id).unwrap_or(u32::MAX).to_le_bytes());
+                            for n in [id, a, b] {
+                                self.key
+                                    .extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes());
+                            }
                             let (start_of, end_of) = around(text, a, b);
                             let around = (&text[start_of..end_of], a - start_of);
                             let told = self.told.iter().find(|(t, _)| *t == around).map(|(_, told)| *told);
@@ -575,9 +577,9 @@ impl Chosen {
 /// ([`Chosen`]), whatever its characters, that text is followed as a path
 /// with special characters is: it may not reach code (`sh -c`, arithmetic,
 /// `${!NAME}`...), every script of the fragment stays inside the shell
-/// subset, and it may not name a command the template does not write
-/// (`known`: the words of the templates and `vars`), unless by a relative
-/// path (`./pipelines/p1/run.sh`, a file of the repository).
+/// subset, and it may not be the file name of a command, unless the
+/// templates or `vars` write that name too (`known`): a chosen folder is
+/// fine (`./pipelines/p1/run.sh`).
 ///
 /// # Errors
 /// The first [`Difference`], its `stand_in_text` the marked text.
@@ -585,6 +587,7 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     if chosen.words.is_empty() {
         return Ok(());
     }
+    chosen_variable(real, chosen, known)?;
     let key = chosen.key(real, known);
     match &key {
         Some(key) if key.is_empty() => return Ok(()),
@@ -602,6 +605,72 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
         proven.insert(key);
     }
     Ok(())
+}
+
+/// A `$NAME` (or `${NAME`) reference anywhere in `value` whose name holds
+/// a chosen word between `_`s (`${{ name | upper }}_TOKEN` with a folder
+/// named `ci_job`) and is not a name the templates write (`$MODEL_ID` with
+/// a file `model.py`): GitLab or the shell would expand the variable the
+/// merge request names.
+fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
+    fn walk(value: &Value, chosen: &Chosen, known: &Known, at: &str) -> Result<(), Difference> {
+        match value {
+            Value::String(text) => {
+                for (i, _) in text.match_indices('$') {
+                    let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
+                    let end = rest
+                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .unwrap_or(rest.len());
+                    let name = &rest[..end];
+                    let parts: Vec<&str> = name.split('_').collect();
+                    let named = (0..parts.len()).any(|a| {
+                        (a + 1..=parts.len())
+                            .any(|b| chosen.words.contains(&parts[a..b].join("_").to_ascii_lowercase()))
+                    });
+                    if named && !name.is_empty() && !known.0.contains(name) {
+                        return Err(Difference {
+                            at: at.to_owned(),
+                            detail: format!(
+                                "names the variable `${name}` ({}), which GitLab or the shell would expand: a merge \
+                                 request would choose which variable (and secret) the job reads; name variables in \
+                                 the template",
+                                code(&clip(text))
+                            ),
+                            stand_in_text: chosen.mark(text).unwrap_or_default(),
+                        });
+                    }
+                }
+                Ok(())
+            }
+            Value::Sequence(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, chosen, known, &format!("{at}[{i}]"))?;
+                }
+                Ok(())
+            }
+            Value::Mapping(map) => entries(map, chosen, known, at),
+            Value::Tagged(tagged) => walk(&tagged.value, chosen, known, at),
+            _ => Ok(()),
+        }
+    }
+    fn entries(map: &Mapping, chosen: &Chosen, known: &Known, at: &str) -> Result<(), Difference> {
+        for (key, item) in map {
+            let name = key.as_str().unwrap_or_default();
+            walk(key, chosen, known, at)?;
+            walk(
+                item,
+                chosen,
+                known,
+                &if at.is_empty() {
+                    name.to_owned()
+                } else {
+                    format!("{at}.{name}")
+                },
+            )?;
+        }
+        Ok(())
+    }
+    entries(value, chosen, known, "")
 }
 
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
@@ -681,16 +750,17 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
     })?;
     for (at, line) in lines {
         for name in crate::subset::command_names(&line).unwrap_or_default() {
-            let relative = name.contains('/') && !name.starts_with(['/', '~']);
+            // The folder may be chosen (`./pipelines/p1/run.sh`), not the
+            // file: `./printenv` after a `cd /usr/bin` is `printenv`.
             let base = name.rsplit('/').next().unwrap_or_default();
-            if !relative && !known.0.contains(base) && chosen.mark(base).is_some() {
+            if !known.0.contains(base) && chosen.mark(base).is_some() {
                 return Err(Difference {
                     at,
                     detail: format!(
-                        "names the command `{name}` ({}), which the template does not write: a merge request \
-                         would choose the program the job runs by naming a file or folder after it; write the \
-                         command's name in the template, or run a script of the repository by a relative path \
-                         (`./pipelines/...`)",
+                        "names the command `{name}` ({}), whose name the template does not write: a merge \
+                         request would choose the program the job runs by naming a file or folder after it; \
+                         write the command's name in the template (a chosen folder is fine: \
+                         `./pipelines/{{{{ name }}}}/run.sh`)",
                         code(&clip(&line))
                     ),
                     stand_in_text: chosen.mark(&line).unwrap_or_default(),
@@ -870,8 +940,11 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping, reach: Reach) -> Result<
                 .iter()
                 .flat_map(|(w, _)| w.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
                 .collect();
+            // Nor the command it runs by a path, where that is all the line
+            // names it for (`./scripts/build.sh "$P"`): a repository's script.
             let running: Vec<String> = script_arguments(line)
                 .into_iter()
+                .chain(crate::subset::command_names(line).unwrap_or_default())
                 .filter(|script| tokens.iter().filter(|t| *t == script).count() == 1)
                 .collect();
             for token in tokens {
@@ -1850,7 +1923,24 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
     let unresolved =
         |w: &str| w.contains(['*', '?', '[', '{', '$', '`', '~']) || w.starts_with("/dev/") || w.starts_with("/proc/");
     let base = |w: &str| w.rsplit('/').next().unwrap_or_default().to_owned();
-    let wrote = |w: &str| unresolved(w) || written.iter().any(|f| unresolved(f) || base(f) == base(w));
+    // A name only known in part (`pipelines/$P`) may be any file under the
+    // folder it starts with: a path holds no `..` part, so `scripts/x.sh`
+    // is not one. With no folder, or `..` or an absolute path on either
+    // side (where the script may have changed folder), it may be any file.
+    let may_be = |f: &str, w: &str| {
+        let fixed = &f[..f.find(['*', '?', '[', '{', '$', '`', '~']).unwrap_or(f.len())];
+        let folder = fixed.rfind('/').map_or("", |i| &fixed[..=i]);
+        let plain = |t: &str| t.trim_start_matches("./").to_owned();
+        folder.is_empty()
+            || [f, w].iter().any(|t| t.starts_with('/') || t.contains(".."))
+            || plain(w).starts_with(&plain(folder))
+    };
+    let wrote = |w: &str| {
+        unresolved(w)
+            || written
+                .iter()
+                .any(|f| (unresolved(f) && may_be(f, w)) || base(f) == base(w))
+    };
     let words = dequoted_words(line);
     // Which words stand where a command name goes: the first, those after
     // the end of a command, and those after a prefix (`timeout 5`, `nohup`,

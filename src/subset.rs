@@ -976,7 +976,7 @@ fn anchored_glob(text: &str) -> bool {
 /// Commands that run another command named by their arguments, the short
 /// options of theirs that take a value, and how many values come before
 /// the command (`timeout 5 cmd`).
-const RUNNERS: [(&str, &str, usize); 24] = [
+const RUNNERS: [(&str, &str, usize); 67] = [
     ("nice", "n", 0),
     ("nohup", "", 0),
     ("setsid", "", 0),
@@ -1001,7 +1001,66 @@ const RUNNERS: [(&str, &str, usize); 24] = [
     ("runuser", "ugl", 0),
     ("setpriv", "", 0),
     ("faketime", "f", 1),
+    // Found by the twentieth red-team pass, and their kin.
+    ("perf", "eoxGCtIpruvDFc", 1),
+    ("fakeroot", "ils", 0),
+    ("setarch", "", 1),
+    ("linux32", "", 0),
+    ("linux64", "", 0),
+    ("i386", "", 0),
+    ("x86_64", "", 0),
+    ("uname26", "", 0),
+    ("ssh-agent", "aEt", 0),
+    ("dbus-run-session", "", 0),
+    ("valgrind", "", 0),
+    ("eatmydata", "", 0),
+    ("numactl", "CNmpPi", 0),
+    ("gosu", "", 1),
+    ("su-exec", "", 1),
+    ("tini", "sgpl", 0),
+    ("dumb-init", "", 0),
+    ("xvfb-run", "nsfep", 0),
+    ("unbuffer", "", 0),
+    ("ccache", "", 0),
+    ("catchsegv", "", 0),
+    ("torsocks", "", 0),
+    ("proxychains", "f", 0),
+    ("proxychains4", "f", 0),
+    ("firejail", "", 0),
+    ("systemd-run", "puE", 0),
+    ("pkexec", "u", 0),
+    ("uvx", "p", 0),
+    ("uv", "p", 1),
+    ("pipx", "", 1),
+    ("poetry", "C", 1),
+    ("pdm", "p", 1),
+    ("hatch", "e", 1),
+    ("conda", "np", 1),
+    ("mamba", "np", 1),
+    ("micromamba", "npe", 1),
+    ("npx", "p", 0),
+    ("bunx", "", 0),
+    ("pnpx", "", 0),
+    ("op", "", 1),
+    ("doppler", "", 1),
+    ("direnv", "", 2),
+    ("nix", "", 1),
 ];
+
+/// Interpreters' options that name a program to run: `python -m NAME` (a
+/// module), `ruby -S` and `perl -S` (looked up in PATH), `node -r` (a
+/// module loaded first).
+fn program_options(base: &str) -> &'static [&'static str] {
+    if base.starts_with("python") || base.starts_with("pypy") {
+        &["-m"]
+    } else if matches!(base, "ruby" | "perl") {
+        &["-S"]
+    } else if matches!(base, "node" | "nodejs") {
+        &["-r", "--require"]
+    } else {
+        &[]
+    }
+}
 
 /// A command that runs another (`nice`, `timeout 5`, `env A=1`, `xargs -n 1`,
 /// `find -exec`): the command it runs must be named by fixed text, and so
@@ -1009,6 +1068,26 @@ const RUNNERS: [(&str, &str, usize); 24] = [
 /// run `sh -c`).
 fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), String> {
     let base = name.rsplit('/').next().unwrap_or(name);
+    let options = program_options(base);
+    for (i, arg) in args.iter().enumerate() {
+        let Some(word) = arg.value.as_deref() else { continue };
+        // `-m NAME` or `-mNAME`.
+        let option_value = if options.contains(&word) { args.get(i + 1) } else { None };
+        if let Some(next) = option_value {
+            let Some(program) = &next.value else {
+                return Err(format!(
+                    "gives `{name} {word}` `{}`, a program not named by fixed text: write its name as it is",
+                    next.text
+                ));
+            };
+            names.push(program.clone());
+        } else if let Some(joined) = options
+            .iter()
+            .find(|o| o.len() == 2 && word.len() > 2 && word.starts_with(**o))
+        {
+            names.push(word[joined.len()..].to_owned());
+        }
+    }
     if base == "find" {
         for pair in args.windows(2) {
             if matches!(pair[0].value.as_deref(), Some("-exec" | "-execdir" | "-ok" | "-okdir"))

@@ -1546,10 +1546,38 @@ fn neutral_names_a_template_would_run_are_refused() {
             named("nice {{ pipeline_name }} || true"),
             "names the command `printenv`",
         ),
+        // The twentieth pass: programs that run their argument.
+        (
+            named("perf stat {{ pipeline_name }} || true"),
+            "names the command `printenv`",
+        ),
+        (
+            named("fakeroot {{ pipeline_name }} || true"),
+            "names the command `printenv`",
+        ),
+        (
+            named("valgrind -q {{ pipeline_name }} || true"),
+            "names the command `printenv`",
+        ),
     ];
     for (template, detail) in cases {
         assert_refused_at(&template, "pipelines/printenv/model.py", detail);
     }
+    // A standard-library module whose self-test prints the environment.
+    let module = "j:\n  script:\n    - cd pipelines\n    - python3 -m {{ pipeline_name }} || true\n";
+    assert_refused_at(module, "pipelines/cgi/model.py", "names the command `cgi`");
+    // A name right after `$` is a variable for GitLab or the shell to expand.
+    let variable = |value: &str| format!("j:\n  variables:\n    V: \"{value}\"\n  script:\n    - echo \"$V\"\n");
+    assert_refused_at(
+        &variable("${{ pipeline_name | upper }}"),
+        "pipelines/ci_job_token/model.py",
+        "names the variable `$CI_JOB_TOKEN`",
+    );
+    assert_refused_at(
+        &variable("${{ pipeline_name | upper }}_TOKEN"),
+        "pipelines/ci_job/model.py",
+        "names the variable `$CI_JOB_TOKEN`",
+    );
 }
 
 /// What a template may do with such names: print them, pass them to
@@ -1560,6 +1588,9 @@ fn neutral_names_reach_data_and_repository_scripts() {
     let cases = [
         "j-{{ pipeline_name }}:\n  script:\n    - make -C pipelines/{{ pipeline_name }} test || true\n    - ./pipelines/{{ pipeline_name }}/run.sh || true\n",
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - echo {{ pipeline_name }} \"$P\"\n    - ls \"pipelines/$P\" || true\n",
+        // The twentieth pass's false refusal: the first line's script was
+        // taken for a file the second may have written.
+        "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - ./scripts/build.sh \"$P\" || true\n    - python3 scripts/lint.py \"pipelines/$P\" || true\n    - python3 -m pytest \"pipelines/$P\" || true\n",
     ];
     let env = TestEnv::new();
     env.write(
