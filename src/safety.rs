@@ -587,13 +587,18 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     if chosen.words.is_empty() {
         return Ok(());
     }
-    chosen_variable(real, chosen, known)?;
     let key = chosen.key(real, known);
     match &key {
-        Some(key) if key.is_empty() => return Ok(()),
+        // No chosen word stands on its own; one may still sit between `_`s.
+        Some(key) if key.is_empty() => return chosen_variable(real, chosen, known),
         Some(key) if proven.0.lock().is_ok_and(|p| p.contains(key)) => return Ok(()),
         _ => {}
     }
+    // Where a cached key matches, so does every `$NAME` that holds a
+    // chosen word: one between `_`s is not marked, so its text is in the
+    // key; a marked one is either refused here or in a name the templates
+    // write, which `telling` keeps out of the cache.
+    chosen_variable(real, chosen, known)?;
     let Value::Mapping(marked) = chosen.mark_value(&Value::Mapping(real.clone())) else {
         return Ok(());
     };
@@ -613,64 +618,92 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
 /// a file `model.py`): GitLab or the shell would expand the variable the
 /// merge request names.
 fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
-    fn walk(value: &Value, chosen: &Chosen, known: &Known, at: &str) -> Result<(), Difference> {
+    // Where the first string holding one is, found only when there is one.
+    fn first<'v>(
+        value: &'v Value,
+        named: &dyn Fn(&str) -> Option<String>,
+        at: &mut Vec<String>,
+    ) -> Option<(&'v str, String)> {
         match value {
-            Value::String(text) => {
-                for (i, _) in text.match_indices('$') {
-                    let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
-                    let end = rest
-                        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                        .unwrap_or(rest.len());
-                    let name = &rest[..end];
-                    let parts: Vec<&str> = name.split('_').collect();
-                    let named = (0..parts.len()).any(|a| {
-                        (a + 1..=parts.len())
-                            .any(|b| chosen.words.contains(&parts[a..b].join("_").to_ascii_lowercase()))
-                    });
-                    if named && !name.is_empty() && !known.0.contains(name) {
-                        return Err(Difference {
-                            at: at.to_owned(),
-                            detail: format!(
-                                "names the variable `${name}` ({}), which GitLab or the shell would expand: a merge \
-                                 request would choose which variable (and secret) the job reads; name variables in \
-                                 the template",
-                                code(&clip(text))
-                            ),
-                            stand_in_text: chosen.mark(text).unwrap_or_default(),
-                        });
+            Value::String(text) if text.contains('$') => named(text).map(|name| (text.as_str(), name)),
+            Value::Sequence(items) => items.iter().enumerate().find_map(|(i, item)| {
+                at.push(format!("[{i}]"));
+                let found = first(item, named, at);
+                if found.is_none() {
+                    at.pop();
+                }
+                found
+            }),
+            Value::Mapping(map) => map.iter().find_map(|(key, item)| {
+                first(key, named, at).or_else(|| {
+                    at.push(key.as_str().unwrap_or_default().to_owned());
+                    let found = first(item, named, at);
+                    if found.is_none() {
+                        at.pop();
                     }
-                }
-                Ok(())
-            }
-            Value::Sequence(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    walk(item, chosen, known, &format!("{at}[{i}]"))?;
-                }
-                Ok(())
-            }
-            Value::Mapping(map) => entries(map, chosen, known, at),
-            Value::Tagged(tagged) => walk(&tagged.value, chosen, known, at),
-            _ => Ok(()),
+                    found
+                })
+            }),
+            Value::Tagged(tagged) => first(&tagged.value, named, at),
+            _ => None,
         }
     }
-    fn entries(map: &Mapping, chosen: &Chosen, known: &Known, at: &str) -> Result<(), Difference> {
-        for (key, item) in map {
-            let name = key.as_str().unwrap_or_default();
-            walk(key, chosen, known, at)?;
-            walk(
-                item,
-                chosen,
-                known,
-                &if at.is_empty() {
-                    name.to_owned()
-                } else {
-                    format!("{at}.{name}")
-                },
-            )?;
+    // The first such name in `text`.
+    let named = |text: &str| -> Option<String> {
+        for (i, _) in text.match_indices('$') {
+            let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let name = &rest[..end];
+            let lower = name.to_ascii_lowercase();
+            // Every run of whole `_`-separated parts.
+            let bounds: Vec<usize> = std::iter::once(0)
+                .chain(lower.match_indices('_').flat_map(|(j, _)| [j, j + 1]))
+                .chain(std::iter::once(lower.len()))
+                .collect();
+            let holds = bounds.iter().step_by(2).any(|&a| {
+                bounds
+                    .iter()
+                    .skip(1)
+                    .step_by(2)
+                    .any(|&b| b > a && chosen.words.contains(&lower[a..b]))
+            });
+            if holds && !known.0.contains(name) {
+                return Some(name.to_owned());
+            }
         }
-        Ok(())
+        None
+    };
+    let mut at = Vec::new();
+    let Some((text, name)) = value.iter().find_map(|(key, item)| {
+        first(key, &named, &mut at).or_else(|| {
+            at.push(key.as_str().unwrap_or_default().to_owned());
+            let found = first(item, &named, &mut at);
+            if found.is_none() {
+                at.pop();
+            }
+            found
+        })
+    }) else {
+        return Ok(());
+    };
+    let mut shown = String::new();
+    for segment in &at {
+        if !segment.starts_with('[') && !shown.is_empty() {
+            shown.push('.');
+        }
+        shown.push_str(segment);
     }
-    entries(value, chosen, known, "")
+    Err(Difference {
+        at: shown,
+        detail: format!(
+            "names the variable `${name}` ({}), which GitLab or the shell would expand: a merge request would \
+             choose which variable (and secret) the job reads; name variables in the template",
+            code(&clip(text))
+        ),
+        stand_in_text: chosen.mark(text).unwrap_or_default(),
+    })
 }
 
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
