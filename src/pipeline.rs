@@ -229,7 +229,7 @@ fn known_words(settings: &Settings) -> safety::Known {
 /// errors), and the words the templates write.
 struct Reached<'k> {
     chosen: safety::Chosen,
-    paths: Vec<String>,
+    from: &'k [&'k Change],
     known: &'k safety::Known,
     proven: &'k safety::Proven,
 }
@@ -238,7 +238,7 @@ impl<'k> Reached<'k> {
     fn of<'a>(
         values: impl Iterator<Item = &'a str>,
         in_context: &[&Change],
-        from: &[&Change],
+        from: &'k [&'k Change],
         known: &'k safety::Known,
         proven: &'k safety::Proven,
     ) -> Self {
@@ -252,7 +252,7 @@ impl<'k> Reached<'k> {
         }
         Reached {
             chosen,
-            paths: from.iter().take(10_000).map(|c| c.path.to_string()).collect(),
+            from,
             known,
             proven,
         }
@@ -260,12 +260,13 @@ impl<'k> Reached<'k> {
 
     /// The path one of whose parts (one the templates do not write first),
     /// marked, is a word of `marked_text`; else the first.
-    fn culprit(&self, marked_text: &str) -> &str {
+    fn culprit(&self, marked_text: &str) -> String {
+        let paths: Vec<String> = self.from.iter().take(10_000).map(|c| c.path.to_string()).collect();
         let words: Vec<&str> = marked_text
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .collect();
         let find = |unknown_only: bool| {
-            self.paths.iter().find(|path| {
+            paths.iter().find(|path| {
                 path.split('/')
                     .flat_map(|part| [part, part.split('.').next().unwrap_or_default()])
                     .filter(|part| !unknown_only || !self.known.contains(part))
@@ -275,8 +276,9 @@ impl<'k> Reached<'k> {
         };
         find(true)
             .or_else(|| find(false))
-            .or(self.paths.first())
-            .map_or("", String::as_str)
+            .or(paths.first())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -364,7 +366,7 @@ fn render_fragment(
     let real = shaped(settings, template, label, context, hostile)?;
     if let Some(real) = &real {
         safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
-            .map_err(|d| unsafe_path(reached.culprit(&d.stand_in_text), d.at, d.detail))?;
+            .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
     }
     Ok(real)
 }
