@@ -409,30 +409,41 @@ impl Chosen {
 
     /// Calls `found` with the byte range of every chosen word that stands
     /// on its own in `text` (between characters other than letters, digits
-    /// and `_`); ranges may overlap.
+    /// and `_`), or glued to others that together do (`{{ a }}{{ b }}`
+    /// printing `printenv`); ranges may overlap.
     fn each(&self, text: &str, mut found: impl FnMut(usize, usize)) {
         let bytes = text.as_bytes();
         let word_byte = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
         let mut lower = Vec::with_capacity(self.longest);
+        // Every match that starts on a boundary or where another ends.
+        let mut matches: Vec<(usize, usize)> = Vec::new();
         for start in 0..bytes.len() {
             if !word_byte(bytes[start]) && !matches!(bytes[start], b'.' | b'-' | b'/') {
                 continue;
             }
-            if (start > 0 && word_byte(bytes[start - 1]))
-                || !self.firsts[usize::from(bytes[start].to_ascii_lowercase())]
+            let glued = || matches.iter().any(|(_, end)| *end == start);
+            if !self.firsts[usize::from(bytes[start].to_ascii_lowercase())]
+                || (start > 0 && word_byte(bytes[start - 1]) && !glued())
             {
                 continue;
             }
             lower.clear();
-            for end in start..bytes.len().min(start + self.longest) {
-                lower.push(bytes[end].to_ascii_lowercase());
-                let bounded = bytes.get(end + 1).is_none_or(|b| !word_byte(*b));
-                if bounded
-                    && self.lengths & (1 << lower.len().min(63)) != 0
+            for (end, byte) in bytes.iter().enumerate().take(start + self.longest).skip(start) {
+                lower.push(byte.to_ascii_lowercase());
+                if self.lengths & (1 << lower.len().min(63)) != 0
                     && std::str::from_utf8(&lower).is_ok_and(|w| self.words.contains(w))
                 {
-                    found(start, end + 1);
+                    matches.push((start, end + 1));
                 }
+            }
+        }
+        // A match counts when it ends on a boundary or where a counted one
+        // starts.
+        let mut counted: Vec<usize> = Vec::new();
+        for &(start, end) in matches.iter().rev() {
+            if bytes.get(end).is_none_or(|b| !word_byte(*b)) || counted.contains(&end) {
+                counted.push(start);
+                found(start, end);
             }
         }
     }
@@ -656,18 +667,19 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .unwrap_or(rest.len());
             let name = &rest[..end];
-            let lower = name.to_ascii_lowercase();
-            // Every run of whole `_`-separated parts.
-            let bounds: Vec<usize> = std::iter::once(0)
-                .chain(lower.match_indices('_').flat_map(|(j, _)| [j, j + 1]))
-                .chain(std::iter::once(lower.len()))
-                .collect();
-            let holds = bounds.iter().step_by(2).any(|&a| {
-                bounds
-                    .iter()
-                    .skip(1)
-                    .step_by(2)
-                    .any(|&b| b > a && chosen.words.contains(&lower[a..b]))
+            // A chosen word that starts at the name or one of its `_`s and
+            // ends at a `_` or anywhere past the name (`$CI_JOB_TOKEN-x`
+            // with a folder `ci_job_token-x`).
+            let tail = &rest[..rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
+                .unwrap_or(rest.len())];
+            let lower = tail.to_ascii_lowercase();
+            let starts = std::iter::once(0).chain(name.match_indices('_').map(|(j, _)| j + 1));
+            let holds = starts.into_iter().any(|a| {
+                (a + 1..=lower.len()).any(|b| {
+                    (b == lower.len() || matches!(lower.as_bytes()[b], b'_' | b'-' | b'.' | b'+'))
+                        && chosen.words.contains(&lower[a..b])
+                })
             });
             if holds && !known.0.contains(name) {
                 return Some(name.to_owned());

@@ -1047,19 +1047,106 @@ const RUNNERS: [(&str, &str, usize); 67] = [
     ("nix", "", 1),
 ];
 
-/// Interpreters' options that name a program to run: `python -m NAME` (a
-/// module), `ruby -S` and `perl -S` (looked up in PATH), `node -r` (a
-/// module loaded first).
-fn program_options(base: &str) -> &'static [&'static str] {
-    if base.starts_with("python") || base.starts_with("pypy") {
-        &["-m"]
-    } else if matches!(base, "ruby" | "perl") {
-        &["-S"]
+/// Programs an interpreter or a package manager is told to find by name:
+/// `python -m NAME` (also in a bundle: `-um NAME`, `-mNAME`); the first
+/// operand after `ruby -S` or `perl -S` (looked up in PATH), `ruby -r`,
+/// `perl -M`/`-m` (libraries loaded first); `node -r`, `--require`,
+/// `--import`, `--loader`; the subcommand of `npm`, `yarn`, `pnpm` and
+/// `bun`, and the script or package their `run`, `exec`, `dlx` and `x` run
+/// (`npm run env` prints the environment).
+fn named_programs(name: &str, base: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), String> {
+    let fixed = |i: usize, what: &str| -> Result<Option<String>, String> {
+        args.get(i).map_or(Ok(None), |word| {
+            word.value.clone().map(Some).ok_or_else(|| {
+                format!(
+                    "gives `{name}` `{}` as {what}, which is not fixed text: write its name as it is",
+                    word.text
+                )
+            })
+        })
+    };
+    // Short options that take a value: the rest of the bundle, or the next word.
+    let (valued, naming): (&str, &str) = if base.starts_with("python") || base.starts_with("pypy") {
+        ("mcWXQ", "m")
+    } else if base == "ruby" {
+        ("reICEFTxXW0", "r")
+    } else if base == "perl" {
+        ("eEIMmCdDlx0", "Mm")
     } else if matches!(base, "node" | "nodejs") {
-        &["-r", "--require"]
+        ("rpe", "r")
     } else {
-        &[]
+        ("", "")
+    };
+    let manager = matches!(base, "npm" | "yarn" | "pnpm" | "bun");
+    let mut search = false;
+    // Whether the manager's subcommand (which runs the next word) was read.
+    let mut subcommand = false;
+    let mut i = 0;
+    while i < args.len() {
+        let Some(word) = args[i].value.as_deref() else {
+            i += 1;
+            continue;
+        };
+        if word == "--" {
+            break;
+        }
+        if let Some(long) = word.strip_prefix("--") {
+            let (option, value) = long.split_once('=').map_or((long, None), |(o, v)| (o, Some(v)));
+            if matches!(base, "node" | "nodejs")
+                && matches!(option, "require" | "import" | "loader" | "experimental-loader")
+            {
+                if let Some(module) = value {
+                    names.push(module.to_owned());
+                } else {
+                    names.extend(fixed(i + 1, "the module node loads")?);
+                    i += 1;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        if word.len() > 1 && word.starts_with('-') && !valued.is_empty() {
+            search |= matches!(base, "ruby" | "perl") && word.contains('S');
+            if let Some(at) = word[1..].find(|c| valued.contains(c)) {
+                let option = word.as_bytes()[1 + at];
+                let rest = &word[2 + at..];
+                let value = if rest.is_empty() {
+                    i += 1;
+                    fixed(i, "the program it runs")?
+                } else {
+                    Some(rest.to_owned())
+                };
+                if naming.contains(char::from(option)) {
+                    names.extend(value);
+                }
+                // `python -m`/`-c`: what follows is the program's own.
+                if matches!(option, b'm' | b'c') && naming == "m" {
+                    break;
+                }
+            }
+            i += 1;
+            continue;
+        }
+        if word.starts_with('-') {
+            i += 1;
+            continue;
+        }
+        // The first operand.
+        if search {
+            names.extend(fixed(i, "the program it looks up")?);
+        }
+        if manager {
+            names.push(word.to_owned());
+            if subcommand || !matches!(word, "run" | "run-script" | "rum" | "urn" | "exec" | "x" | "dlx") {
+                break;
+            }
+            subcommand = true;
+            i += 1;
+            continue;
+        }
+        break;
     }
+    Ok(())
 }
 
 /// A command that runs another (`nice`, `timeout 5`, `env A=1`, `xargs -n 1`,
@@ -1068,26 +1155,7 @@ fn program_options(base: &str) -> &'static [&'static str] {
 /// run `sh -c`).
 fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), String> {
     let base = name.rsplit('/').next().unwrap_or(name);
-    let options = program_options(base);
-    for (i, arg) in args.iter().enumerate() {
-        let Some(word) = arg.value.as_deref() else { continue };
-        // `-m NAME` or `-mNAME`.
-        let option_value = if options.contains(&word) { args.get(i + 1) } else { None };
-        if let Some(next) = option_value {
-            let Some(program) = &next.value else {
-                return Err(format!(
-                    "gives `{name} {word}` `{}`, a program not named by fixed text: write its name as it is",
-                    next.text
-                ));
-            };
-            names.push(program.clone());
-        } else if let Some(joined) = options
-            .iter()
-            .find(|o| o.len() == 2 && word.len() > 2 && word.starts_with(**o))
-        {
-            names.push(word[joined.len()..].to_owned());
-        }
-    }
+    named_programs(name, base, args, names)?;
     if base == "find" {
         for pair in args.windows(2) {
             if matches!(pair[0].value.as_deref(), Some("-exec" | "-execdir" | "-ok" | "-okdir"))

@@ -1500,10 +1500,16 @@ fn assert_refused(template: &str, name: &str, detail: &str) {
 /// [`assert_refused`] for the file `path`.
 #[track_caller]
 fn assert_refused_at(template: &str, path: &str, detail: &str) {
+    assert_refused_by("pipeline_name:pipelines", template, path, detail);
+}
+
+/// [`assert_refused_at`] with the rule's stop pattern.
+#[track_caller]
+fn assert_refused_by(stop: &str, template: &str, path: &str, detail: &str) {
     let env = TestEnv::new();
     env.write(
         "childgen.yml",
-        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+        format!("rules:\n  - stop: \"{stop}\"\n    template: t.yml.tera\n"),
     );
     env.write("t.yml.tera", template);
     let listing = format!("A\t{}\n", git_quote(path));
@@ -1578,6 +1584,27 @@ fn neutral_names_a_template_would_run_are_refused() {
         "pipelines/ci_job/model.py",
         "names the variable `$CI_JOB_TOKEN`",
     );
+    // The twenty-first pass: a name that runs on past the variable's
+    // (`$CI_JOB_TOKEN-X`), two values glued into one command, `npm run`,
+    // and `-m` in a bundle of Python's options.
+    assert_refused_at(
+        &variable("${{ pipeline_name | upper }}"),
+        "pipelines/ci_job_token-x/model.py",
+        "names the variable `$CI_JOB_TOKEN`",
+    );
+    assert_refused_by(
+        "pipeline_name:pipelines,stage_name::pipelines",
+        "j:\n  script:\n    - {{ pipeline_name }}{{ stage_name }} CI_JOB_TOKEN || true\n",
+        "pipelines/print/env/model.py",
+        "names the command `printenv`",
+    );
+    assert_refused_at(
+        &named("npm run {{ pipeline_name }} || true"),
+        "pipelines/env/model.py",
+        "names the command `env`",
+    );
+    let bundled = "j:\n  script:\n    - cd pipelines\n    - python3 -um {{ pipeline_name }} || true\n";
+    assert_refused_at(bundled, "pipelines/cgi/model.py", "names the command `cgi`");
 }
 
 /// What a template may do with such names: print them, pass them to
