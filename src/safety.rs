@@ -448,6 +448,16 @@ impl Chosen {
         }
     }
 
+    /// Whether `text` holds a chosen word anywhere, even glued to other
+    /// text (`printenv` from `{{ name }}env`).
+    fn within(&self, text: &str) -> bool {
+        let lower = text.to_ascii_lowercase();
+        (0..lower.len()).any(|a| {
+            (a + 1..=lower.len().min(a + self.longest))
+                .any(|b| lower.is_char_boundary(a) && lower.is_char_boundary(b) && self.words.contains(&lower[a..b]))
+        })
+    }
+
     /// `text` with every chosen word that stands on its own turned into
     /// other letters and digits of the same kinds (`p1` into `z9`), or
     /// `None` when it holds none.
@@ -798,7 +808,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             // The folder may be chosen (`./pipelines/p1/run.sh`), not the
             // file: `./printenv` after a `cd /usr/bin` is `printenv`.
             let base = name.rsplit('/').next().unwrap_or_default();
-            if !known.0.contains(base) && chosen.mark(base).is_some() {
+            if !known.0.contains(base) && chosen.within(base) {
                 return Err(Difference {
                     at,
                     detail: format!(

@@ -1603,6 +1603,13 @@ fn neutral_names_a_template_would_run_are_refused() {
         "pipelines/env/model.py",
         "names the command `env`",
     );
+    // A name glued to the template's text, in a fragment where it also
+    // stands on its own (the job's name).
+    assert_refused_at(
+        "j-{{ pipeline_name }}:\n  script:\n    - {{ pipeline_name }}env CI_JOB_TOKEN || true\n",
+        "pipelines/print/model.py",
+        "names the command `printenv`",
+    );
     let bundled = "j:\n  script:\n    - cd pipelines\n    - python3 -um {{ pipeline_name }} || true\n";
     assert_refused_at(bundled, "pipelines/cgi/model.py", "names the command `cgi`");
 }
