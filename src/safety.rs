@@ -767,11 +767,18 @@ fn telling(name: &str, at: usize, known: &Known) -> bool {
     let words = WORDS.get_or_init(|| {
         let mut words = foldhash::HashSet::default();
         for source in [include_str!("safety.rs"), include_str!("subset.rs")] {
-            // The code, not its tests' sample words.
+            // The code, not its tests' sample words; and of the code, its
+            // string and character literals: the checks compare text with
+            // nothing else.
             let code = source.split("\n#[cfg(test)]").next().unwrap_or_default();
-            for word in code.split(|c: char| !c.is_ascii_alphanumeric()) {
-                if !word.is_empty() && !word.bytes().all(|b| b.is_ascii_digit()) {
-                    words.insert(word.to_ascii_lowercase());
+            for literal in literals(code) {
+                for word in literal.split(|c: char| !c.is_ascii_alphanumeric()) {
+                    if !word.is_empty() && !word.bytes().all(|b| b.is_ascii_digit()) {
+                        let word = word.to_ascii_lowercase();
+                        if !words.contains(&word) {
+                            words.insert(word);
+                        }
+                    }
                 }
             }
         }
@@ -794,6 +801,41 @@ fn telling(name: &str, at: usize, known: &Known) -> bool {
             (i + 1..=lower.len()).any(|j| (j - i >= 3 || (i == 0 && j == lower.len())) && words.contains(&lower[i..j]))
         })
     })
+}
+
+/// The string literals (`"..."`, escapes kept) and character literals
+/// (`'c'`, `b'c'`) of Rust source `code`; comments are skipped.
+fn literals(code: &str) -> Vec<&str> {
+    let bytes = code.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = code[i..].find('\n').map_or(bytes.len(), |n| i + n);
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                out.push(&code[start..i.min(bytes.len())]);
+                i += 1;
+            }
+            // `'\n'` or `'c'`, not a lifetime.
+            b'\'' if bytes.get(i + 1) == Some(&b'\\') && bytes.get(i + 3) == Some(&b'\'') => {
+                out.push(&code[i + 2..i + 3]);
+                i += 4;
+            }
+            b'\'' if bytes.get(i + 2) == Some(&b'\'') => {
+                out.push(&code[i + 1..i + 2]);
+                i += 3;
+            }
+            _ => i += 1,
+        }
+    }
+    out
 }
 
 /// The checks of [`check_reach`] on a document that holds chosen words.
@@ -3383,6 +3425,31 @@ mod tests {
             chosen(&[a, b]).key(&doc(&format!("j:\n  script: [./run.sh {a} {b}]\n")), &Known::default())
         };
         assert_ne!(twice("p001", "p001"), twice("p001", "p002"));
+    }
+
+    #[test]
+    fn the_words_the_checks_compare_with_are_telling() {
+        let known = Known::default();
+        // From the start, the middle and the end of both files' code.
+        for word in [
+            "after_script",
+            "eval",
+            "sed",
+            "python3",
+            "opts",
+            "c",
+            "printf",
+            "direnv",
+            "nix",
+        ] {
+            assert!(telling(word, 0, &known), "{word}");
+        }
+        for word in ["p001", "qwxq", "zzzz"] {
+            assert!(!telling(word, 0, &known), "{word}");
+        }
+        let mut known = Known::default();
+        known.add("j-{{ p }}: [./deploy.sh]");
+        assert!(telling("deploy.sh", 0, &known));
     }
 
     #[test]
