@@ -669,6 +669,7 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
             _ => None,
         }
     }
+    chosen_variable_name(value, chosen, known)?;
     // The first such name in `text`.
     let named = |text: &str| -> Option<String> {
         for (i, _) in text.match_indices('$') {
@@ -691,7 +692,7 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
                         && chosen.words.contains(&lower[a..b])
                 })
             });
-            if holds && !known.0.contains(name) {
+            if holds && !known.writes_reference(name) {
                 return Some(name.to_owned());
             }
         }
@@ -726,6 +727,54 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
         ),
         stand_in_text: chosen.mark(text).unwrap_or_default(),
     })
+}
+
+/// A variable's own name built from a chosen word (`{{ name | upper }}_TRACE`
+/// with a folder `ci_debug` sets `CI_DEBUG_TRACE`), unless a template
+/// writes that name.
+fn chosen_variable_name(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
+    let jobs = std::iter::once(("", value)).chain(
+        value
+            .iter()
+            .filter_map(|(job, body)| Some((job.as_str()?, body.as_mapping()?))),
+    );
+    for (job, body) in jobs {
+        let Some(Value::Mapping(variables)) = body.get("variables") else {
+            continue;
+        };
+        for key in variables.keys().filter_map(Value::as_str) {
+            let lower = key.to_ascii_lowercase();
+            let bounds: Vec<usize> = std::iter::once(0)
+                .chain(lower.match_indices('_').flat_map(|(j, _)| [j, j + 1]))
+                .chain(std::iter::once(lower.len()))
+                .collect();
+            let holds = bounds.iter().any(|&a| {
+                (a == 0 || lower.as_bytes()[a - 1] == b'_')
+                    && bounds.iter().any(|&b| {
+                        b > a
+                            && (b == lower.len() || lower.as_bytes()[b] == b'_')
+                            && chosen.words.contains(&lower[a..b])
+                    })
+            });
+            if holds && !known.words.contains(key) {
+                let at = if job.is_empty() {
+                    format!("variables.{key}")
+                } else {
+                    format!("{job}.variables.{key}")
+                };
+                return Err(Difference {
+                    at,
+                    detail: format!(
+                        "names the variable `{key}`, which the template does not write: a merge request would \
+                         choose which variable the job sets (`CI_DEBUG_TRACE` prints every variable); write \
+                         variables' names in the template"
+                    ),
+                    stand_in_text: chosen.mark(key).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
@@ -784,7 +833,7 @@ fn telling(name: &str, at: usize, known: &Known) -> bool {
         }
         words
     });
-    if known.0.contains(name) {
+    if known.words.contains(name) {
         return true;
     }
     // The runs of letters and digits from the one the word starts in.
@@ -840,7 +889,8 @@ fn literals(code: &str) -> Vec<&str> {
 
 /// The checks of [`check_reach`] on a document that holds chosen words.
 fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
-    unquoted_tainted(real, marked, Reach::Text)?; // Its `stand_in_text` is the real text: marked, it names the path.
+    unquoted_tainted(real, marked, Reach::Text)?;
+    // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
         d.stand_in_text = chosen.mark(&d.stand_in_text).unwrap_or(d.stand_in_text);
         d
@@ -850,7 +900,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             // The folder may be chosen (`./pipelines/p1/run.sh`), not the
             // file: `./printenv` after a `cd /usr/bin` is `printenv`.
             let base = name.rsplit('/').next().unwrap_or_default();
-            if !known.0.contains(base) && chosen.within(base) {
+            if !known.words.contains(base) && chosen.within(base) {
                 return Err(Difference {
                     at,
                     detail: format!(
@@ -871,15 +921,55 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
 /// The words the templates and `vars` write, which may name commands
 /// ([`check_reach`]).
 #[derive(Default)]
-pub struct Known(foldhash::HashSet<String>);
+pub struct Known {
+    words: foldhash::HashSet<String>,
+    /// The names the templates write after a `$` (`$MODEL_ID`).
+    refs: foldhash::HashSet<String>,
+    /// Whether a template builds a `$` name from an expression
+    /// (`${{ name | upper }}`, `$DEPLOY_{{ x }}`, `{{ "$" ~ x }}`): then no
+    /// name after a `$` is taken as the template's own.
+    builds_names: bool,
+}
 
 impl Known {
     /// Adds the words of `text` (between characters a command name cannot
-    /// hold).
+    /// hold), and the names it writes after a `$`.
     pub fn add(&mut self, text: &str) {
         for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))) {
-            if !word.is_empty() && !self.0.contains(word) {
-                self.0.insert(word.to_owned());
+            if !word.is_empty() && !self.words.contains(word) {
+                self.words.insert(word.to_owned());
+            }
+        }
+        for (i, _) in text.match_indices('$') {
+            let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            if end > 0 {
+                self.refs.insert(rest[..end].to_owned());
+            }
+            // `$NAME{{ x }}`, `$ {{ x }}`, or across a line break that
+            // `{{-` removes.
+            let after = &rest[end..];
+            self.builds_names |=
+                after.trim_start_matches([' ', '\t']).starts_with("{{") || after.trim_start().starts_with("{{-");
+        }
+        // Inside a Tera tag, a string literal whose `$` name runs to its
+        // closing quote, and whose value the tag goes on to join or print
+        // (`"$DEPLOY_" ~ x`, `{{ "$" }}{{ x }}`); not a whole name given as
+        // an argument (`default(value="$CI_REGISTRY_IMAGE")`).
+        for (open, close) in [("{{", "}}"), ("{%", "%}")] {
+            for (i, _) in text.match_indices(open) {
+                let tag = &text[i + 2..];
+                let tag = &tag[..tag.find(close).unwrap_or(tag.len())];
+                for (j, _) in tag.match_indices('$') {
+                    let rest = tag[j + 1..].strip_prefix('{').unwrap_or(&tag[j + 1..]);
+                    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
+                    if let Some(after) = rest.strip_prefix(['"', '\'']) {
+                        let after = after.trim_start().trim_start_matches('-').trim_start();
+                        self.builds_names |= after.is_empty() || after.starts_with(['~', '|']);
+                    }
+                }
             }
         }
     }
@@ -887,7 +977,12 @@ impl Known {
     /// Whether a template or `vars` writes `word`.
     #[must_use]
     pub fn contains(&self, word: &str) -> bool {
-        self.0.contains(word)
+        self.words.contains(word)
+    }
+
+    /// Whether `$name` may be the templates' own text.
+    fn writes_reference(&self, name: &str) -> bool {
+        !self.builds_names && self.refs.contains(name)
     }
 }
 
@@ -1766,7 +1861,9 @@ fn inline_in_command(line: &str, reach: Reach) -> bool {
             // `TARGET_ARCH`... through a shell.
             "perl" | "lua" | "luajit" | "Rscript" | "tclsh" | "osascript" | "gdb" | "vim" | "vi" | "nvim" | "ex"
             | "ed" | "ssh" | "watch" | "sg" | "expect" | "m4" | "dc" | "sqlite3" | "scp" | "sftp" | "make"
-            | "gmake" | "wish" | "run-parts" => !(matches!(reach, Reach::Text) && name.ends_with("make")),
+            | "gmake" | "wish" | "run-parts" | "capsh" | "hyperfine" | "nix-shell" => {
+                !(matches!(reach, Reach::Text) && name.ends_with("make"))
+            }
             "pwsh" | "powershell" => exact(&["-Command", "-c", "-EncodedCommand"]) || stdin,
             // `git -c` can set a command (`alias.x=!`, `core.fsmonitor`,
             // `core.sshCommand`, `core.pager`...).
@@ -2076,7 +2173,9 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
         let skippable = word.starts_with('-')
             || word.bytes().all(|b| b.is_ascii_digit() || b == b'.')
             || word.find('=').is_some_and(|eq| eq > 0);
-        expecting = expecting && (prefix || skippable);
+        // `bundle exec rspec`, `pyenv exec python`: what follows a
+        // subcommand `exec` is a command too.
+        expecting = (expecting && (prefix || skippable)) || word == "exec";
     }
     words.iter().enumerate().any(|(k, (word, command))| {
         let name = base(word);
@@ -2085,7 +2184,9 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
             .map(|(a, _)| a.as_str())
             .take_while(|a| *a != SEPARATOR);
         match name.as_str() {
-            "eval" | "exec" | "alias" => true,
+            "eval" | "alias" => true,
+            // The builtin; `bundle exec` runs the next word, checked there.
+            "exec" => at_command[k],
             "make" | "gmake" | "sed" | "gsed" | "awk" | "gawk" | "mawk" | "jq" => {
                 let mut args = args;
                 args.find(|a| *a == "-f" || a.starts_with("--file")).is_some() && args.next().is_none_or(wrote)

@@ -976,7 +976,7 @@ fn anchored_glob(text: &str) -> bool {
 /// Commands that run another command named by their arguments, the short
 /// options of theirs that take a value, and how many values come before
 /// the command (`timeout 5 cmd`).
-const RUNNERS: [(&str, &str, usize); 67] = [
+const RUNNERS: [(&str, &str, usize); 76] = [
     ("nice", "n", 0),
     ("nohup", "", 0),
     ("setsid", "", 0),
@@ -1045,6 +1045,16 @@ const RUNNERS: [(&str, &str, usize); 67] = [
     ("doppler", "", 1),
     ("direnv", "", 2),
     ("nix", "", 1),
+    // The twenty-second pass.
+    ("pipenv", "", 1),
+    ("rye", "", 1),
+    ("pixi", "e", 1),
+    ("devbox", "c", 1),
+    ("mise", "C", 1),
+    ("infisical", "", 1),
+    ("dotenv", "fv", 1),
+    ("cross-env", "", 0),
+    ("env-cmd", "fe", 0),
 ];
 
 /// Programs an interpreter or a package manager is told to find by name:
@@ -1078,6 +1088,11 @@ fn named_programs(name: &str, base: &str, args: &[Word], names: &mut Vec<String>
         ("", "")
     };
     let manager = matches!(base, "npm" | "yarn" | "pnpm" | "bun");
+    // `. NAME` and `source NAME` look a name without `/` up in PATH.
+    if matches!(base, "source" | ".") {
+        names.extend(fixed(0, "the file it reads")?);
+        return Ok(());
+    }
     let mut search = false;
     // Whether the manager's subcommand (which runs the next word) was read.
     let mut subcommand = false;
@@ -1167,6 +1182,13 @@ fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), Stri
                 ));
             }
             if matches!(pair[0].value.as_deref(), Some("-exec" | "-execdir" | "-ok" | "-okdir")) {
+                // `-exec {} ;` runs what `-name` found: a program a name chose.
+                if pair[1].value.as_deref().is_some_and(|v| v.contains("{}")) {
+                    return Err(format!(
+                        "has `find {} {}`, which runs the files find finds as commands",
+                        pair[0].text, pair[1].text
+                    ));
+                }
                 names.extend(pair[1].value.clone());
             }
         }
@@ -1206,7 +1228,7 @@ fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), Stri
             skip_value = word.ends_with(|c| valued.contains(c));
         } else if positional > 0 {
             positional -= 1;
-        } else if base == "env" && word.contains('=') {
+        } else if matches!(base, "env" | "cross-env") && word.contains('=') {
             check_assignment(word.split('=').next().unwrap_or_default(), "")?;
         } else {
             // The command: what follows is its own arguments.

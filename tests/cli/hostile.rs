@@ -1610,6 +1610,40 @@ fn neutral_names_a_template_would_run_are_refused() {
         "pipelines/print/model.py",
         "names the command `printenv`",
     );
+    // The twenty-second pass: a `$` name the template builds, though it
+    // writes the word elsewhere (here in a comment); `pipenv run`; `find
+    // -name ... -exec {}`; `capsh -- -c`; `. NAME` (looked up in PATH); a
+    // variable's own name built from a name.
+    assert_refused_at(
+        "{# uploads authenticate with CI_JOB_TOKEN #}\nj:\n  variables:\n    DEPLOY_TOKEN: \"${{ pipeline_name | upper }}_TOKEN\"\n  script:\n    - echo \"$DEPLOY_TOKEN\"\n",
+        "pipelines/ci_job/model.py",
+        "names the variable `$CI_JOB_TOKEN`",
+    );
+    assert_refused_at(
+        &named("pipenv run {{ pipeline_name }} || true"),
+        "pipelines/printenv/model.py",
+        "names the command `printenv`",
+    );
+    assert_refused_at(
+        &named("find /usr/bin -name {{ pipeline_name }} -exec {} CI_JOB_TOKEN ';' || true"),
+        "pipelines/printenv/model.py",
+        "runs the files find finds as commands",
+    );
+    assert_refused_at(
+        &named("capsh -- -c {{ pipeline_name }} || true"),
+        "pipelines/printenv/model.py",
+        "runs text as code",
+    );
+    assert_refused_at(
+        &named(". {{ pipeline_name }} || true"),
+        "pipelines/printenv/model.py",
+        "names the command `printenv`",
+    );
+    assert_refused_at(
+        "j:\n  variables:\n    {{ pipeline_name | upper }}_TRACE: \"true\"\n  script:\n    - echo hi\n",
+        "pipelines/ci_debug/model.py",
+        "names the variable `CI_DEBUG_TRACE`",
+    );
     let bundled = "j:\n  script:\n    - cd pipelines\n    - python3 -um {{ pipeline_name }} || true\n";
     assert_refused_at(bundled, "pipelines/cgi/model.py", "names the command `cgi`");
 }
@@ -1624,6 +1658,8 @@ fn neutral_names_reach_data_and_repository_scripts() {
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - echo {{ pipeline_name }} \"$P\"\n    - ls \"pipelines/$P\" || true\n",
         // The twentieth pass's false refusal: the first line's script was
         // taken for a file the second may have written.
+        // The twenty-second pass's: `exec` as another tool's subcommand.
+        "j-{{ pipeline_name }}:\n  script:\n    - bundle exec rspec spec/{{ pipeline_name }} || true\n    - pyenv exec python -m pytest pipelines/{{ pipeline_name }} || true\n",
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - ./scripts/build.sh \"$P\" || true\n    - python3 scripts/lint.py \"pipelines/$P\" || true\n    - python3 -m pytest \"pipelines/$P\" || true\n",
     ];
     let env = TestEnv::new();
