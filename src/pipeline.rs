@@ -346,6 +346,18 @@ fn stand_in_context(context: &Context) -> Result<Context> {
     Context::from_value(json).map_err(|e| Error::Usage(format!("cannot build the stand-in context: {e}")))
 }
 
+/// The error for a changed path that fragment `label` of `template` cannot
+/// be proven safe with.
+fn unsafe_path(template: &str, label: &str, path: &str, at: String, detail: String) -> Error {
+    Error::Unsafe {
+        template: template.to_owned(),
+        group: label.to_owned(),
+        path: path.to_owned(),
+        at,
+        detail,
+    }
+}
+
 /// Renders, parses and checks one fragment: its shape ([`shaped`]), then
 /// where the text a merge request chose landed ([`safety::check_reach`]).
 fn render_fragment(
@@ -356,13 +368,7 @@ fn render_fragment(
     reached: &Reached,
     hostile: Option<Hostile>,
 ) -> Result<Option<Mapping>> {
-    let unsafe_path = |path: &str, at: String, detail: String| Error::Unsafe {
-        template: template.to_owned(),
-        group: label.to_owned(),
-        path: path.to_owned(),
-        at,
-        detail,
-    };
+    let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let real = shaped(settings, template, label, context, hostile)?;
     if let Some(real) = &real {
         safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
@@ -385,13 +391,7 @@ fn shaped(
     let Some(hostile) = hostile else {
         return parse_fragment(&text, template, label);
     };
-    let unsafe_path = |path: &str, at: String, detail: String| Error::Unsafe {
-        template: template.to_owned(),
-        group: label.to_owned(),
-        path: path.to_owned(),
-        at,
-        detail,
-    };
+    let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let neutral_text = settings
         .renderer
         .render(template, &stand_in_context(context)?, label)
