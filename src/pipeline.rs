@@ -117,20 +117,23 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                     |fragment| keep(fragment?),
                 )?;
             }
-            Mode::Once if !groups.is_empty() => keep(render_group(
-                settings,
-                rule,
-                &once_context(rule, groups, changes, &grouping, settings),
-                &Reached::of(
-                    groups.iter().flat_map(|g| g.values.iter().map(String::as_str)),
-                    &changes.iter().collect::<Vec<_>>(),
-                    &changes.iter().collect::<Vec<_>>(),
-                    &known,
-                    &proven,
-                ),
-                Hostile::of(changes.iter()),
-                "all groups".to_owned(),
-            )?)?,
+            Mode::Once if !groups.is_empty() => {
+                let all: Vec<&Change> = changes.iter().collect();
+                keep(render_group(
+                    settings,
+                    rule,
+                    &once_context(rule, groups, changes, &grouping, settings),
+                    &Reached::of(
+                        groups.iter().flat_map(|g| g.values.iter().map(String::as_str)),
+                        &all,
+                        &all,
+                        &known,
+                        &proven,
+                    ),
+                    Hostile::of(changes.iter()),
+                    "all groups".to_owned(),
+                )?)?;
+            }
             Mode::Once => {}
         }
     }
@@ -139,18 +142,13 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
         let mut context = base_context(settings);
         context.insert("changes", changes);
         context.insert("unmatched", &grouping.unmatched);
+        let all: Vec<&Change> = changes.iter().collect();
         let doc = render_fragment(
             settings,
             &settings.empty_template,
             "no changes",
             &context,
-            &Reached::of(
-                std::iter::empty(),
-                &changes.iter().collect::<Vec<_>>(),
-                &changes.iter().collect::<Vec<_>>(),
-                &known,
-                &proven,
-            ),
+            &Reached::of(std::iter::empty(), &all, &all, &known, &proven),
             Hostile::of(changes.iter()),
         )?
         .unwrap_or_default();

@@ -458,6 +458,20 @@ impl Chosen {
         })
     }
 
+    /// Whether a chosen word starts at the start of `name` (a variable's
+    /// name) or after one of its `_`s, and ends at a `_` or a `-`, `.`, `+`,
+    /// or the end of `tail` (`name` and what follows it).
+    fn between_underscores(&self, name: &str, tail: &str) -> bool {
+        let lower = tail.to_ascii_lowercase();
+        let starts = std::iter::once(0).chain(name.match_indices('_').map(|(j, _)| j + 1));
+        starts.into_iter().any(|a| {
+            (a + 1..=lower.len()).any(|b| {
+                (b == lower.len() || matches!(lower.as_bytes()[b], b'_' | b'-' | b'.' | b'+'))
+                    && self.words.contains(&lower[a..b])
+            })
+        })
+    }
+
     /// `text` with every chosen word that stands on its own turned into
     /// other letters and digits of the same kinds (`p1` into `z9`), or
     /// `None` when it holds none.
@@ -576,15 +590,17 @@ impl Chosen {
         }
     }
 
+    fn mark_mapping(&self, map: &Mapping) -> Mapping {
+        map.iter()
+            .map(|(k, v)| (self.mark_value(k), self.mark_value(v)))
+            .collect()
+    }
+
     fn mark_value(&self, value: &Value) -> Value {
         match value {
             Value::String(text) => self.mark(text).map_or_else(|| value.clone(), Value::String),
             Value::Sequence(items) => Value::Sequence(items.iter().map(|v| self.mark_value(v)).collect()),
-            Value::Mapping(map) => Value::Mapping(
-                map.iter()
-                    .map(|(k, v)| (self.mark_value(k), self.mark_value(v)))
-                    .collect(),
-            ),
+            Value::Mapping(map) => Value::Mapping(self.mark_mapping(map)),
             Value::Tagged(tagged) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
                 tag: tagged.tag.clone(),
                 value: self.mark_value(&tagged.value),
@@ -620,9 +636,7 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     // key; a marked one is either refused here or in a name the templates
     // write, which `telling` keeps out of the cache.
     chosen_variable(real, chosen, known)?;
-    let Value::Mapping(marked) = chosen.mark_value(&Value::Mapping(real.clone())) else {
-        return Ok(());
-    };
+    let marked = chosen.mark_mapping(real);
     if marked == *real {
         return Ok(());
     }
@@ -672,31 +686,16 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
     chosen_variable_name(value, chosen, known)?;
     // The first such name in `text`.
     let named = |text: &str| -> Option<String> {
-        for (i, _) in text.match_indices('$') {
-            let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            let name = &rest[..end];
-            // A chosen word that starts at the name or one of its `_`s and
-            // ends at a `_` or anywhere past the name (`$CI_JOB_TOKEN-x`
-            // with a folder `ci_job_token-x`).
-            let tail = &rest[..rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
-                .unwrap_or(rest.len())];
-            let lower = tail.to_ascii_lowercase();
-            let starts = std::iter::once(0).chain(name.match_indices('_').map(|(j, _)| j + 1));
-            let holds = starts.into_iter().any(|a| {
-                (a + 1..=lower.len()).any(|b| {
-                    (b == lower.len() || matches!(lower.as_bytes()[b], b'_' | b'-' | b'.' | b'+'))
-                        && chosen.words.contains(&lower[a..b])
-                })
-            });
-            if holds && !known.writes_reference(name) {
-                return Some(name.to_owned());
-            }
-        }
-        None
+        references(text)
+            .find(|(name, rest)| {
+                // The name may run on past the variable's (`$CI_JOB_TOKEN-x`
+                // with a folder `ci_job_token-x`).
+                let tail = &rest[..rest
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
+                    .unwrap_or(rest.len())];
+                chosen.between_underscores(name, tail) && !known.writes_reference(name)
+            })
+            .map(|(name, _)| name.to_owned())
     };
     let mut at = Vec::new();
     let Some((text, name)) = value.iter().find_map(|(key, item)| {
@@ -743,20 +742,7 @@ fn chosen_variable_name(value: &Mapping, chosen: &Chosen, known: &Known) -> Resu
             continue;
         };
         for key in variables.keys().filter_map(Value::as_str) {
-            let lower = key.to_ascii_lowercase();
-            let bounds: Vec<usize> = std::iter::once(0)
-                .chain(lower.match_indices('_').flat_map(|(j, _)| [j, j + 1]))
-                .chain(std::iter::once(lower.len()))
-                .collect();
-            let holds = bounds.iter().any(|&a| {
-                (a == 0 || lower.as_bytes()[a - 1] == b'_')
-                    && bounds.iter().any(|&b| {
-                        b > a
-                            && (b == lower.len() || lower.as_bytes()[b] == b'_')
-                            && chosen.words.contains(&lower[a..b])
-                    })
-            });
-            if holds && !known.words.contains(key) {
+            if chosen.between_underscores(key, key) && !known.words.contains(key) {
                 let at = if job.is_empty() {
                     format!("variables.{key}")
                 } else {
@@ -775,6 +761,18 @@ fn chosen_variable_name(value: &Mapping, chosen: &Chosen, known: &Known) -> Resu
         }
     }
     Ok(())
+}
+
+/// Each `$NAME` or `${NAME` reference in `text`: its name (possibly empty)
+/// and the text from the name on.
+fn references(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.match_indices('$').map(|(i, _)| {
+        let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        (&rest[..end], rest)
+    })
 }
 
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
@@ -940,17 +938,13 @@ impl Known {
                 self.words.insert(word.to_owned());
             }
         }
-        for (i, _) in text.match_indices('$') {
-            let rest = text[i + 1..].strip_prefix('{').unwrap_or(&text[i + 1..]);
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            if end > 0 {
-                self.refs.insert(rest[..end].to_owned());
+        for (name, rest) in references(text) {
+            if !name.is_empty() {
+                self.refs.insert(name.to_owned());
             }
             // `$NAME{{ x }}`, `$ {{ x }}`, or across a line break that
             // `{{-` removes.
-            let after = &rest[end..];
+            let after = &rest[name.len()..];
             self.builds_names |=
                 after.trim_start_matches([' ', '\t']).starts_with("{{") || after.trim_start().starts_with("{{-");
         }
@@ -962,10 +956,8 @@ impl Known {
             for (i, _) in text.match_indices(open) {
                 let tag = &text[i + 2..];
                 let tag = &tag[..tag.find(close).unwrap_or(tag.len())];
-                for (j, _) in tag.match_indices('$') {
-                    let rest = tag[j + 1..].strip_prefix('{').unwrap_or(&tag[j + 1..]);
-                    let rest = rest.trim_start_matches(|c: char| c.is_ascii_alphanumeric() || c == '_');
-                    if let Some(after) = rest.strip_prefix(['"', '\'']) {
+                for (name, rest) in references(tag) {
+                    if let Some(after) = rest[name.len()..].strip_prefix(['"', '\'']) {
                         let after = after.trim_start().trim_start_matches('-').trim_start();
                         self.builds_names |= after.is_empty() || after.starts_with(['~', '|']);
                     }
