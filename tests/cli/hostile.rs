@@ -1422,12 +1422,7 @@ fn safe_patterns_with_special_names_render() {
             "echo \"$path $home\"",
         ]),
     ];
-    let env = TestEnv::new();
-    env.write(
-        "childgen.yml",
-        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
-    );
-    let config = env.path().join("childgen.yml");
+    let (env, config) = one_rule("pipeline_name:pipelines");
     for template in cases {
         env.write("t.yml.tera", &template);
         let listing = format!("A\t{}\n", git_quote("pipelines/p1/my model (v2)+notes @#1 é;$(id).py"));
@@ -1503,17 +1498,23 @@ fn assert_refused_at(template: &str, path: &str, detail: &str) {
     assert_refused_by("pipeline_name:pipelines", template, path, detail);
 }
 
-/// [`assert_refused_at`] with the rule's stop pattern.
-#[track_caller]
-fn assert_refused_by(stop: &str, template: &str, path: &str, detail: &str) {
+/// A folder whose `childgen.yml` has one rule, `stop` with the template
+/// `t.yml.tera`, and that file's path.
+fn one_rule(stop: &str) -> (TestEnv, std::path::PathBuf) {
     let env = TestEnv::new();
-    env.write(
+    let config = env.write(
         "childgen.yml",
         format!("rules:\n  - stop: \"{stop}\"\n    template: t.yml.tera\n"),
     );
+    (env, config)
+}
+
+/// [`assert_refused_at`] with the rule's stop pattern.
+#[track_caller]
+fn assert_refused_by(stop: &str, template: &str, path: &str, detail: &str) {
+    let (env, config) = one_rule(stop);
     env.write("t.yml.tera", template);
     let listing = format!("A\t{}\n", git_quote(path));
-    let config = env.path().join("childgen.yml");
     let outcome = attack(&config, env.path(), &listing, false, template);
     assert_eq!(outcome, Outcome::Refused, "{template}");
     let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
@@ -1656,18 +1657,14 @@ fn neutral_names_reach_data_and_repository_scripts() {
     let cases = [
         "j-{{ pipeline_name }}:\n  script:\n    - make -C pipelines/{{ pipeline_name }} test || true\n    - ./pipelines/{{ pipeline_name }}/run.sh || true\n",
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - echo {{ pipeline_name }} \"$P\"\n    - ls \"pipelines/$P\" || true\n",
-        // The twentieth pass's false refusal: the first line's script was
-        // taken for a file the second may have written.
-        // The twenty-second pass's: `exec` as another tool's subcommand.
+        // The twenty-second pass's false refusal: `exec` as another tool's
+        // subcommand.
         "j-{{ pipeline_name }}:\n  script:\n    - bundle exec rspec spec/{{ pipeline_name }} || true\n    - pyenv exec python -m pytest pipelines/{{ pipeline_name }} || true\n",
+        // The twentieth pass's: the first line's script was taken for a
+        // file the second may have written.
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - ./scripts/build.sh \"$P\" || true\n    - python3 scripts/lint.py \"pipelines/$P\" || true\n    - python3 -m pytest \"pipelines/$P\" || true\n",
     ];
-    let env = TestEnv::new();
-    env.write(
-        "childgen.yml",
-        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
-    );
-    let config = env.path().join("childgen.yml");
+    let (env, config) = one_rule("pipeline_name:pipelines");
     for template in cases {
         env.write("t.yml.tera", template);
         for name in ["echo", "printenv", "make", "test"] {
@@ -1687,11 +1684,7 @@ fn neutral_names_reach_data_and_repository_scripts() {
 /// `whoami` in its place is still checked, and refused.
 #[test]
 fn a_proven_fragment_does_not_vouch_for_a_name_the_template_writes() {
-    let env = TestEnv::new();
-    env.write(
-        "childgen.yml",
-        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
-    );
+    let (env, _) = one_rule("pipeline_name:pipelines");
     env.write(
         "t.yml.tera",
         "{# the pipelines are named after their programs: deploy #}\nj-{{ pipeline_name }}:\n  script:\n    - {{ pipeline_name }} || true\n",
