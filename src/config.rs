@@ -32,6 +32,11 @@ pub struct ConfigFile {
     /// path relative to this file; globs allowed. Loaded first, named by that path.
     #[serde(default)]
     pub partials: Vec<String>,
+    /// Programs the scripts may give a changed path or a value the merge
+    /// request chose, besides those childgen knows read their arguments as
+    /// data (`helm`, `aws`): their names, as a script writes them.
+    #[serde(default)]
+    pub trusted_commands: Vec<String>,
     /// The branch a local dry run compares against (default: `origin/HEAD`, then main/master).
     pub default_branch: Option<String>,
 }

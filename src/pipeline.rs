@@ -217,8 +217,12 @@ fn known_words(settings: &Settings) -> safety::Known {
     let mut known = safety::Known::default();
     for source in settings.renderer.sources() {
         known.add(source);
+        known.trust_declared(source);
     }
     known.add(&serde_json::to_string(&settings.vars).unwrap_or_default());
+    for program in &settings.trusted_commands {
+        known.trust(program);
+    }
     known
 }
 
@@ -367,7 +371,7 @@ fn render_fragment(
     hostile: Option<Hostile>,
 ) -> Result<Option<Mapping>> {
     let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
-    let real = shaped(settings, template, label, context, hostile)?;
+    let real = shaped(settings, template, label, context, hostile, reached.known)?;
     if let Some(real) = &real {
         safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
@@ -384,6 +388,7 @@ fn shaped(
     label: &str,
     context: &Context,
     hostile: Option<Hostile>,
+    known: &safety::Known,
 ) -> Result<Option<Mapping>> {
     let text = settings.renderer.render(template, context, label)?;
     let Some(hostile) = hostile else {
@@ -415,8 +420,12 @@ fn shaped(
         )
     })?;
     let empty = Mapping::new();
-    safety::compare(real.as_ref().unwrap_or(&empty), neutral.as_ref().unwrap_or(&empty))
-        .map_err(|d| unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail))?;
+    safety::compare(
+        real.as_ref().unwrap_or(&empty),
+        neutral.as_ref().unwrap_or(&empty),
+        known,
+    )
+    .map_err(|d| unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail))?;
     // A part of a path that starts with `-` is an option to a command that
     // reads it as an argument, quoted or not (`tar -cf o.tar "$F"` with a
     // file named `--to-command=...`).

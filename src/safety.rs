@@ -166,19 +166,18 @@ const KEYWORDS: [&str; 62] = [
 ///
 /// # Errors
 /// The first [`Difference`], in document order.
-pub fn compare(real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
+pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<(), Difference> {
     let mut walk = Walk {
         at: Vec::new(),
         lists: real.values().any(has_reference),
     };
     walk.mapping(real, stand_in, None)?;
-    unquoted_tainted(real, stand_in, Reach::Special)?;
+    let untrusted = unquoted_tainted(real, stand_in, Reach::Special, known)?;
     // A document that does not differ holds no path's special character.
-    if real == stand_in {
-        Ok(())
-    } else {
-        inside_subset(real, Reach::Special).map(drop)
+    if real != stand_in {
+        inside_subset(real, Reach::Special)?;
     }
+    untrusted.map_or(Ok(()), Err)
 }
 
 /// Why a fragment's scripts must stay inside the shell subset.
@@ -887,7 +886,7 @@ fn literals(code: &str) -> Vec<&str> {
 
 /// The checks of [`check_reach`] on a document that holds chosen words.
 fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
-    unquoted_tainted(real, marked, Reach::Text)?;
+    let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
         d.stand_in_text = chosen.mark(&d.stand_in_text).unwrap_or(d.stand_in_text);
@@ -913,7 +912,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             }
         }
     }
-    Ok(())
+    untrusted.map_or(Ok(()), Err)
 }
 
 /// The words the templates and `vars` write, which may name commands
@@ -927,6 +926,8 @@ pub struct Known {
     /// (`${{ name | upper }}`, `$DEPLOY_{{ x }}`, `{{ "$" ~ x }}`): then no
     /// name after a `$` is taken as the template's own.
     builds_names: bool,
+    /// The programs `trusted_commands` names.
+    trusted: foldhash::HashSet<String>,
 }
 
 impl Known {
@@ -966,6 +967,37 @@ impl Known {
         }
     }
 
+    /// Trusts `program` to read its arguments as data (`trusted_commands`).
+    pub fn trust(&mut self, program: &str) {
+        self.trusted.insert(program.to_owned());
+    }
+
+    /// Trusts the programs a template names in a comment, on a line
+    /// `trusted_commands: mlctl, docker` (`{# ... #}`): the template's
+    /// author vouches that they read what they are given as data.
+    pub fn trust_declared(&mut self, source: &str) {
+        for (i, _) in source.match_indices("{#") {
+            let comment = &source[i + 2..];
+            let comment = &comment[..comment.find("#}").unwrap_or(comment.len())];
+            for line in comment.lines() {
+                let Some((_, names)) = line.split_once("trusted_commands:") else {
+                    continue;
+                };
+                for name in names.split([',', ' ', '\t']) {
+                    let name = name.trim_end_matches(['-', '.']);
+                    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b)) {
+                        self.trust(name);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether `trusted_commands` names `program`.
+    fn trusts(&self, program: &str) -> bool {
+        self.trusted.contains(program)
+    }
+
     /// Whether a template or `vars` writes `word`.
     #[must_use]
     pub fn contains(&self, word: &str) -> bool {
@@ -981,8 +1013,19 @@ impl Known {
 /// A variable whose value holds a path (it differs from its stand-in) must be
 /// expanded inside double quotes in every script: unquoted, the shell splits a
 /// path with spaces into several arguments (`--upload-file /etc/passwd`) and
-/// expands its globs.
-fn unquoted_tainted(real: &Mapping, stand_in: &Mapping, reach: Reach) -> Result<(), Difference> {
+/// expands its globs. And the rest of where a path goes: code, files,
+/// variables bash acts on.
+///
+/// # Errors
+/// The first place a path may not go. `Ok(Some(..))` is a program that
+/// reads one and is not known to read it as data ([`Readers`]): the
+/// caller reports it after its own checks, whose messages say more.
+fn unquoted_tainted(
+    real: &Mapping,
+    stand_in: &Mapping,
+    reach: Reach,
+    known: &Known,
+) -> Result<Option<Difference>, Difference> {
     let mut tainted: Vec<(String, String)> = Vec::new();
     let mut all = Vec::new();
     collect_tainted(
@@ -1010,7 +1053,7 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping, reach: Reach) -> Result<
             .is_none_or(|(_, neutral)| *neutral != scripts[i].1)
     };
     if tainted.is_empty() && (0..scripts.len()).all(|i| !differs(i)) {
-        return Ok(());
+        return Ok(None);
     }
     follow_chains(&mut tainted, &all);
     // A path may reach a function's or `set --`'s positional parameters
@@ -1280,7 +1323,229 @@ fn unquoted_tainted(real: &Mapping, stand_in: &Mapping, reach: Reach) -> Result<
             stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
         });
     }
-    Ok(())
+    // The files a line writes by name (not every word of a line that
+    // carries a path, which `written` counts for what runs them).
+    let named: Vec<String> = if files { writes.concat() } else { Vec::new() };
+    let readers = Readers {
+        reach,
+        tainted: &tainted,
+        written: &named,
+        known,
+    };
+    for (i, (at, line)) in scripts.iter().enumerate() {
+        let neutral = neutral_scripts.get(i).filter(|_| differs(i)).map(|(_, n)| n.as_str());
+        if let Some((program, value)) = readers.untrusted(line, neutral) {
+            return Ok(Some(Difference {
+                at: at.clone(),
+                detail: format!(
+                    "gives a changed path, or a value the merge request chose, to `{program}` ({}), which \
+                     childgen does not know to read its arguments as data (a program may run what it is \
+                     given); if `{program}` never does, name it under `trusted_commands:` in childgen.yml, \
+                     or pass the value to a script of the repository",
+                    code(&clip(line))
+                ),
+                stand_in_text: value
+                    .or_else(|| tainted.first().map(|(_, v)| v.clone()))
+                    .unwrap_or_default(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Programs whose arguments are data whatever they hold: bash's builtins
+/// that the subset admits (it refuses the others, and the options of these
+/// that evaluate), tools that only read, write or compare files, and
+/// runners whose own words are data (what they run is checked as a program
+/// of its own). Sorted by byte.
+const DATA_PROGRAMS: [&str; 72] = [
+    ".",
+    ":",
+    "[",
+    "basename",
+    "break",
+    "cat",
+    "cd",
+    "chrt",
+    "cmp",
+    "comm",
+    "continue",
+    "cp",
+    "cut",
+    "date",
+    "diff",
+    "dirname",
+    "du",
+    "echo",
+    "egrep",
+    "env",
+    "exit",
+    "export",
+    "false",
+    "fgrep",
+    "find",
+    "grep",
+    "head",
+    "ionice",
+    "kill",
+    "ln",
+    "ls",
+    "make",
+    "mapfile",
+    "md5sum",
+    "mkdir",
+    "mv",
+    "nice",
+    "nohup",
+    "popd",
+    "printf",
+    "pushd",
+    "pwd",
+    "read",
+    "readarray",
+    "readlink",
+    "readonly",
+    "realpath",
+    "return",
+    "rm",
+    "rmdir",
+    "sha1sum",
+    "sha256sum",
+    "sha512sum",
+    "shift",
+    "sleep",
+    "source",
+    "stat",
+    "stdbuf",
+    "tail",
+    "tee",
+    "test",
+    "timeout",
+    "touch",
+    "tr",
+    "true",
+    "type",
+    "umask",
+    "uniq",
+    "unset",
+    "wait",
+    "wc",
+    "xargs",
+];
+
+/// Whether `program` (a base name) reads its arguments as data only.
+fn data_program(program: &str) -> bool {
+    DATA_PROGRAMS.binary_search(&program).is_ok()
+}
+
+/// What tells the commands of a script that read a path (or a value the
+/// merge request chose) from the others ([`Readers::untrusted`]).
+struct Readers<'t> {
+    reach: Reach,
+    /// The variables that hold one.
+    tainted: &'t [(String, String)],
+    /// The files a script may have written one to (empty when none may).
+    written: &'t [String],
+    known: &'t Known,
+}
+
+impl Readers<'_> {
+    /// The first program of `line` that reads a path or chosen value among
+    /// its words and is neither a data program ([`data_program`]), a file of
+    /// the repository, nor one `trusted_commands` names; with the stand-in
+    /// text of the value. A command reads one when its text differs from
+    /// `neutral`'s (the same line rendered from stand-ins, when it differs),
+    /// names a variable that holds one, or names a file one may have been
+    /// written to; and so does every command of a pipeline (`a | b`) one of
+    /// whose commands does. A line outside the subset is left to
+    /// [`inside_subset`], which refuses it.
+    fn untrusted(&self, line: &str, neutral: Option<&str>) -> Option<(String, Option<String>)> {
+        let (commands, pipes) = crate::subset::commands(line).ok()?;
+        let neutral_commands = neutral.map(|n| crate::subset::commands(n).map(|(c, _)| c));
+        let mut reads: Vec<Option<Option<String>>> = commands
+            .iter()
+            .enumerate()
+            .map(|(k, command)| {
+                let text = &line[command.span.clone()];
+                if let Some(neutral_commands) = &neutral_commands {
+                    let neutral = neutral.unwrap_or_default();
+                    // Commands that do not line up: every one may read it.
+                    let Ok(neutral_commands) = neutral_commands else {
+                        return Some(Some(neutral.to_owned()));
+                    };
+                    if neutral_commands.len() != commands.len() {
+                        return Some(Some(neutral.to_owned()));
+                    }
+                    let other = &neutral[neutral_commands[k].span.clone()];
+                    if self.chose(text, other) {
+                        return Some(Some(other.to_owned()));
+                    }
+                }
+                if let Some((_, value)) = self.tainted.iter().find(|(name, _)| mentions(text, name)) {
+                    return Some(Some(value.clone()));
+                }
+                (!self.written.is_empty()
+                    && dequoted_words(text)
+                        .iter()
+                        .any(|(word, _)| word.split_whitespace().any(|w| self.written.iter().any(|f| f == w))))
+                .then_some(None)
+            })
+            .collect();
+        for pipe in &pipes {
+            let inside = |k: usize| pipe.start <= commands[k].span.start && commands[k].span.end <= pipe.end;
+            if let Some(value) = (0..commands.len())
+                .filter(|k| inside(*k))
+                .find_map(|k| reads[k].clone())
+            {
+                for (k, read) in reads.iter_mut().enumerate() {
+                    if inside(k) && read.is_none() {
+                        *read = Some(value.clone());
+                    }
+                }
+            }
+        }
+        commands.iter().zip(reads).find_map(|(command, read)| {
+            let value = read?;
+            command
+                .programs
+                .iter()
+                .find(|program| {
+                    let base = program.rsplit('/').next().unwrap_or_default();
+                    // `./run.sh`, `scripts/x.sh`: the repository's.
+                    let repository = program.contains('/') && !program.starts_with('/');
+                    !repository && !data_program(base) && !self.known.trusts(base)
+                })
+                .map(|program| (program.rsplit('/').next().unwrap_or_default().to_owned(), value))
+        })
+    }
+
+    /// Whether the merge request chose text of `real`, a command whose
+    /// stand-in (or marked) text is `other`. A marked word that the
+    /// templates write themselves, and that is not an option (`tests` in
+    /// `python -m pytest tests` with a folder `tests`), is the template's.
+    fn chose(&self, real: &str, other: &str) -> bool {
+        if real == other {
+            return false;
+        }
+        if matches!(self.reach, Reach::Special) || real.len() != other.len() {
+            return true;
+        }
+        let (a, b) = (real.as_bytes(), other.as_bytes());
+        let mut i = 0;
+        while i < a.len() {
+            if a[i] == b[i] {
+                i += 1;
+                continue;
+            }
+            let (start, end) = around(real, i, i + 1);
+            let word = &real[start..end];
+            if word.starts_with('-') || !self.known.contains(word) {
+                return true;
+            }
+            i = end.max(i + 1);
+        }
+        false
+    }
 }
 
 /// Whether `text` (an active part of a command line) uses the variable
@@ -2272,6 +2537,13 @@ fn written_files(line: &str) -> Vec<String> {
                     .map(|(w, _)| w.clone()),
             ),
             "-o" | "--output" | "--output-file" => out.extend(words.get(k + 1).map(|(w, _)| w.clone())),
+            // `pip install x` is a package manager's subcommand.
+            "install"
+                if k > 0
+                    && matches!(
+                        words[k - 1].0.rsplit('/').next().unwrap_or_default(),
+                        "pip" | "pip3" | "npm" | "yarn" | "pnpm" | "apt-get" | "apt" | "apk" | "gem" | "brew"
+                    ) => {}
             "cp" | "mv" | "install" | "ln" => out.extend(words.last().map(|(w, _)| w.clone())),
             "sed" | "gsed" | "perl" if words[k + 1..].iter().any(|(w, _)| w.starts_with("-i")) => {
                 out.extend(words.last().map(|(w, _)| w.clone()));
@@ -3291,7 +3563,7 @@ mod tests {
     }
 
     fn check(real: &str, stand_in: &str) -> Result<(), String> {
-        compare(&doc(real), &doc(stand_in)).map_err(|d| format!("{}: {}", d.at, d.detail))
+        compare(&doc(real), &doc(stand_in), &Known::default()).map_err(|d| format!("{}: {}", d.at, d.detail))
     }
 
     #[test]
@@ -3708,7 +3980,10 @@ mod tests {
                 doc.insert("j".into(), Value::Mapping(job));
                 doc
             };
-            assert!(compare(&doc(real), &doc(stand_in)).is_err(), "{real}");
+            assert!(
+                compare(&doc(real), &doc(stand_in), &Known::default()).is_err(),
+                "{real}"
+            );
         }
         // An item that leaves a quote open: the runner joins the items.
         assert_eq!(

@@ -41,6 +41,8 @@ pub struct Settings {
     pub vars: BTreeMap<String, serde_json::Value>,
     /// Size limits.
     pub limits: Limits,
+    /// Programs trusted to read a changed path as data (`trusted_commands`).
+    pub trusted_commands: Vec<String>,
     /// The config file used, if any.
     pub config: Option<Config>,
     /// Say what happens on stderr.
@@ -166,6 +168,22 @@ impl Settings {
             vars.insert(key.to_owned(), serde_json::Value::String(value.to_owned()));
         }
 
+        for (index, program) in file.trusted_commands.iter().enumerate() {
+            if program.is_empty()
+                || !program
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b))
+            {
+                return Err(Error::Config {
+                    path: PathBuf::from(&config_name),
+                    detail: format!(
+                        "trusted_commands[{index}]: `{program}` is not a program's name; write the name a script \
+                         runs it by, without a folder (`helm`, `aws`)"
+                    ),
+                });
+            }
+        }
+
         Ok(Settings {
             rules,
             renderer,
@@ -173,6 +191,7 @@ impl Settings {
             values,
             vars,
             limits: file.limits,
+            trusted_commands: file.trusted_commands.clone(),
             config,
             verbose: global.verbose,
             quiet: global.quiet,

@@ -44,15 +44,43 @@ pub fn check(script: &str) -> Result<(), String> {
 /// # Errors
 /// As [`check`].
 pub fn command_names(script: &str) -> Result<Vec<String>, String> {
+    parse(script).map(|parser| parser.names)
+}
+
+/// One simple command of a script: where it stands and the programs that
+/// would read a value among its words ([`commands`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Command {
+    /// Byte offsets of its text in the script (`$( )` inside included).
+    pub span: std::ops::Range<usize>,
+    /// The programs its words reach, by the name written (the command,
+    /// the command a runner runs, the module `python -m` runs), leaving out
+    /// what runs a file of the repository (`./run.sh`, `python lint.py`).
+    pub programs: Vec<String>,
+}
+
+/// The simple commands of `script` in order of their end, and the spans of
+/// its pipelines of two or more commands (`a | b`: `b` reads what `a`
+/// writes), when `script` is inside the subset.
+///
+/// # Errors
+/// As [`check`].
+pub fn commands(script: &str) -> Result<(Vec<Command>, Vec<std::ops::Range<usize>>), String> {
+    parse(script).map(|parser| (parser.commands, parser.pipes))
+}
+
+fn parse(script: &str) -> Result<Parser<'_>, String> {
     let mut parser = Parser {
         s: script.as_bytes(),
         i: 0,
         depth: 0,
         multiple: false,
         names: Vec::new(),
+        commands: Vec::new(),
+        pipes: Vec::new(),
     };
     parser.list(&[""])?;
-    Ok(parser.names)
+    Ok(parser)
 }
 
 /// Nesting of compound commands and `$( )` the parser follows.
@@ -120,6 +148,10 @@ struct Parser<'a> {
     multiple: bool,
     /// The names of the commands read so far.
     names: Vec<String>,
+    /// The simple commands read so far.
+    commands: Vec<Command>,
+    /// The spans of the pipelines of two or more commands read so far.
+    pipes: Vec<std::ops::Range<usize>>,
 }
 
 impl Parser<'_> {
@@ -262,18 +294,22 @@ impl Parser<'_> {
         if self.keyword("!") {
             self.blanks();
         }
+        let start = self.i;
+        let mut piped = false;
         loop {
             self.command()?;
             self.blanks();
-            if self.starts("||") {
+            if self.starts("||") || !self.starts("|") {
+                if piped {
+                    self.pipes.push(start..self.i);
+                }
                 return Ok(());
             }
+            piped = true;
             if self.starts("|&") {
                 self.i += 2;
-            } else if self.peek() == Some(b'|') {
-                self.i += 1;
             } else {
-                return Ok(());
+                self.i += 1;
             }
             self.blanks_and_newlines();
         }
@@ -577,6 +613,7 @@ impl Parser<'_> {
     }
 
     fn simple(&mut self) -> Result<(), String> {
+        let start = self.i;
         let mut name: Option<String> = None;
         let mut args: Vec<Word> = Vec::new();
         let mut parts = 0;
@@ -672,7 +709,14 @@ impl Parser<'_> {
             ));
         }
         runner(&name, &args, &mut self.names)?;
-        builtin(&name, &args)
+        builtin(&name, &args)?;
+        let mut programs = Vec::new();
+        reached_programs(&name, &args, &mut programs)?;
+        self.commands.push(Command {
+            span: start..self.i,
+            programs,
+        });
+        Ok(())
     }
 
     /// One word: plain characters, quotes, escapes and expansions.
@@ -1235,6 +1279,91 @@ fn runner(name: &str, args: &[Word], names: &mut Vec<String>) -> Result<(), Stri
             names.push(word.to_owned());
             return runner(word, &args[i + 1..], names);
         }
+    }
+    Ok(())
+}
+
+/// Interpreters that run a file of the repository named as their first
+/// operand (`python lint.py "$F"`), and the short options of theirs that
+/// only change how it runs (any other option, `-c` or `-e` among them, makes
+/// the interpreter itself the program that reads the words).
+const INTERPRETERS: [(&str, &str); 12] = [
+    ("sh", "eux"),
+    ("bash", "eux"),
+    ("dash", "eux"),
+    ("zsh", "eux"),
+    ("ksh", "eux"),
+    ("ash", "eux"),
+    ("python", "uBOEsIbq"),
+    ("pypy", "uBOEsIbq"),
+    ("node", ""),
+    ("nodejs", ""),
+    ("ruby", "w"),
+    ("Rscript", ""),
+];
+
+/// Package managers: what they run (`npm run NAME`, `npx`) is the
+/// repository's `package.json` or a package, so the manager is the program.
+const MANAGERS: [&str; 4] = ["npm", "yarn", "pnpm", "bun"];
+
+/// The programs that read the words of the command `name args`
+/// ([`Command::programs`]): the command itself, or the file of the
+/// repository it runs (then none), and behind a runner (`timeout 5 x`) the
+/// runner and what it runs.
+fn reached_programs(name: &str, args: &[Word], out: &mut Vec<String>) -> Result<(), String> {
+    let base = name.rsplit('/').next().unwrap_or(name);
+    // `./run.sh`, `scripts/build.sh`, `pipelines/p1/run.sh`: the repository's.
+    if name.contains('/') && !name.starts_with('/') {
+        return Ok(());
+    }
+    if MANAGERS.contains(&base) {
+        out.push(name.to_owned());
+        return Ok(());
+    }
+    let interpreter = INTERPRETERS.iter().find(|(i, _)| {
+        base == *i
+            || base
+                .strip_prefix(i)
+                .is_some_and(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+    });
+    if let Some((interpreter, harmless)) = interpreter {
+        let mut modules = Vec::new();
+        named_programs(name, base, args, &mut modules)?;
+        if interpreter.starts_with("py") && !modules.is_empty() {
+            // `python -m pytest`: the module is the program.
+            out.extend(modules);
+            return Ok(());
+        }
+        for arg in args {
+            match arg.value.as_deref() {
+                Some(option)
+                    if option.len() > 1
+                        && option.starts_with('-')
+                        && !option.starts_with("--")
+                        && option[1..].chars().all(|c| harmless.contains(c)) => {}
+                // The first operand: a file of the repository.
+                Some(file) if !file.starts_with('-') && (file.contains('/') || file.contains('.')) => {
+                    return Ok(());
+                }
+                _ => break,
+            }
+        }
+        out.push(name.to_owned());
+        return Ok(());
+    }
+    out.push(name.to_owned());
+    // What a runner runs, with its own words.
+    let mut run = Vec::new();
+    runner(name, args, &mut run)?;
+    if base == "find" {
+        out.extend(run);
+    } else if let Some(first) = run.first()
+        && RUNNERS.iter().any(|(r, ..)| *r == base)
+        && let Some(at) = args.iter().position(|a| a.value.as_deref() == Some(first.as_str()))
+    {
+        reached_programs(first, &args[at + 1..], out)?;
+    } else {
+        out.extend(run);
     }
     Ok(())
 }

@@ -94,7 +94,7 @@ fn fragment_is_not_a_mapping() {
 fn two_groups_define_one_job_differently() {
     let out = render(&env_with(
         "M\tpipelines/p/s1/a.yaml\nM\tpipelines/p/s2/a.yaml\n",
-        "deploy:\n  script: [\"deploy {{ stage_name }}\"]\n",
+        "deploy:\n  script: [\"echo deploy {{ stage_name }}\"]\n",
     ));
     assert_clean_failure(&out, 2);
     snapshot!("error_merge_conflict", out);

@@ -79,6 +79,10 @@ impl Sandbox {
             );
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
+        // A program that runs its arguments as a command and is in no list
+        // of childgen's (`start-stop-daemon --exec`, a team's own wrapper).
+        let launch = env.write("bin/launch", "#!/bin/sh\nexec \"$@\"\n");
+        std::fs::set_permissions(&launch, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         std::fs::create_dir_all(env.path().join("work")).expect("mkdir work");
         Sandbox { env }
     }
@@ -1393,7 +1397,7 @@ fn safe_patterns_with_special_names_render() {
         with_f(&["python3 --version", "TARGET=\"$F\"", "echo \"$TARGET\""]),
         with_f(&[
             "python3 -E scripts/check.py \"$F\" || true",
-            "node -r dotenv/config check.js \"$F\" || true",
+            "node scripts/check.js \"$F\" || true",
         ]),
         with_f(&[
             "python3 scripts/check.py \"$F\" > report.txt || true",
@@ -1501,10 +1505,18 @@ fn assert_refused_at(template: &str, path: &str, detail: &str) {
 /// A folder whose `childgen.yml` has one rule, `stop` with the template
 /// `t.yml.tera`, and that file's path.
 fn one_rule(stop: &str) -> (TestEnv, std::path::PathBuf) {
+    one_rule_trusting(stop, &[])
+}
+
+/// [`one_rule`] with `trusted_commands`.
+fn one_rule_trusting(stop: &str, trusted: &[&str]) -> (TestEnv, std::path::PathBuf) {
     let env = TestEnv::new();
     let config = env.write(
         "childgen.yml",
-        format!("rules:\n  - stop: \"{stop}\"\n    template: t.yml.tera\n"),
+        format!(
+            "rules:\n  - stop: \"{stop}\"\n    template: t.yml.tera\ntrusted_commands: [{}]\n",
+            trusted.join(", ")
+        ),
     );
     (env, config)
 }
@@ -1664,7 +1676,9 @@ fn neutral_names_reach_data_and_repository_scripts() {
         // file the second may have written.
         "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - ./scripts/build.sh \"$P\" || true\n    - python3 scripts/lint.py \"pipelines/$P\" || true\n    - python3 -m pytest \"pipelines/$P\" || true\n",
     ];
-    let (env, config) = one_rule("pipeline_name:pipelines");
+    // The programs those lines give a name to, other than data programs
+    // and the repository's scripts.
+    let (env, config) = one_rule_trusting("pipeline_name:pipelines", &["bundle", "pyenv", "pytest"]);
     for template in cases {
         env.write("t.yml.tera", template);
         for name in ["echo", "printenv", "make", "test"] {
@@ -1701,4 +1715,93 @@ fn a_proven_fragment_does_not_vouch_for_a_name_the_template_writes() {
         "the changed path \"pipelines/whoami/m.py\" would change `j-whoami.script[0]`",
     );
     assert_contains(&out.stderr, "names the command `whoami`");
+}
+
+/// A program childgen knows nothing of may run what it is given (the
+/// sandbox's `launch` runs its arguments), so a changed path or a chosen
+/// name reaches only data programs, the repository's scripts, and the
+/// programs `trusted_commands` names (in childgen.yml or a template's
+/// comment). Each attack below rendered before the allow-list, and ran
+/// `printenv` (the token) or the path's `$(touch ...)` in the sandbox.
+#[test]
+fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
+    let by_name = [
+        "j-{{ pipeline_name }}:\n  script:\n    - launch {{ pipeline_name }} || true\n",
+        "j-{{ pipeline_name }}:\n  variables:\n    P: {{ pipeline_name }}\n  script:\n    - launch \"$P\" || true\n",
+        "j-{{ pipeline_name }}:\n  script:\n    - echo {{ pipeline_name }} | launch xargs || true\n",
+        "j-{{ pipeline_name }}:\n  script:\n    - timeout 5 launch {{ pipeline_name }} || true\n",
+        "j-{{ pipeline_name }}:\n  script:\n    - echo \"$(launch {{ pipeline_name }})\"\n",
+    ];
+    for template in by_name {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            template,
+            "pipelines/printenv/model.py",
+            "to `launch`",
+        );
+    }
+    let by_path = [
+        with_f(&["launch \"$F\" || true"]),
+        with_f(&["printf '%s\\n' \"$F\" | launch xargs || true"]),
+        with_f(&["printf '%s\\n' \"$F\" > list.txt", "launch xargs -a list.txt || true"]),
+        with_f(&["G=\"$F\"", "nice launch \"$G\" || true"]),
+    ];
+    let hostile = "pipelines/p1/x;$(touch PWNED).py";
+    for template in &by_path {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            template,
+            hostile,
+            "under `trusted_commands:` in childgen.yml",
+        );
+    }
+    // Trusted in childgen.yml, or by the template's own comment: the
+    // program is the template author's to vouch for; the sandbox's stub
+    // logs its arguments.
+    let (env, config) = one_rule_trusting("pipeline_name:pipelines", &["mlctl"]);
+    let listing = format!("A\t{}\n", git_quote(hostile));
+    for template in [
+        with_f(&["mlctl deploy --model \"$F\" || true"]),
+        format!(
+            "{{# trusted_commands: pytest #}}\n{}",
+            with_f(&["timeout 60 pytest \"$F\" || true"])
+        ),
+    ] {
+        env.write("t.yml.tera", &template);
+        assert_eq!(
+            attack(&config, env.path(), &listing, true, &template),
+            Outcome::Rendered
+        );
+    }
+    // Data programs and the repository's scripts, behind runners too.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    for template in [
+        with_f(&["cat -- \"$F\" | wc -l || true", "grep -c x -- \"$F\" || true"]),
+        with_f(&[
+            "timeout 60 ./scripts/check.sh \"$F\" || true",
+            "nice python3 -u scripts/check.py \"$F\" || true",
+        ]),
+        with_f(&["printf '%s\\n' \"$F\" | xargs -r ls -d -- 2>/dev/null || true"]),
+    ] {
+        env.write("t.yml.tera", &template);
+        assert_eq!(
+            attack(&config, env.path(), &listing, true, &template),
+            Outcome::Rendered
+        );
+    }
+    // A name in childgen.yml must be a program's name.
+    let env = TestEnv::new();
+    env.write("t.yml.tera", "j:\n  script: [echo]\n");
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"p:pipelines\"\n    template: t.yml.tera\ntrusted_commands: [/usr/bin/helm]\n",
+    );
+    let out =
+        env.stdin("A\tpipelines/a/b\n")
+            .run(&["generate", "--config", &config.display().to_string(), "--diff", "-"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(
+        &out.stderr,
+        "trusted_commands[0]: `/usr/bin/helm` is not a program's name",
+    );
 }
