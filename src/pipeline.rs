@@ -420,7 +420,7 @@ fn shaped(
         )
     })?;
     let empty = Mapping::new();
-    safety::compare(
+    let untrusted = safety::compare(
         real.as_ref().unwrap_or(&empty),
         neutral.as_ref().unwrap_or(&empty),
         known,
@@ -442,6 +442,11 @@ fn shaped(
              not (`tar` runs `--to-command=...`); rename the file"
                 .to_owned(),
         ));
+    }
+    // A program not known to read a path as data: after the checks above,
+    // whose messages say more.
+    if let Some(d) = untrusted {
+        return Err(unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail));
     }
     Ok(real)
 }

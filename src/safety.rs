@@ -164,9 +164,12 @@ const KEYWORDS: [&str; 62] = [
 /// Compares the document rendered from the real context with the one
 /// rendered from stand-ins.
 ///
+/// `Ok(Some(..))`: a program that reads a path and is not known to read it
+/// as data, which the caller reports after its own checks.
+///
 /// # Errors
 /// The first [`Difference`], in document order.
-pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<(), Difference> {
+pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Option<Difference>, Difference> {
     let mut walk = Walk {
         at: Vec::new(),
         lists: real.values().any(has_reference),
@@ -177,7 +180,7 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<(), 
     if real != stand_in {
         inside_subset(real, Reach::Special)?;
     }
-    untrusted.map_or(Ok(()), Err)
+    Ok(untrusted)
 }
 
 /// Why a fragment's scripts must stay inside the shell subset.
@@ -911,6 +914,25 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
                 });
             }
         }
+        // `env | grep "^{{ name | upper }}_"`: a chosen word, even glued to
+        // others, would pick the variables printed. (A chosen `printenv`
+        // standing on its own is a command's name, refused below.)
+        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line))
+            && line
+                .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+                .any(|word| !word.is_empty() && !known.contains(word) && chosen.within(word))
+        {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "prints the environment on a line that holds a value the merge request chose ({}): the \
+                     name would pick the variable printed (`env | grep \"^{{{{ name | upper }}}}_\"` with a \
+                     folder `ci_job`); read the variables you need by their names",
+                    code(&clip(&line))
+                ),
+                stand_in_text: chosen.mark(&line).unwrap_or_default(),
+            });
+        }
     }
     untrusted.map_or(Ok(()), Err)
 }
@@ -974,7 +996,8 @@ impl Known {
 
     /// Trusts the programs a template names in a comment, on a line
     /// `trusted_commands: mlctl, docker` (`{# ... #}`): the template's
-    /// author vouches that they read what they are given as data.
+    /// author vouches that they read what they are given as data. Like the
+    /// key of childgen.yml, it holds for every template.
     pub fn trust_declared(&mut self, source: &str) {
         for (i, _) in source.match_indices("{#") {
             let comment = &source[i + 2..];
@@ -983,9 +1006,15 @@ impl Known {
                 let Some((_, names)) = line.split_once("trusted_commands:") else {
                     continue;
                 };
-                for name in names.split([',', ' ', '\t']) {
-                    let name = name.trim_end_matches(['-', '.']);
-                    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b)) {
+                // Names only, or none: prose (`helm (but never kubectl)`)
+                // trusts nothing, and the refusal names the program.
+                let names = names.trim_end().trim_end_matches('-');
+                let names: Vec<&str> = names.split([',', ' ', '\t']).filter(|n| !n.is_empty()).collect();
+                if names
+                    .iter()
+                    .all(|n| n.bytes().all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b)))
+                {
+                    for name in names {
                         self.trust(name);
                     }
                 }
@@ -1334,16 +1363,10 @@ fn unquoted_tainted(
     };
     for (i, (at, line)) in scripts.iter().enumerate() {
         let neutral = neutral_scripts.get(i).filter(|_| differs(i)).map(|(_, n)| n.as_str());
-        if let Some((program, value)) = readers.untrusted(line, neutral) {
+        if let Some((detail, value)) = readers.untrusted(line, neutral) {
             return Ok(Some(Difference {
                 at: at.clone(),
-                detail: format!(
-                    "gives a changed path, or a value the merge request chose, to `{program}` ({}), which \
-                     childgen does not know to read its arguments as data (a program may run what it is \
-                     given); if `{program}` never does, name it under `trusted_commands:` in childgen.yml, \
-                     or pass the value to a script of the repository",
-                    code(&clip(line))
-                ),
+                detail,
                 stand_in_text: value
                     .or_else(|| tainted.first().map(|(_, v)| v.clone()))
                     .unwrap_or_default(),
@@ -1433,6 +1456,54 @@ const DATA_PROGRAMS: [&str; 72] = [
     "xargs",
 ];
 
+/// The data programs that are bash builtins: an option read from a value
+/// (`echo -e`, `cd -P`) does nothing the checks above do not already
+/// cover. Sorted by byte.
+const BUILTINS: [&str; 28] = [
+    ".",
+    ":",
+    "[",
+    "break",
+    "cd",
+    "continue",
+    "echo",
+    "exit",
+    "export",
+    "false",
+    "kill",
+    "mapfile",
+    "popd",
+    "printf",
+    "pushd",
+    "pwd",
+    "read",
+    "readarray",
+    "readonly",
+    "return",
+    "shift",
+    "source",
+    "test",
+    "true",
+    "type",
+    "umask",
+    "unset",
+    "wait",
+];
+
+/// Whether `program` is one of [`BUILTINS`].
+fn builtin(program: &str) -> bool {
+    BUILTINS.binary_search(&program).is_ok()
+}
+
+/// Whether a shell word starts with fixed text that is not an option's
+/// `-` (`pipelines/$P`, `"./$F"`, `'x'`), so no value makes it one.
+fn fixed_start(word: &str) -> bool {
+    let word = word.strip_prefix(['"', '\'']).unwrap_or(word);
+    word.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b"._/+,:@%=".contains(&b))
+}
+
 /// Whether `program` (a base name) reads its arguments as data only.
 fn data_program(program: &str) -> bool {
     DATA_PROGRAMS.binary_search(&program).is_ok()
@@ -1450,73 +1521,169 @@ struct Readers<'t> {
 }
 
 impl Readers<'_> {
-    /// The first program of `line` that reads a path or chosen value among
-    /// its words and is neither a data program ([`data_program`]), a file of
-    /// the repository, nor one `trusted_commands` names; with the stand-in
-    /// text of the value. A command reads one when its text differs from
-    /// `neutral`'s (the same line rendered from stand-ins, when it differs),
-    /// names a variable that holds one, or names a file one may have been
-    /// written to; and so does every command of a pipeline (`a | b`) one of
-    /// whose commands does. A line outside the subset is left to
-    /// [`inside_subset`], which refuses it.
+    /// Where `line` gives a path or chosen value to a program that may do
+    /// more with it than read it as data: the phrase that says so, with the
+    /// stand-in text of the value. A command reads one when its text
+    /// differs from `neutral`'s (the same line rendered from stand-ins,
+    /// when it differs) or names a variable that holds one; every command
+    /// does once a script may have written one to a file (no check follows
+    /// a file's name through variables, copies and options); and so does
+    /// the command around a `$( )` that reads one, and every command of a
+    /// pipeline (`a | b`) or a redirected compound one of whose commands
+    /// does. Such a command's programs must be data programs
+    /// ([`data_program`]), files of the repository or trusted ones; a data
+    /// program that is not a builtin may not take such a word where it
+    /// reads options (`grep -f/proc/self/environ`); `xargs` only with `-0`;
+    /// and the line may not print the environment (`env | grep NAME`).
+    /// A line outside the subset is left to [`inside_subset`], which
+    /// refuses it.
     fn untrusted(&self, line: &str, neutral: Option<&str>) -> Option<(String, Option<String>)> {
         let (commands, pipes) = crate::subset::commands(line).ok()?;
-        let neutral_commands = neutral.map(|n| crate::subset::commands(n).map(|(c, _)| c));
+        let neutral_commands = neutral
+            .and_then(|n| crate::subset::commands(n).ok().map(|(c, _)| (n, c)))
+            .filter(|(_, c)| {
+                c.len() == commands.len() && c.iter().zip(&commands).all(|(a, b)| a.args.len() == b.args.len())
+            });
+        // Where the texts do not line up, every command may read it.
+        let unaligned = neutral.is_some() && neutral_commands.is_none();
+        let everything = neutral.map(str::to_owned);
+        // Whether the word at `span` of command `k` (argument `m`, or the
+        // whole command) holds one, directly.
+        let holds = |text: &str, other: Option<&str>| -> Option<Option<String>> {
+            if let Some(other) = other
+                && self.chose(text, other)
+            {
+                return Some(Some(other.to_owned()));
+            }
+            self.tainted
+                .iter()
+                .find(|(name, _)| mentions(text, name))
+                .map(|(_, value)| Some(value.clone()))
+        };
         let mut reads: Vec<Option<Option<String>>> = commands
             .iter()
             .enumerate()
             .map(|(k, command)| {
-                let text = &line[command.span.clone()];
-                if let Some(neutral_commands) = &neutral_commands {
-                    let neutral = neutral.unwrap_or_default();
-                    // Commands that do not line up: every one may read it.
-                    let Ok(neutral_commands) = neutral_commands else {
-                        return Some(Some(neutral.to_owned()));
-                    };
-                    if neutral_commands.len() != commands.len() {
-                        return Some(Some(neutral.to_owned()));
-                    }
-                    let other = &neutral[neutral_commands[k].span.clone()];
-                    if self.chose(text, other) {
-                        return Some(Some(other.to_owned()));
-                    }
+                if unaligned {
+                    return Some(everything.clone());
                 }
-                if let Some((_, value)) = self.tainted.iter().find(|(name, _)| mentions(text, name)) {
-                    return Some(Some(value.clone()));
-                }
-                (!self.written.is_empty()
-                    && dequoted_words(text)
-                        .iter()
-                        .any(|(word, _)| word.split_whitespace().any(|w| self.written.iter().any(|f| f == w))))
-                .then_some(None)
+                let other = neutral_commands.as_ref().map(|(n, c)| &n[c[k].span.clone()]);
+                holds(&line[command.span.clone()], other)
+                    .or_else(|| (!self.written.is_empty()).then(|| self.tainted.first().map(|(_, v)| v.clone())))
             })
             .collect();
-        for pipe in &pipes {
-            let inside = |k: usize| pipe.start <= commands[k].span.start && commands[k].span.end <= pipe.end;
-            if let Some(value) = (0..commands.len())
-                .filter(|k| inside(*k))
-                .find_map(|k| reads[k].clone())
-            {
-                for (k, read) in reads.iter_mut().enumerate() {
-                    if inside(k) && read.is_none() {
+        // Until nothing changes: `$( )` prints what it read into the words
+        // of the command around it; a span that shares input (a pipe, a
+        // redirected compound) shares what one of its commands reads.
+        let within = |inner: &std::ops::Range<usize>, outer: &std::ops::Range<usize>| {
+            outer.start <= inner.start && inner.end <= outer.end
+        };
+        loop {
+            let before = reads.iter().filter(|r| r.is_some()).count();
+            for k in 0..commands.len() {
+                let Some(value) = reads[k].clone() else { continue };
+                let spans: Vec<&std::ops::Range<usize>> =
+                    pipes.iter().filter(|pipe| within(&commands[k].span, pipe)).collect();
+                for (j, read) in reads.iter_mut().enumerate() {
+                    let around = within(&commands[k].span, &commands[j].span);
+                    if read.is_none() && (around || spans.iter().any(|span| within(&commands[j].span, span))) {
                         *read = Some(value.clone());
                     }
                 }
             }
+            if reads.iter().filter(|r| r.is_some()).count() == before {
+                break;
+            }
         }
-        commands.iter().zip(reads).find_map(|(command, read)| {
-            let value = read?;
-            command
-                .programs
-                .iter()
-                .find(|program| {
-                    let base = program.rsplit('/').next().unwrap_or_default();
-                    // `./run.sh`, `scripts/x.sh`: the repository's.
-                    let repository = program.contains('/') && !program.starts_with('/');
-                    !repository && !data_program(base) && !self.known.trusts(base)
-                })
-                .map(|program| (program.rsplit('/').next().unwrap_or_default().to_owned(), value))
-        })
+        // (In the marked line, where a chosen `printenv` is no longer one.)
+        if let Some(value) = reads.iter().flatten().next()
+            && dumps_variables(neutral.unwrap_or(line))
+        {
+            return Some((
+                format!(
+                    "prints the environment on a line that a changed path or a value the merge request chose \
+                     reaches ({}): the name would pick the variable printed (`env | grep \"^{{{{ name }}}}_\"` \
+                     with a folder `ci_job`); read the variables you need by their names",
+                    code(&clip(line))
+                ),
+                value.clone(),
+            ));
+        }
+        for (k, command) in commands.iter().enumerate() {
+            let Some(value) = &reads[k] else { continue };
+            if let Some(program) = command.programs.iter().find(|program| {
+                let base = program.rsplit('/').next().unwrap_or_default();
+                !crate::subset::repository_file(program) && !data_program(base) && !self.known.trusts(base)
+            }) {
+                let program = program.rsplit('/').next().unwrap_or_default();
+                return Some((
+                    format!(
+                        "gives a changed path, or a value the merge request chose, to `{program}` ({}), which \
+                         childgen does not know to read its arguments as data (a program may run what it is \
+                         given); if `{program}` never does, name it under `trusted_commands:` in childgen.yml, \
+                         or pass the value to a script of the repository",
+                        code(&clip(line))
+                    ),
+                    value.clone(),
+                ));
+            }
+            let fixed = |m: usize| command.args[m].1.as_deref();
+            let Some((receiver, from)) = &command.receiver else {
+                continue;
+            };
+            let receiver = receiver.rsplit('/').next().unwrap_or_default();
+            if command.programs.iter().any(|p| p.rsplit('/').next() == Some("xargs")) {
+                let null = command
+                    .args
+                    .iter()
+                    .any(|(_, v)| matches!(v.as_deref(), Some("-0" | "--null" | "-0r" | "-r0")));
+                let ended = command.args.last().is_some_and(|(_, v)| v.as_deref() == Some("--"));
+                if !null || (data_program(receiver) && !builtin(receiver) && receiver != "xargs" && !ended) {
+                    return Some((
+                        format!(
+                            "gives what a changed path or chosen value reaches to `xargs` ({}) without `-0`, or \
+                             without `--` at the end: xargs splits what it reads at blanks, quotes and line breaks \
+                             into several arguments, which the program reads as options (`-e NAME \
+                             /proc/self/environ`); write NUL-separated input (`printf '%s\\0'`) to `xargs -0 \
+                             ... --`",
+                            code(&clip(line))
+                        ),
+                        value.clone(),
+                    ));
+                }
+            }
+            if !data_program(receiver) || builtin(receiver) {
+                continue;
+            }
+            // The receiver's words that hold one, where it reads options.
+            let other_args = neutral_commands.as_ref().map(|(n, c)| (n, &c[k].args));
+            let mut ended = false;
+            for m in *from..command.args.len() {
+                if fixed(m) == Some("--") && receiver != "find" {
+                    ended = true;
+                    continue;
+                }
+                let text = &line[command.args[m].0.clone()];
+                let other = other_args.map(|(n, args)| &n[args[m].0.clone()]);
+                let nested = commands
+                    .iter()
+                    .zip(&reads)
+                    .any(|(inner, read)| read.is_some() && within(&inner.span, &command.args[m].0));
+                let held = unaligned || nested || holds(text, other).is_some();
+                if held && !ended && !fixed_start(text) {
+                    return Some((
+                        format!(
+                            "gives `{text}` to `{receiver}` ({}) where it reads options: a changed path, or a part \
+                             of one, may start with `-` (`-f/proc/self/environ`); put `--` before it, or start the \
+                             word with fixed text (`\"./$F\"`, `\"pipelines/$P\"`)",
+                            code(&clip(line))
+                        ),
+                        value.clone(),
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Whether the merge request chose text of `real`, a command whose
@@ -3563,7 +3730,10 @@ mod tests {
     }
 
     fn check(real: &str, stand_in: &str) -> Result<(), String> {
-        compare(&doc(real), &doc(stand_in), &Known::default()).map_err(|d| format!("{}: {}", d.at, d.detail))
+        match compare(&doc(real), &doc(stand_in), &Known::default()) {
+            Ok(None) => Ok(()),
+            Ok(Some(d)) | Err(d) => Err(format!("{}: {}", d.at, d.detail)),
+        }
     }
 
     #[test]
@@ -3838,8 +4008,8 @@ mod tests {
             ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
             ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
             (
-                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls \"${D}/x\" \"$HOME\"']}",
-                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls \"${D}/x\" \"$HOME\"']}",
+                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls -- \"${D}/x\" \"$HOME\"']}",
+                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls -- \"${D}/x\" \"$HOME\"']}",
             ),
             ("j: {variables: {D: '50% of 100%'}}", "j: {variables: {D: 50__of_100_}}"),
             (
@@ -3981,7 +4151,7 @@ mod tests {
                 doc
             };
             assert!(
-                compare(&doc(real), &doc(stand_in), &Known::default()).is_err(),
+                !matches!(compare(&doc(real), &doc(stand_in), &Known::default()), Ok(None)),
                 "{real}"
             );
         }

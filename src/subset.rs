@@ -57,11 +57,20 @@ pub struct Command {
     /// the command a runner runs, the module `python -m` runs), leaving out
     /// what runs a file of the repository (`./run.sh`, `python lint.py`).
     pub programs: Vec<String>,
+    /// The program that receives its last words (`ls` in `timeout 5 ls
+    /// "$D"`), with the index in `args` where that program's words start;
+    /// `None` when a file of the repository does.
+    pub receiver: Option<(String, usize)>,
+    /// Its words after the command's name: where each stands, and its
+    /// value when that is fixed text.
+    pub args: Vec<(std::ops::Range<usize>, Option<String>)>,
 }
 
-/// The simple commands of `script` in order of their end, and the spans of
-/// its pipelines of two or more commands (`a | b`: `b` reads what `a`
-/// writes), when `script` is inside the subset.
+/// The simple commands of `script` in order of their end, and the spans
+/// whose commands share what they read: pipelines of two or more commands
+/// (`a | b`: `b` reads what `a` writes), and compound commands with
+/// redirections (`{ a; b; } < f`, where the redirections stand as a
+/// command of no program), when `script` is inside the subset.
 ///
 /// # Errors
 /// As [`check`].
@@ -317,6 +326,7 @@ impl Parser<'_> {
 
     fn command(&mut self) -> Result<(), String> {
         self.deeper()?;
+        let start = self.i;
         if self.peek() == Some(b'(') {
             if self.at(1) == Some(b'(') {
                 return Err("uses `(( ))`, which evaluates text as arithmetic".to_owned());
@@ -362,7 +372,10 @@ impl Parser<'_> {
                 }
             }
         }
-        // Redirections after a compound command.
+        // Redirections after a compound command: every command inside
+        // reads what they name (`{ xargs x; } <<< "$F"`), so they stand
+        // as a command of no program, sharing input with those inside.
+        let redirections = self.i;
         loop {
             self.blanks();
             if self.redirection_here() {
@@ -370,6 +383,15 @@ impl Parser<'_> {
             } else {
                 break;
             }
+        }
+        if self.s[redirections..self.i].iter().any(|b| !b.is_ascii_whitespace()) {
+            self.commands.push(Command {
+                span: redirections..self.i,
+                receiver: None,
+                programs: Vec::new(),
+                args: Vec::new(),
+            });
+            self.pipes.push(start..self.i);
         }
         self.depth -= 1;
         Ok(())
@@ -616,6 +638,7 @@ impl Parser<'_> {
         let start = self.i;
         let mut name: Option<String> = None;
         let mut args: Vec<Word> = Vec::new();
+        let mut spans = Vec::new();
         let mut parts = 0;
         loop {
             self.blanks();
@@ -638,8 +661,12 @@ impl Parser<'_> {
                 parts += 1;
                 continue;
             }
+            let at = self.i;
             let word = self.word()?;
             parts += 1;
+            if name.is_some() {
+                spans.push(at..self.i);
+            }
             if name.is_none() {
                 let Some(literal) = word.literal else {
                     return Err(format!(
@@ -711,10 +738,12 @@ impl Parser<'_> {
         runner(&name, &args, &mut self.names)?;
         builtin(&name, &args)?;
         let mut programs = Vec::new();
-        reached_programs(&name, &args, &mut programs)?;
+        let receiver = reached_programs(&name, &args, 0, &mut programs)?;
         self.commands.push(Command {
             span: start..self.i,
+            receiver,
             programs,
+            args: spans.into_iter().zip(args.into_iter().map(|a| a.value)).collect(),
         });
         Ok(())
     }
@@ -1306,19 +1335,41 @@ const INTERPRETERS: [(&str, &str); 12] = [
 /// repository's `package.json` or a package, so the manager is the program.
 const MANAGERS: [&str; 4] = ["npm", "yarn", "pnpm", "bun"];
 
+/// Whether a program named by `path` is a file of the repository: a
+/// relative path (`./run.sh`, `scripts/build.sh`), not in a folder that
+/// holds installed tools (`node_modules/.bin/x`, `.venv/bin/helm`).
+pub fn repository_file(path: &str) -> bool {
+    path.contains('/')
+        && !path.starts_with(['/', '~'])
+        && !path.split('/').any(|part| {
+            matches!(
+                part,
+                "node_modules" | ".bin" | ".venv" | "venv" | ".tox" | "site-packages"
+            )
+        })
+}
+
 /// The programs that read the words of the command `name args`
 /// ([`Command::programs`]): the command itself, or the file of the
 /// repository it runs (then none), and behind a runner (`timeout 5 x`) the
-/// runner and what it runs.
-fn reached_programs(name: &str, args: &[Word], out: &mut Vec<String>) -> Result<(), String> {
+/// runner and what it runs. Returns where the words of the program that
+/// receives the command's last words start (`offset` counts the words of
+/// `args` before this command's own) and its name, or `None` when that is
+/// a file of the repository.
+fn reached_programs(
+    name: &str,
+    args: &[Word],
+    offset: usize,
+    out: &mut Vec<String>,
+) -> Result<Option<(String, usize)>, String> {
     let base = name.rsplit('/').next().unwrap_or(name);
     // `./run.sh`, `scripts/build.sh`, `pipelines/p1/run.sh`: the repository's.
-    if name.contains('/') && !name.starts_with('/') {
-        return Ok(());
+    if repository_file(name) {
+        return Ok(None);
     }
     if MANAGERS.contains(&base) {
         out.push(name.to_owned());
-        return Ok(());
+        return Ok(Some((name.to_owned(), offset)));
     }
     let interpreter = INTERPRETERS.iter().find(|(i, _)| {
         base == *i
@@ -1331,8 +1382,9 @@ fn reached_programs(name: &str, args: &[Word], out: &mut Vec<String>) -> Result<
         named_programs(name, base, args, &mut modules)?;
         if interpreter.starts_with("py") && !modules.is_empty() {
             // `python -m pytest`: the module is the program.
+            let module = modules.last().cloned().unwrap_or_default();
             out.extend(modules);
-            return Ok(());
+            return Ok(Some((module, offset)));
         }
         for arg in args {
             match arg.value.as_deref() {
@@ -1341,15 +1393,19 @@ fn reached_programs(name: &str, args: &[Word], out: &mut Vec<String>) -> Result<
                         && option.starts_with('-')
                         && !option.starts_with("--")
                         && option[1..].chars().all(|c| harmless.contains(c)) => {}
-                // The first operand: a file of the repository.
-                Some(file) if !file.starts_with('-') && (file.contains('/') || file.contains('.')) => {
-                    return Ok(());
+                // The first operand: a file of the repository (not
+                // `/dev/stdin`, nor one installed into it).
+                Some(file)
+                    if !file.starts_with('-')
+                        && (repository_file(file) || !file.contains('/') && file.contains('.')) =>
+                {
+                    return Ok(None);
                 }
                 _ => break,
             }
         }
         out.push(name.to_owned());
-        return Ok(());
+        return Ok(Some((name.to_owned(), offset)));
     }
     out.push(name.to_owned());
     // What a runner runs, with its own words.
@@ -1361,11 +1417,11 @@ fn reached_programs(name: &str, args: &[Word], out: &mut Vec<String>) -> Result<
         && RUNNERS.iter().any(|(r, ..)| *r == base)
         && let Some(at) = args.iter().position(|a| a.value.as_deref() == Some(first.as_str()))
     {
-        reached_programs(first, &args[at + 1..], out)?;
+        return reached_programs(first, &args[at + 1..], offset + at + 1, out);
     } else {
         out.extend(run);
     }
-    Ok(())
+    Ok(Some((name.to_owned(), offset)))
 }
 
 /// Characters that end a word.

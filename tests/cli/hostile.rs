@@ -1411,13 +1411,13 @@ fn safe_patterns_with_special_names_render() {
         ]),
         with_f(&[
             "n=$(wc -l < \"$F\" 2>/dev/null) || true",
-            "echo \"$(basename \"$F\") done\"",
+            "echo \"$(basename -- \"$F\") done\"",
         ]),
         // The eleventh pass's false refusals.
         with_f(&[
             "echo \"$F\" | grep -q \"\\.py$\" || true",
             "case \"$F\" in *.py) echo py;; *) echo other;; esac",
-            "ls -d {} \"$F\" 2>/dev/null || true",
+            "ls -d -- {} \"$F\" 2>/dev/null || true",
         ]),
         with_f(&[
             "lines=$(wc -l < \"$F\" 2>/dev/null) || true",
@@ -1781,7 +1781,7 @@ fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
             "timeout 60 ./scripts/check.sh \"$F\" || true",
             "nice python3 -u scripts/check.py \"$F\" || true",
         ]),
-        with_f(&["printf '%s\\n' \"$F\" | xargs -r ls -d -- 2>/dev/null || true"]),
+        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ls -d -- 2>/dev/null || true"]),
     ] {
         env.write("t.yml.tera", &template);
         assert_eq!(
@@ -1804,4 +1804,82 @@ fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
         &out.stderr,
         "trusted_commands[0]: `/usr/bin/helm` is not a program's name",
     );
+}
+
+/// The twenty-third pass (against the allow-list): data programs given
+/// words a value was split into, or options (`grep -ze CI_JOB_TOKEN
+/// /proc/self/environ`), a list of paths in a file read by `tar -T`, the
+/// environment filtered by a chosen name, `python3 /dev/stdin`, a tool
+/// installed into the checkout, and prose in a trust comment. Each rendered
+/// before, and printed the token or created PWNED in the sandbox.
+#[test]
+fn the_twenty_third_passes_bypasses_are_refused() {
+    let hostile = [
+        (
+            with_f(&["printf '%s\\n' \"$F\" | xargs grep -n TODO || true"]),
+            "pipelines/p1/x -ze CI_JOB_TOKEN /proc/self/environ",
+            "without `-0`",
+        ),
+        (
+            with_f(&["printf '%s\\0' \"$F\" | xargs -0 grep -n TODO || true"]),
+            "pipelines/p1/x;$(touch PWNED)",
+            "without `--` at the end",
+        ),
+        (
+            with_f(&[
+                "printf '%s\\n' \"$F\" >> changed.txt",
+                "tar czf changed.tgz --files-from=changed.txt || true",
+            ]),
+            "pipelines/p1/x\n--null\n--files-from=/proc/self/environ",
+            "to `tar`",
+        ),
+        (
+            with_f(&["python3 /dev/stdin <<< \"$F\" || true"]),
+            "pipelines/p1/x if 0 else __import__(\"os\").system(\"touch PWNED\")",
+            "to `python3`",
+        ),
+        (
+            with_f(&[".venv/bin/helm lint \"$F\" || true"]),
+            "pipelines/p1/x;$(touch PWNED)",
+            "to `helm`",
+        ),
+        (
+            with_f(&["read -r a b <<< \"$F\"", "grep -n TODO \"$b\" || true"]),
+            "pipelines/p1/x -f/proc/self/environ",
+            "to `grep` (`grep -n TODO \"$b\" || true`) where it reads options",
+        ),
+        (
+            format!(
+                "{{# trusted_commands: helm (but never kubectl, which can exec into pods) #}}\n{}",
+                with_f(&["kubectl apply -f \"$F\" || true"])
+            ),
+            "pipelines/p1/x;$(touch PWNED)",
+            "to `kubectl`",
+        ),
+    ];
+    for (template, path, detail) in &hostile {
+        assert_refused_by("pipeline_name:pipelines", template, path, detail);
+    }
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "j-{{ pipeline_name }}:\n  script:\n    - env | grep \"^{{ pipeline_name | upper }}_\" || true\n",
+        "pipelines/ci_job/model.py",
+        "prints the environment",
+    );
+    // With `-0`, `--` and fixed text, the same programs are fine.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    let listing = format!(
+        "A\t{}\n",
+        git_quote("pipelines/p1/x -ze CI_JOB_TOKEN /proc/self/environ")
+    );
+    for template in [
+        with_f(&["printf '%s\\0' \"$F\" | xargs -0 grep -n TODO -- || true"]),
+        with_f(&["grep -n TODO -- \"$F\" || true", "cat \"./$F\" || true"]),
+    ] {
+        env.write("t.yml.tera", &template);
+        assert_eq!(
+            attack(&config, env.path(), &listing, true, &template),
+            Outcome::Rendered
+        );
+    }
 }
