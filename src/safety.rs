@@ -1376,119 +1376,33 @@ fn unquoted_tainted(
     Ok(None)
 }
 
-/// Programs whose arguments are data whatever they hold: bash's builtins
-/// that the subset admits (it refuses the others, and the options of these
-/// that evaluate), tools that only read, write or compare files, and
-/// runners whose own words are data (what they run is checked as a program
-/// of its own). Sorted by byte.
-const DATA_PROGRAMS: [&str; 72] = [
-    ".",
-    ":",
-    "[",
-    "basename",
-    "break",
-    "cat",
-    "cd",
-    "chrt",
-    "cmp",
-    "comm",
-    "continue",
-    "cp",
-    "cut",
-    "date",
-    "diff",
-    "dirname",
-    "du",
-    "echo",
-    "egrep",
-    "env",
-    "exit",
-    "export",
-    "false",
-    "fgrep",
-    "find",
-    "grep",
-    "head",
-    "ionice",
-    "kill",
-    "ln",
-    "ls",
-    "make",
-    "mapfile",
-    "md5sum",
-    "mkdir",
-    "mv",
-    "nice",
-    "nohup",
-    "popd",
-    "printf",
-    "pushd",
-    "pwd",
-    "read",
-    "readarray",
-    "readlink",
-    "readonly",
-    "realpath",
-    "return",
-    "rm",
-    "rmdir",
-    "sha1sum",
-    "sha256sum",
-    "sha512sum",
-    "shift",
-    "sleep",
-    "source",
-    "stat",
-    "stdbuf",
-    "tail",
-    "tee",
-    "test",
-    "timeout",
-    "touch",
-    "tr",
-    "true",
-    "type",
-    "umask",
-    "uniq",
-    "unset",
-    "wait",
-    "wc",
-    "xargs",
+/// Programs whose arguments are data whatever they hold, besides
+/// [`BUILTINS`]: tools that only read, write or compare files, and runners
+/// whose own words are data (what they run is checked as a program of its
+/// own). Sorted by byte.
+#[rustfmt::skip]
+const DATA_TOOLS: [&str; 44] = [
+    "basename", "cat", "chrt", "cmp", "comm", "cp", "cut", "date", "diff", "dirname", "du", "egrep", "env", "fgrep",
+    "find", "grep", "head", "ionice", "ln", "ls", "make", "md5sum", "mkdir", "mv", "nice", "nohup", "readlink",
+    "realpath", "rm", "rmdir", "sha1sum", "sha256sum", "sha512sum", "sleep", "stat", "stdbuf", "tail", "tee",
+    "timeout", "touch", "tr", "uniq", "wc", "xargs",
 ];
 
-/// The data programs that are bash builtins: an option read from a value
-/// (`echo -e`, `cd -P`) does nothing the checks above do not already
-/// cover. Sorted by byte.
+/// Bash's builtins that the subset admits (it refuses the others, and the
+/// options of these that evaluate), which read words as data; an option
+/// read from a value (`echo -e`, `cd -P`) does nothing the checks above do
+/// not already cover. Sorted by byte.
+#[rustfmt::skip]
 const BUILTINS: [&str; 28] = [
-    ".",
-    ":",
-    "[",
-    "break",
-    "cd",
-    "continue",
-    "echo",
-    "exit",
-    "export",
-    "false",
-    "kill",
-    "mapfile",
-    "popd",
-    "printf",
-    "pushd",
-    "pwd",
-    "read",
-    "readarray",
-    "readonly",
-    "return",
-    "shift",
-    "source",
-    "test",
-    "true",
-    "type",
-    "umask",
-    "unset",
-    "wait",
+    ".", ":", "[", "break", "cd", "continue", "echo", "exit", "export", "false", "kill", "mapfile", "popd",
+    "printf", "pushd", "pwd", "read", "readarray", "readonly", "return", "shift", "source", "test", "true", "type",
+    "umask", "unset", "wait",
 ];
+
+/// Whether `program` (a base name) reads its arguments as data only.
+fn data_program(program: &str) -> bool {
+    builtin(program) || DATA_TOOLS.binary_search(&program).is_ok()
+}
 
 /// Whether `program` is one of [`BUILTINS`].
 fn builtin(program: &str) -> bool {
@@ -1502,11 +1416,6 @@ fn fixed_start(word: &str) -> bool {
     word.bytes()
         .next()
         .is_some_and(|b| b.is_ascii_alphanumeric() || b"._/+,:@%=".contains(&b))
-}
-
-/// Whether `program` (a base name) reads its arguments as data only.
-fn data_program(program: &str) -> bool {
-    DATA_PROGRAMS.binary_search(&program).is_ok()
 }
 
 /// What tells the commands of a script that read a path (or a value the
