@@ -443,6 +443,21 @@ fn shaped(
                 .to_owned(),
         ));
     }
+    // A line break makes one path several lines for whatever reads lines
+    // (`while read -r f`, `head -n 1`, `mapfile`): the next could name any
+    // file (`/proc/self/environ`, `.git/config`).
+    if real != neutral
+        && let Some((path, _)) = hostile.paths.iter().find(|(path, _)| path.contains(['\n', '\r']))
+        && safety::reaches_scripts(real.as_ref().unwrap_or(&empty), neutral.as_ref().unwrap_or(&empty))
+    {
+        return Err(unsafe_path(
+            path,
+            "the fragment".to_owned(),
+            "holds a line break, which splits it into several paths for whatever reads lines (`while read -r f`, \
+             `head -n 1`), the next of which could name any file (`/proc/self/environ`); rename the file"
+                .to_owned(),
+        ));
+    }
     // A program not known to read a path as data: after the checks above,
     // whose messages say more.
     if let Some(d) = untrusted {

@@ -183,6 +183,28 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
     Ok(untrusted)
 }
 
+/// Whether a path reaches a script of the document: a script line differs
+/// from the stand-in document's, or names a variable whose value does.
+#[must_use]
+pub fn reaches_scripts(real: &Mapping, stand_in: &Mapping) -> bool {
+    let (mut tainted, mut all) = (Vec::new(), Vec::new());
+    collect_tainted(
+        &Value::Mapping(real.clone()),
+        &Value::Mapping(stand_in.clone()),
+        false,
+        &mut tainted,
+        &mut all,
+    );
+    follow_chains(&mut tainted, &all);
+    let lists = real.values().any(has_reference);
+    let (mut scripts, mut neutral) = (Vec::new(), Vec::new());
+    collect_scripts(real, &mut Vec::new(), false, lists, &mut scripts);
+    collect_scripts(stand_in, &mut Vec::new(), false, lists, &mut neutral);
+    scripts.iter().enumerate().any(|(i, (_, line))| {
+        neutral.get(i).is_none_or(|(_, n)| n != line) || tainted.iter().any(|(name, _)| mentions(line, name))
+    })
+}
+
 /// Why a fragment's scripts must stay inside the shell subset.
 #[derive(Clone, Copy)]
 enum Reach {
@@ -889,6 +911,16 @@ fn literals(code: &str) -> Vec<&str> {
 
 /// The checks of [`check_reach`] on a document that holds chosen words.
 fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
+    // A job named `pages` publishes GitLab Pages.
+    if real.contains_key("pages") && !marked.contains_key("pages") {
+        return Err(Difference {
+            at: "pages".to_owned(),
+            detail: "names a job `pages`, which GitLab runs as the job that publishes the project's Pages site; \
+                     add a prefix or suffix to job names made of a value (`deploy-{{ name }}`)"
+                .to_owned(),
+            stand_in_text: chosen.mark("pages").unwrap_or_default(),
+        });
+    }
     let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
@@ -1404,18 +1436,74 @@ fn data_program(program: &str) -> bool {
     builtin(program) || DATA_TOOLS.binary_search(&program).is_ok()
 }
 
+/// Data tools that read no file named by a word, nor an option that does
+/// (`basename`, and runners, whose own words are data and whose command
+/// is checked as a program of its own).
+const STRING_TOOLS: [&str; 10] = [
+    "basename", "chrt", "dirname", "env", "ionice", "nice", "nohup", "sleep", "stdbuf", "timeout",
+];
+
 /// Whether `program` is one of [`BUILTINS`].
 fn builtin(program: &str) -> bool {
     BUILTINS.binary_search(&program).is_ok()
 }
 
-/// Whether a shell word starts with fixed text that is not an option's
-/// `-` (`pipelines/$P`, `"./$F"`, `'x'`), so no value makes it one.
+/// Whether a shell word starts with fixed text that keeps it a relative
+/// path or one under a named folder, never an option's `-` or the root
+/// (`pipelines/$P`, `"./$F"`, `'x'`, `/tmp/$F`; not `"$F"`, `/$F`).
 fn fixed_start(word: &str) -> bool {
     let word = word.strip_prefix(['"', '\'']).unwrap_or(word);
-    word.bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphanumeric() || b"._/+,:@%=".contains(&b))
+    let bytes = word.as_bytes();
+    match bytes.first() {
+        Some(b'/') => bytes.get(1).is_some_and(u8::is_ascii_alphanumeric),
+        Some(b) => b.is_ascii_alphanumeric() || b"._+,:@%=".contains(b),
+        None => false,
+    }
+}
+
+/// The option or the second name of `read`, `mapfile` or `readarray` that
+/// splits a line into fields (`-a`, a delimiter other than NUL, `read a
+/// b`), if `command` is one of those.
+fn splits_fields(command: &crate::subset::Command) -> Option<String> {
+    let program = command.programs.first()?.as_str();
+    // The options that take a value, as each builtin reads them.
+    let valued = match program {
+        "read" => "dnNptui",
+        "mapfile" | "readarray" => "dnOsuCc",
+        _ => return None,
+    };
+    let mut names = 0;
+    let mut value_of: Option<char> = None;
+    for (_, word) in &command.args {
+        let Some(word) = word.as_deref() else {
+            return Some(format!("{program} and an expanded word"));
+        };
+        if let Some(option) = value_of.take() {
+            // `-d ''`: whole NUL-separated records.
+            if option == 'd' && !word.is_empty() {
+                return Some(format!("{program} -d {word}"));
+            }
+        } else if let Some(options) = word.strip_prefix('-').filter(|o| !o.is_empty()) {
+            if program == "read" && options.contains('a') {
+                return Some(format!("{program} {word}"));
+            }
+            if let Some(at) = options.find(|c| valued.contains(c)) {
+                let option = options[at..].chars().next().unwrap_or_default();
+                let rest = &options[at + 1..];
+                if rest.is_empty() {
+                    value_of = Some(option);
+                } else if option == 'd' {
+                    return Some(format!("{program} {word}"));
+                }
+            }
+        } else {
+            names += 1;
+            if names > 1 {
+                return Some(format!("{program} ... {word}"));
+            }
+        }
+    }
+    None
 }
 
 /// What tells the commands of a script that read a path (or a value the
@@ -1537,41 +1625,51 @@ impl Readers<'_> {
                 ));
             }
             let fixed = |m: usize| command.args[m].1.as_deref();
-            let Some((receiver, from)) = &command.receiver else {
-                continue;
-            };
-            let receiver = receiver.rsplit('/').next().unwrap_or_default();
+            let receiver = command
+                .receiver
+                .as_ref()
+                .map(|(r, from)| (r.rsplit('/').next().unwrap_or_default(), *from));
+            // A data program given it as a file name (an operand, or a
+            // value split from one) reads any file; xargs hands on words no
+            // template can prefix.
+            let file_reader =
+                |program: &str| data_program(program) && !builtin(program) && !STRING_TOOLS.contains(&program);
             if command.programs.iter().any(|p| p.rsplit('/').next() == Some("xargs")) {
                 let null = command
                     .args
                     .iter()
                     .any(|(_, v)| matches!(v.as_deref(), Some("-0" | "--null" | "-0r" | "-r0")));
-                let ended = command.args.last().is_some_and(|(_, v)| v.as_deref() == Some("--"));
-                if !null || (data_program(receiver) && !builtin(receiver) && receiver != "xargs" && !ended) {
+                if !null || receiver.is_some_and(|(r, _)| r == "xargs" || file_reader(r)) {
                     return Some((
                         format!(
-                            "gives what a changed path or chosen value reaches to `xargs` ({}) without `-0`, or \
-                             without `--` at the end: xargs splits what it reads at blanks, quotes and line breaks \
-                             into several arguments, which the program reads as options (`-e NAME \
-                             /proc/self/environ`); write NUL-separated input (`printf '%s\\0'`) to `xargs -0 \
-                             ... --`",
+                            "gives what a changed path or chosen value reaches to `xargs` ({}): xargs splits \
+                             what it reads at blanks, quotes and line breaks into arguments a program reads as \
+                             options unless it has `-0`, and a data program it runs would take each as a file \
+                             name (`/proc/self/environ`); loop instead (`while IFS= read -r f; do cmd \
+                             \"./$f\"; done`), or have xargs -0 run a script of the repository",
                             code(&clip(line))
                         ),
                         value.clone(),
                     ));
                 }
             }
-            if !data_program(receiver) || builtin(receiver) {
-                continue;
+            if let Some(splitting) = splits_fields(command) {
+                return Some((
+                    format!(
+                        "splits what a changed path or chosen value reaches into fields with `{splitting}` \
+                         ({}): a part of a path after a blank or a delimiter may be any text (`/proc/self/environ`, \
+                         `-f...`); read whole lines into one name (`IFS= read -r f`)",
+                        code(&clip(line))
+                    ),
+                    value.clone(),
+                ));
             }
-            // The receiver's words that hold one, where it reads options.
+            let Some((receiver, from)) = receiver.filter(|(r, _)| file_reader(r)) else {
+                continue;
+            };
+            // The receiver's words that hold one.
             let other_args = neutral_commands.as_ref().map(|(n, c)| (n, &c[k].args));
-            let mut ended = false;
-            for m in *from..command.args.len() {
-                if fixed(m) == Some("--") && receiver != "find" {
-                    ended = true;
-                    continue;
-                }
+            for m in from..command.args.len() {
                 let text = &line[command.args[m].0.clone()];
                 let other = other_args.map(|(n, args)| &n[args[m].0.clone()]);
                 let nested = commands
@@ -1579,12 +1677,19 @@ impl Readers<'_> {
                     .zip(&reads)
                     .any(|(inner, read)| read.is_some() && within(&inner.span, &command.args[m].0));
                 let held = unaligned || nested || holds(text, other).is_some();
-                if held && !ended && !fixed_start(text) {
+                // `--name="./$F"`: the option is the template's.
+                let word = text
+                    .strip_prefix("--")
+                    .and_then(|t| t.split_once('='))
+                    .filter(|(name, _)| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+                    .map_or(text, |(_, value)| value);
+                if held && !fixed_start(word) && fixed(m) != Some("--") {
                     return Some((
                         format!(
-                            "gives `{text}` to `{receiver}` ({}) where it reads options: a changed path, or a part \
-                             of one, may start with `-` (`-f/proc/self/environ`); put `--` before it, or start the \
-                             word with fixed text (`\"./$F\"`, `\"pipelines/$P\"`)",
+                            "gives `{text}` to `{receiver}` ({}), which would read it as an option or as any file: \
+                             a changed path, or a part of one (after `read a b`, `${{F#*_}}`, a line break), may \
+                             start with `-` or `/` (`-f/proc/self/environ`, `/proc/self/environ`); start the word \
+                             with fixed text: `\"./$F\"`, `\"pipelines/$P\"`",
                             code(&clip(line))
                         ),
                         value.clone(),
@@ -2406,6 +2511,23 @@ fn dumps_variables(line: &str) -> bool {
             }
             _ => false,
         }
+    }) || crate::subset::commands(line).is_ok_and(|(commands, _)| {
+        // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
+        commands.iter().any(|command| {
+            let Some(program) = command.programs.first() else {
+                return false;
+            };
+            let fixed = |v: &str| command.args.iter().any(|(_, a)| a.as_deref() == Some(v));
+            match program.rsplit('/').next().unwrap_or_default() {
+                "printenv" => true,
+                "env" => command.programs.len() == 1,
+                "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
+                _ => command
+                    .args
+                    .iter()
+                    .any(|(_, a)| a.as_deref().is_some_and(|a| a.contains("environ"))),
+            }
+        })
     })
 }
 
@@ -2469,6 +2591,7 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
                 .any(|f| (unresolved(f) && may_be(f, w)) || base(f) == base(w))
     };
     let words = dequoted_words(line);
+    let parsed = crate::subset::command_names(line).ok();
     // Which words stand where a command name goes: the first, those after
     // the end of a command, and those after a prefix (`timeout 5`, `nohup`,
     // `env X=1`) once its options, numbers and assignments are past.
@@ -2550,7 +2673,10 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
             // ./g.sh`), or by its name once PATH changed.
             _ => {
                 let _ = command;
+                // Where the line is inside the subset, its parser knows the
+                // commands' names (`./$F` inside `$(dirname ...)` is none).
                 at_command[k]
+                    && parsed.as_ref().is_none_or(|names| names.iter().any(|n| n == word))
                     && ((word.contains('/') && wrote(word))
                         || (path_changed && written.iter().any(|f| base(f) == name)))
             }
@@ -3917,8 +4043,8 @@ mod tests {
             ("j: {script: [\"cat 'it'\\\\''s'\"]}", "j: {script: [\"cat 'it_s'\"]}"),
             ("j: {variables: {D: 'a b:c'}}", "j: {variables: {D: a_b_c}}"),
             (
-                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls -- \"${D}/x\" \"$HOME\"']}",
-                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls -- \"${D}/x\" \"$HOME\"']}",
+                "j: {variables: {D: 'a b'}, script: ['cd \"$D\" && ls \"./${D}/x\" \"$HOME\"']}",
+                "j: {variables: {D: a_b}, script: ['cd \"$D\" && ls \"./${D}/x\" \"$HOME\"']}",
             ),
             ("j: {variables: {D: '50% of 100%'}}", "j: {variables: {D: 50__of_100_}}"),
             (
@@ -4088,8 +4214,8 @@ mod tests {
         }
         assert_eq!(
             check(
-                "j: {variables: {F: 'a b'}, script: ['cat -- \"$F\" \"${F}/x\"']}",
-                "j: {variables: {F: a_b}, script: ['cat -- \"$F\" \"${F}/x\"']}"
+                "j: {variables: {F: 'a b'}, script: ['cat \"./$F\" \"./${F}/x\"']}",
+                "j: {variables: {F: a_b}, script: ['cat \"./$F\" \"./${F}/x\"']}"
             ),
             Ok(())
         );

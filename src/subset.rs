@@ -1337,14 +1337,24 @@ const MANAGERS: [&str; 4] = ["npm", "yarn", "pnpm", "bun"];
 
 /// Whether a program named by `path` is a file of the repository: a
 /// relative path (`./run.sh`, `scripts/build.sh`), not in a folder that
-/// holds installed tools (`node_modules/.bin/x`, `.venv/bin/helm`).
+/// holds installed tools (`node_modules/.bin/x`, `.venv/bin/helm`,
+/// `vendor/bin/phpunit`).
 pub fn repository_file(path: &str) -> bool {
     path.contains('/')
         && !path.starts_with(['/', '~'])
         && !path.split('/').any(|part| {
             matches!(
                 part,
-                "node_modules" | ".bin" | ".venv" | "venv" | ".tox" | "site-packages"
+                "node_modules"
+                    | ".bin"
+                    | ".venv"
+                    | "venv"
+                    | "env"
+                    | ".env"
+                    | ".tox"
+                    | "site-packages"
+                    | "vendor"
+                    | ".local"
             )
         })
 }

@@ -446,7 +446,14 @@ fn documented_patterns_render_hostile_names_harmlessly() {
         for name in NAMES {
             let what = format!("docs/templates.md pattern {}, name {name:?}:\n{block}", i + 1);
             let listing = listing("pipelines/p1/s1", name, ".py", "pipelines/p1/s1/main.py");
-            attack(&config, env.path(), &listing, true, &what);
+            // A name with a line break may not reach a script at all
+            // (whatever reads lines would read two paths).
+            let line_break = name.contains(['\n', '\r']);
+            if attack(&config, env.path(), &listing, !line_break, &what) == Outcome::Refused {
+                let diff = env.write("mr.diff", &listing);
+                let out = env.run(&["generate", "--diff", &diff.display().to_string()]);
+                assert_contains(&out.stderr, "holds a line break");
+            }
         }
     }
 }
@@ -1393,7 +1400,10 @@ fn safe_patterns_with_special_names_render() {
         ]),
         with_f(&["export MODEL_PATH=\"$F\"", "echo \"$MODEL_PATH\""]),
         with_f(&["while IFS= read -r line; do echo \"$line\"; done < \"$F\" || true"]),
-        with_f(&["files=(\"$F\")", "ls -- \"${files[@]}\" || true"]),
+        with_f(&[
+            "files=(\"$F\")",
+            "for f in \"${files[@]}\"; do ls \"./$f\" || true; done",
+        ]),
         with_f(&["python3 --version", "TARGET=\"$F\"", "echo \"$TARGET\""]),
         with_f(&[
             "python3 -E scripts/check.py \"$F\" || true",
@@ -1417,7 +1427,7 @@ fn safe_patterns_with_special_names_render() {
         with_f(&[
             "echo \"$F\" | grep -q \"\\.py$\" || true",
             "case \"$F\" in *.py) echo py;; *) echo other;; esac",
-            "ls -d -- {} \"$F\" 2>/dev/null || true",
+            "ls -d {} \"./$F\" 2>/dev/null || true",
         ]),
         with_f(&[
             "lines=$(wc -l < \"$F\" 2>/dev/null) || true",
@@ -1776,12 +1786,12 @@ fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
     // Data programs and the repository's scripts, behind runners too.
     let (env, config) = one_rule("pipeline_name:pipelines");
     for template in [
-        with_f(&["cat -- \"$F\" | wc -l || true", "grep -c x -- \"$F\" || true"]),
+        with_f(&["cat \"./$F\" | wc -l || true", "grep -c x \"./$F\" || true"]),
         with_f(&[
             "timeout 60 ./scripts/check.sh \"$F\" || true",
             "nice python3 -u scripts/check.py \"$F\" || true",
         ]),
-        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ls -d -- 2>/dev/null || true"]),
+        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh 2>/dev/null || true"]),
     ] {
         env.write("t.yml.tera", &template);
         assert_eq!(
@@ -1818,12 +1828,12 @@ fn the_twenty_third_passes_bypasses_are_refused() {
         (
             with_f(&["printf '%s\\n' \"$F\" | xargs grep -n TODO || true"]),
             "pipelines/p1/x -ze CI_JOB_TOKEN /proc/self/environ",
-            "without `-0`",
+            "xargs splits what it reads",
         ),
         (
             with_f(&["printf '%s\\0' \"$F\" | xargs -0 grep -n TODO || true"]),
             "pipelines/p1/x;$(touch PWNED)",
-            "without `--` at the end",
+            "xargs splits what it reads",
         ),
         (
             with_f(&[
@@ -1846,7 +1856,7 @@ fn the_twenty_third_passes_bypasses_are_refused() {
         (
             with_f(&["read -r a b <<< \"$F\"", "grep -n TODO \"$b\" || true"]),
             "pipelines/p1/x -f/proc/self/environ",
-            "to `grep` (`grep -n TODO \"$b\" || true`) where it reads options",
+            "into fields with `read ... b`",
         ),
         (
             format!(
@@ -1873,8 +1883,8 @@ fn the_twenty_third_passes_bypasses_are_refused() {
         git_quote("pipelines/p1/x -ze CI_JOB_TOKEN /proc/self/environ")
     );
     for template in [
-        with_f(&["printf '%s\\0' \"$F\" | xargs -0 grep -n TODO -- || true"]),
-        with_f(&["grep -n TODO -- \"$F\" || true", "cat \"./$F\" || true"]),
+        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh || true"]),
+        with_f(&["grep -n TODO \"./$F\" || true", "cat \"./$F\" || true"]),
     ] {
         env.write("t.yml.tera", &template);
         assert_eq!(
@@ -1882,4 +1892,56 @@ fn the_twenty_third_passes_bypasses_are_refused() {
             Outcome::Rendered
         );
     }
+}
+
+/// The twenty-fourth pass: a path with a line break read line by line
+/// (`head -n 20 -- "$f"` read `/proc/self/environ`), `--` as an option's
+/// value (`grep -e -- "$f"`), the environment printed through
+/// `/usr/bin/env` or `env -u HOME`, a folder `pages` that becomes GitLab's
+/// Pages job, and tools installed under `vendor/`. Each rendered before.
+#[test]
+fn the_twenty_fourth_passes_bypasses_are_refused() {
+    let lines = "preview-{{ pipeline_name }}:\n  variables:\n    CHANGED:\n      value: {{ files | map(attribute=\"path\") | join(sep=\"\n\") | yaml_quote }}\n      expand: false\n  script:\n    - 'printf \"%s\\n\" \"$CHANGED\" | while IFS= read -r f; do echo \"== $f\"; head -n 20 -- \"$f\"; done'\n";
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        lines,
+        "pipelines/p/notes\n/proc/self/environ",
+        "holds a line break",
+    );
+    let cases = [
+        (
+            with_f(&[
+                "printf '%s\\n' \"$F\" > l.txt",
+                "while IFS= read -r f; do grep -n -e -- \"$f\" || true; done < l.txt",
+            ]),
+            "pipelines/p1/x;$(touch PWNED)",
+            "to `grep`",
+        ),
+        (
+            with_f(&["vendor/bin/phpunit \"$F\" || true"]),
+            "pipelines/p1/x;$(touch PWNED)",
+            "to `phpunit`",
+        ),
+    ];
+    for (template, path, detail) in &cases {
+        assert_refused_by("pipeline_name:pipelines", template, path, detail);
+    }
+    for line in [
+        "/usr/bin/env | grep -- \"^{{ pipeline_name | upper }}=\" || true",
+        "env -u HOME | grep \"^{{ pipeline_name | upper }}=\" || true",
+        "env --null | tr \"\\\\0\" \"\\\\n\" | grep \"^{{ pipeline_name | upper }}=\" || true",
+    ] {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &format!("show-{{{{ pipeline_name }}}}:\n  script:\n    - '{line}'\n"),
+            "pipelines/ci_job_token/x.py",
+            "prints the environment",
+        );
+    }
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "{{ pipeline_name }}:\n  script: [echo]\n  artifacts:\n    paths: [public]\n",
+        "pipelines/pages/x.py",
+        "names a job `pages`",
+    );
 }
