@@ -373,6 +373,11 @@ fn render_fragment(
     let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let real = shaped(settings, template, label, context, hostile, reached.known)?;
     if let Some(real) = &real {
+        safety::writes_environment(real).map_err(|d| Error::Fragment {
+            template: template.to_owned(),
+            group: label.to_owned(),
+            detail: format!("`{}` {}", d.at, d.detail),
+        })?;
         safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
     }

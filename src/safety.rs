@@ -183,6 +183,44 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
     Ok(untrusted)
 }
 
+/// A script line of `doc` that writes the job's environment to a file
+/// (`env | sort > job.env`, `printenv | tee vars.txt`), in any fragment:
+/// the file holds `CI_JOB_TOKEN`, and a line of another fragment (a job's
+/// `default: before_script` runs before every job) may read it by a
+/// chosen name, where no check of that fragment sees the dump.
+///
+/// # Errors
+/// The line, as a [`Difference`] whose `stand_in_text` is empty.
+pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
+    let mut scripts = Vec::new();
+    collect_scripts(
+        doc,
+        &mut Vec::new(),
+        false,
+        doc.values().any(has_reference),
+        &mut scripts,
+    );
+    for (at, line) in scripts {
+        let maybe = ["env", "set", "export", "declare", "typeset", "environ"]
+            .iter()
+            .any(|w| line.contains(w))
+            && (line.contains('>') || line.contains("tee"));
+        if maybe && dumps_variables(&line) && !written_files(&line).is_empty() {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "writes the job's environment to a file ({}), which then holds `CI_JOB_TOKEN` for any later \
+                     line to print (a job's `grep \"^{{{{ name | upper }}}}_\" job.env` with a folder `ci_job`); \
+                     write the variables you need by their names",
+                    code(&clip(&line))
+                ),
+                stand_in_text: String::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Whether a path reaches a script of the document: a script line differs
 /// from the stand-in document's, or names a variable whose value does.
 #[must_use]
@@ -921,6 +959,31 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             stand_in_text: chosen.mark("pages").unwrap_or_default(),
         });
     }
+    // An environment's name picks its CI/CD variables and its protection:
+    // a value may follow fixed text (`review/{{ name }}`), not lead.
+    for ((job, real_job), (_, marked_job)) in real.iter().zip(marked.iter()) {
+        let name = |job: &Value| {
+            job.get("environment")
+                .and_then(|e| e.as_str().or_else(|| e.get("name").and_then(Value::as_str)))
+                .map(|n| n.split('/').next().unwrap_or_default().to_owned())
+        };
+        // (A name the templates write is theirs: `dev/{{ id }}` with a
+        // folder `dev`.)
+        if let Some(first) = name(real_job)
+            && name(marked_job).is_some_and(|other| other != first)
+            && !known.contains(&first)
+        {
+            return Err(Difference {
+                at: format!("{}.environment", job.as_str().unwrap_or_default()),
+                detail: format!(
+                    "names the environment by a value (`{first}`...): GitLab gives the job that environment's \
+                     CI/CD variables and protection rules, so a folder named `production` would pick them; start \
+                     the name with fixed text (`review/{{{{ name }}}}`)"
+                ),
+                stand_in_text: chosen.mark(&first).unwrap_or_default(),
+            });
+        }
+    }
     let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
@@ -1387,9 +1450,28 @@ fn unquoted_tainted(
     // The files a line writes by name (not every word of a line that
     // carries a path, which `written` counts for what runs them).
     let named: Vec<String> = if files { writes.concat() } else { Vec::new() };
+    // Variables a script derives from a path rather than copies it into
+    // (`X="${F//_/}"`, `X="$(tr -d _ <<< "$F")"`), and those copied from them.
+    let mut derived: Vec<String> = Vec::new();
+    loop {
+        let before = derived.len();
+        for (_, line) in &scripts {
+            if derives(line, &tainted) || derived.iter().any(|d| mentions(line, d)) {
+                for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
+                    if tainted.iter().any(|(t, _)| t == name) && !derived.iter().any(|d| d == name) {
+                        derived.push(name.to_owned());
+                    }
+                }
+            }
+        }
+        if derived.len() == before {
+            break;
+        }
+    }
     let readers = Readers {
         reach,
         tainted: &tainted,
+        derived: &derived,
         written: &named,
         known,
     };
@@ -1453,12 +1535,48 @@ fn builtin(program: &str) -> bool {
 /// (`pipelines/$P`, `"./$F"`, `'x'`, `/tmp/$F`; not `"$F"`, `/$F`).
 fn fixed_start(word: &str) -> bool {
     let word = word.strip_prefix(['"', '\'']).unwrap_or(word);
+    // The checkout's folder, as GitLab or the shell sets it.
+    if ["$CI_PROJECT_DIR/", "${CI_PROJECT_DIR}/", "$PWD/", "${PWD}/"]
+        .iter()
+        .any(|folder| word.starts_with(folder))
+    {
+        return true;
+    }
     let bytes = word.as_bytes();
     match bytes.first() {
         Some(b'/') => bytes.get(1).is_some_and(u8::is_ascii_alphanumeric),
         Some(b) => b.is_ascii_alphanumeric() || b"._+,:@%=".contains(b),
         None => false,
     }
+}
+
+/// Whether `text` derives a value from a variable of `tainted` in a way
+/// that may make a file name of parts the path does not have: a parameter
+/// operator (`${F//_/}`, `${F#*_}`, `${F%x}`; not the last part,
+/// `${F##*/}`), or a command substitution that names one (not `$(basename
+/// ...)` or `$(dirname ...)`, whose output is parts of the path).
+fn derives(text: &str, tainted: &[(String, String)]) -> bool {
+    fn named<'r>(rest: &'r str, tainted: &[(String, String)]) -> Option<&'r str> {
+        tainted.iter().find_map(|(name, _)| {
+            rest.strip_prefix(name.as_str())
+                .filter(|after| !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+        })
+    }
+    let operator = text.match_indices("${").any(|(i, _)| {
+        let rest = &text[i + 2..];
+        !rest.starts_with('#')
+            && named(rest, tainted).is_some_and(|after| {
+                after.starts_with(['#', '%', '/', '^', ',', ':', '@']) && !after.starts_with("##*/}")
+            })
+    });
+    let substitution = text.match_indices("$(").any(|(i, _)| {
+        let rest = text[i + 2..].trim_start();
+        let end = closing_parenthesis(rest).unwrap_or(rest.len());
+        !(rest.starts_with("basename ") || rest.starts_with("dirname "))
+            && tainted.iter().any(|(name, _)| mentions(&rest[..end], name))
+    });
+    // (Backticks are outside the subset.)
+    operator || substitution
 }
 
 /// The option or the second name of `read`, `mapfile` or `readarray` that
@@ -1512,6 +1630,8 @@ struct Readers<'t> {
     reach: Reach,
     /// The variables that hold one.
     tainted: &'t [(String, String)],
+    /// Those of them a script derived from a path ([`derives`]).
+    derived: &'t [String],
     /// The files a script may have written one to (empty when none may).
     written: &'t [String],
     known: &'t Known,
@@ -1677,6 +1797,19 @@ impl Readers<'_> {
                     .zip(&reads)
                     .any(|(inner, read)| read.is_some() && within(&inner.span, &command.args[m].0));
                 let held = unaligned || nested || holds(text, other).is_some();
+                if held && (derives(text, self.tainted) || self.derived.iter().any(|d| mentions(text, d))) {
+                    return Some((
+                        format!(
+                            "gives `{text}` to `{receiver}` ({}), a value a script derived from a path (a \
+                             parameter operator such as `${{F//_/}}` or `${{F##*_}}`, or a command's output), which \
+                             may name any file however it starts (`_../` becomes `../`, `a_.git/config` becomes \
+                             `.git/config`); give the tool the path itself (`\"./$F\"`; `${{F##*/}}` and \
+                             `$(basename ...)` are fine)",
+                            code(&clip(line))
+                        ),
+                        value.clone(),
+                    ));
+                }
                 // `--name="./$F"`: the option is the template's.
                 let word = text
                     .strip_prefix("--")

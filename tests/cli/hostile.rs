@@ -1945,3 +1945,75 @@ fn the_twenty_fourth_passes_bypasses_are_refused() {
         "names a job `pages`",
     );
 }
+
+/// The twenty-fifth pass: a value a script derives from a path may name any
+/// file however it starts (`${F//_/}` makes `_../` a `../`, `${F##*_}`
+/// makes `a_.git/config` `.git/config`); the environment written to a file
+/// in one fragment and read by a chosen name in another; an environment
+/// named by a value (`production` picks its CI/CD variables). Each
+/// rendered before and printed the token in the sandbox (or would have,
+/// on a runner that keeps it in `.git/config`).
+#[test]
+fn the_twenty_fifth_passes_bypasses_are_refused() {
+    let cases = [
+        (
+            with_f(&["X=\"${F//_/}\"", "cat \"./$X\" || true"]),
+            "pipelines/p1/_../_../_../_../_../_../_../_../proc/self/environ",
+        ),
+        (
+            with_f(&["REL=\"${F##*_}\"", "cat \"./$REL\" || true"]),
+            "pipelines/p1/a_.git/config",
+        ),
+        (with_f(&["head -c 200 \"./${F#*_}\" || true"]), "pipelines/p1/a_../x"),
+    ];
+    for (template, path) in &cases {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            template,
+            path,
+            "a value a script derived from a path",
+        );
+    }
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: {{ pipeline_name }}\n",
+        "pipelines/production/x.py",
+        "names the environment by a value",
+    );
+    // The environment written to a file is refused in any fragment.
+    let env = TestEnv::new();
+    env.write("common.yml.tera", "default:\n  before_script: [env | sort > job.env]\n");
+    env.write(
+        "t.yml.tera",
+        "show-{{ pipeline_name }}:\n  script: ['grep \"^{{ pipeline_name | upper }}_\" job.env || true']\n",
+    );
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: common.yml.tera\n    mode: once\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n",
+    );
+    let diff = env.write("mr.diff", "A\tpipelines/ci_job/x.py\n");
+    let out = env.run(&[
+        "generate",
+        "--config",
+        &config.display().to_string(),
+        "--diff",
+        &diff.display().to_string(),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "writes the job's environment to a file");
+    // The path itself under the checkout's folder, its last part, and a
+    // folder the template names are fine.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    let listing = format!("A\t{}\n", git_quote("pipelines/p1/a_.git x;$(touch PWNED)"));
+    for template in [
+        with_f(&["cat \"$CI_PROJECT_DIR/$F\" || true", "wc -l \"./${F##*/}\" || true"]),
+        with_f(&["D=\"$(dirname \"./$F\")\"", "ls -l \"./$D\" || true"]),
+        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: review/{{ pipeline_name }}\n".to_owned(),
+    ] {
+        env.write("t.yml.tera", &template);
+        assert_eq!(
+            attack(&config, env.path(), &listing, true, &template),
+            Outcome::Rendered
+        );
+    }
+}
