@@ -373,11 +373,6 @@ fn render_fragment(
     let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let real = shaped(settings, template, label, context, hostile, reached.known)?;
     if let Some(real) = &real {
-        safety::writes_environment(real).map_err(|d| Error::Fragment {
-            template: template.to_owned(),
-            group: label.to_owned(),
-            detail: format!("`{}` {}", d.at, d.detail),
-        })?;
         safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
     }
@@ -396,8 +391,23 @@ fn shaped(
     known: &safety::Known,
 ) -> Result<Option<Mapping>> {
     let text = settings.renderer.render(template, context, label)?;
+    // Only a fragment with a `>` or `tee` can write its environment to a file.
+    let environment = |doc: &Option<Mapping>| -> Result<()> {
+        match doc {
+            Some(doc) if text.contains('>') || text.contains("tee") => {
+                safety::writes_environment(doc).map_err(|d| Error::Fragment {
+                    template: template.to_owned(),
+                    group: label.to_owned(),
+                    detail: format!("`{}` {}", d.at, d.detail),
+                })
+            }
+            _ => Ok(()),
+        }
+    };
     let Some(hostile) = hostile else {
-        return parse_fragment(&text, template, label);
+        let real = parse_fragment(&text, template, label)?;
+        environment(&real)?;
+        return Ok(real);
     };
     let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let neutral_text = settings
@@ -468,6 +478,7 @@ fn shaped(
     if let Some(d) = untrusted {
         return Err(unsafe_path(hostile.culprit(&d.stand_in_text), d.at, d.detail));
     }
+    environment(&real)?;
     Ok(real)
 }
 

@@ -192,27 +192,44 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
 /// # Errors
 /// The line, as a [`Difference`] whose `stand_in_text` is empty.
 pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
-    let mut scripts = Vec::new();
-    collect_scripts(
-        doc,
-        &mut Vec::new(),
-        false,
-        doc.values().any(has_reference),
-        &mut scripts,
-    );
-    for (at, line) in scripts {
-        let maybe = ["env", "set", "export", "declare", "typeset", "environ"]
-            .iter()
-            .any(|w| line.contains(w))
-            && (line.contains('>') || line.contains("tee"));
-        if maybe && dumps_variables(&line) && !written_files(&line).is_empty() {
+    // Every string of the document (a `!reference` may make any list a
+    // script), without copying: most hold no `>` or `tee`.
+    fn strings<'d>(value: &'d Value, at: &mut Vec<&'d str>, out: &mut Vec<(String, &'d str)>) {
+        match value {
+            Value::String(text) => {
+                let maybe = (text.contains('>') || text.contains("tee"))
+                    && ["env", "set", "export", "declare", "typeset", "environ"]
+                        .iter()
+                        .any(|w| text.contains(w));
+                if maybe {
+                    out.push((at.join("."), text));
+                }
+            }
+            Value::Sequence(list) => list.iter().for_each(|item| strings(item, at, out)),
+            Value::Mapping(map) => {
+                for (key, item) in map {
+                    at.push(key.as_str().unwrap_or_default());
+                    strings(item, at, out);
+                    at.pop();
+                }
+            }
+            Value::Tagged(tagged) => strings(&tagged.value, at, out),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for (key, value) in doc {
+        strings(value, &mut vec![key.as_str().unwrap_or_default()], &mut found);
+    }
+    for (at, line) in found {
+        if dumps_variables(line) && !written_files(line).is_empty() {
             return Err(Difference {
                 at,
                 detail: format!(
                     "writes the job's environment to a file ({}), which then holds `CI_JOB_TOKEN` for any later \
                      line to print (a job's `grep \"^{{{{ name | upper }}}}_\" job.env` with a folder `ci_job`); \
                      write the variables you need by their names",
-                    code(&clip(&line))
+                    code(&clip(line))
                 ),
                 stand_in_text: String::new(),
             });
