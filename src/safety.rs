@@ -1588,12 +1588,27 @@ fn derives(text: &str, tainted: &[(String, String)]) -> bool {
     });
     let substitution = text.match_indices("$(").any(|(i, _)| {
         let rest = text[i + 2..].trim_start();
-        let end = closing_parenthesis(rest).unwrap_or(rest.len());
-        !(rest.starts_with("basename ") || rest.starts_with("dirname "))
-            && tainted.iter().any(|(name, _)| mentions(&rest[..end], name))
+        let inner = &rest[..closing_parenthesis(rest).unwrap_or(rest.len())];
+        // `$(basename "$F")` alone, not `$(basename "$F" | tr -d _)`.
+        let part = (inner.starts_with("basename ") || inner.starts_with("dirname "))
+            && !inner.contains(['|', ';', '&', '<', '>', '`'])
+            && !inner.contains("$(");
+        !part && tainted.iter().any(|(name, _)| mentions(inner, name))
     });
+    // What `read` or `mapfile` takes from a file or from a program's
+    // output (`tr -d _ | while read -r f`), not from `printf`/`echo` of
+    // the value itself.
+    let read = !reads_file_into(text).collect::<Vec<_>>().is_empty()
+        && (text.contains('<') && !text.contains("<<<")
+            || crate::subset::commands(text).map_or(true, |(commands, _)| {
+                commands.iter().any(|c| {
+                    c.programs
+                        .first()
+                        .is_some_and(|p| !matches!(p.as_str(), "printf" | "echo" | "read" | "mapfile" | "readarray"))
+                })
+            }));
     // (Backticks are outside the subset.)
-    operator || substitution
+    operator || substitution || read
 }
 
 /// The option or the second name of `read`, `mapfile` or `readarray` that

@@ -1965,6 +1965,15 @@ fn the_twenty_fifth_passes_bypasses_are_refused() {
             "pipelines/p1/a_.git/config",
         ),
         (with_f(&["head -c 200 \"./${F#*_}\" || true"]), "pipelines/p1/a_../x"),
+        // Through a program's output, read back line by line, or in `$( )`.
+        (
+            with_f(&["printf '%s\\n' \"$F\" | tr -d _ | while IFS= read -r f; do cat \"./$f\" || true; done"]),
+            "pipelines/p1/._./._./proc/self/environ",
+        ),
+        (
+            with_f(&["X=\"$(basename \"$F\" | tr -d _)\"", "cat \"./$X\" || true"]),
+            "pipelines/p1/x;$(touch PWNED)_.py",
+        ),
     ];
     for (template, path) in &cases {
         assert_refused_by(
