@@ -1665,10 +1665,45 @@ fn unquoted_tainted(
             break;
         }
     }
+    // Variables of the YAML whose rendered value is known and names a
+    // relative file of the checkout (`STAGE_DIR: pipelines/churn/train`),
+    // and that no script sets again: `"$STAGE_DIR"` is as good as fixed
+    // text.
+    let mut yaml: Vec<(String, bool)> = Vec::new();
+    let mut from = |vars: Option<&Value>| {
+        for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
+            // GitLab expands `$` in a value unless `expand: false`.
+            let (text, expanded) = match value {
+                Value::Mapping(m) => (
+                    m.get("value").and_then(Value::as_str),
+                    m.get("expand").and_then(Value::as_bool) != Some(false),
+                ),
+                other => (other.as_str(), true),
+            };
+            let file = text.is_some_and(|t| relative_file(t) && !(expanded && t.contains('$')));
+            yaml.push((name.as_str().unwrap_or_default().to_owned(), file));
+        }
+    };
+    from(real.get("variables"));
+    for job in real.values() {
+        from(job.get("variables"));
+    }
+    let verbatim: Vec<String> = yaml
+        .iter()
+        .filter(|(name, _)| {
+            tainted.iter().any(|(t, _)| t == name)
+                && !scripts
+                    .iter()
+                    .any(|(_, line)| assigned_names(line).contains(&name.as_str()))
+                && yaml.iter().filter(|(n, _)| n == name).all(|(_, file)| *file)
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
     let readers = Readers {
         reach,
         tainted: &tainted,
         derived: &derived,
+        verbatim: &verbatim,
         written: &named,
         known,
     };
@@ -1745,6 +1780,20 @@ fn fixed_start(word: &str) -> bool {
         Some(b) => b.is_ascii_alphanumeric() || b"._+,:@%=".contains(b),
         None => false,
     }
+}
+
+/// Whether `value` (a variable's rendered value) names a file of the
+/// checkout relative to it: no option's `-`, no root, no `..` or `.git`
+/// part, one line.
+fn relative_file(value: &str) -> bool {
+    value
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        && !value.contains(['\n', '\r'])
+        && !value
+            .split('/')
+            .any(|part| part == ".." || part.eq_ignore_ascii_case(".git"))
 }
 
 /// Whether `text` derives a value from a variable of `tainted` in a way
@@ -1844,6 +1893,9 @@ struct Readers<'t> {
     tainted: &'t [(String, String)],
     /// Those of them a script derived from a path ([`derives`]).
     derived: &'t [String],
+    /// Those of them the YAML sets to a relative file name, which a word
+    /// may start with as with fixed text.
+    verbatim: &'t [String],
     /// The files a script may have written one to (empty when none may).
     written: &'t [String],
     known: &'t Known,
@@ -2028,7 +2080,14 @@ impl Readers<'_> {
                     .and_then(|t| t.split_once('='))
                     .filter(|(name, _)| name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
                     .map_or(text, |(_, value)| value);
-                if held && !fixed_start(word) && fixed(m) != Some("--") {
+                let starts_verbatim = self.verbatim.iter().any(|name| {
+                    let rest = word.strip_prefix('"').unwrap_or(word);
+                    [format!("${name}"), format!("${{{name}}}")].iter().any(|r| {
+                        rest.strip_prefix(r.as_str())
+                            .is_some_and(|after| !after.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+                    })
+                });
+                if held && !fixed_start(word) && !starts_verbatim && fixed(m) != Some("--") {
                     return Some((
                         format!(
                             "gives `{text}` to `{receiver}` ({}), which would read it as an option or as any file: \
@@ -2992,8 +3051,12 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
                 let mut args = args;
                 args.find(|a| *a == "-f" || a.starts_with("--file")).is_some() && args.next().is_none_or(wrote)
             }
+            // Where the line parses, only as a command (`jq . "./$F"` runs
+            // no `.`).
             "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
-            | "Rscript" | "tclsh" | "wish" | "expect" | "lua" | "luajit" | "osascript" => {
+            | "Rscript" | "tclsh" | "wish" | "expect" | "lua" | "luajit" | "osascript"
+                if parsed.as_ref().is_none_or(|names| names.iter().any(|n| n == word)) =>
+            {
                 args.find(|a| !a.starts_with('-')).is_some_and(wrote)
             }
             n if n.starts_with("python") => {

@@ -2106,3 +2106,33 @@ fn the_twenty_sixth_passes_bypasses_are_refused() {
         assert_eq!(attack(&config, env.path(), listing, true, template), Outcome::Rendered);
     }
 }
+
+/// False refusals an audit found, fixed: `jq .` (and `cp -r dir/.`) read
+/// as bash's `.` command; a YAML variable whose rendered value names a
+/// relative file of the checkout (`STAGE_DIR: pipelines/churn/train`) given
+/// to `ls` without `./`. A value that does not (a Tera-derived `-f/x`) is
+/// still refused.
+#[test]
+fn variables_that_name_checkout_files_and_jq_dot_render() {
+    let env = TestEnv::new();
+    env.write(
+        "t.yml.tera",
+        "j-{{ pipeline_name }}:\n  variables:\n    STAGE_DIR: pipelines/{{ pipeline_name }}\n    F:\n      value: {{ files.0.path | yaml_quote }}\n      expand: false\n  script:\n    - jq . \"./$STAGE_DIR/config.json\" || true\n    - mkdir -p out\n    - cp -r \"./$STAGE_DIR/.\" out/ || true\n    - ls -la \"$STAGE_DIR\" \"$F\" || true\n",
+    );
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\ntrusted_commands: [jq]\n",
+    );
+    let listing = format!("A\t{}\n", git_quote("pipelines/churn/x;$(touch PWNED) y.py"));
+    let template = std::fs::read_to_string(env.path().join("t.yml.tera")).expect("template");
+    assert_eq!(
+        attack(&config, env.path(), &listing, true, &template),
+        Outcome::Rendered
+    );
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "j-{{ pipeline_name }}:\n  variables:\n    F:\n      value: {{ files.0.path | split(pat=\"_\") | last | yaml_quote }}\n      expand: false\n  script:\n    - ls -la \"$F\" || true\n",
+        "pipelines/p1/a_-f/x;$(touch PWNED)",
+        "to `ls`",
+    );
+}
