@@ -1022,7 +1022,9 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             real_vars.iter().any(|(n, value)| n == name && holds_chosen(value))
                 || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
         });
-        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line)) && (holds_chosen(&line) || named_by_chosen) {
+        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line)) && (holds_chosen(&line) || named_by_chosen)
+            || filters_unknown_output(&line, &holds_chosen, known)
+        {
             return Err(Difference {
                 at,
                 detail: format!(
@@ -1040,17 +1042,22 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
 
 /// The keys whose value names what a job gets or runs, and the keys of
 /// theirs that do when the value is a mapping ([`picked_by_value`]).
-const PICKING: [(&str, &[&str]); 7] = [
-    ("environment", &["name"]),
+const PICKING: [(&str, &[&str]); 10] = [
+    ("environment", &["name", "kubernetes"]),
     ("image", &["name"]),
     ("services", &["name"]),
     ("tags", &[]),
-    ("trigger", &["project", "branch"]),
-    ("include", &["remote", "project", "file"]),
+    ("trigger", &["project", "branch", "include"]),
+    ("include", &["remote", "project", "file", "ref", "component"]),
     ("needs", &["project"]),
+    ("resource_group", &[]),
+    // Every string below: a secret's path or name, a token's audience.
+    ("secrets", &["*"]),
+    ("id_tokens", &["*"]),
 ];
 
-/// The strings of `value` (or of the `keys` of its mappings), each with
+/// The strings of `value` (or of the `keys` of its mappings, and every
+/// string below those that are not strings; `*`: every key), each with
 /// where it is below `value`.
 fn named<'v>(value: &'v Value, keys: &[&str]) -> Vec<(String, &'v str)> {
     let mut out = Vec::new();
@@ -1064,12 +1071,16 @@ fn named<'v>(value: &'v Value, keys: &[&str]) -> Vec<(String, &'v str)> {
             }
         }
         Value::Mapping(map) => {
-            for key in keys {
-                if let Some(text) = map.get(*key).and_then(Value::as_str) {
-                    out.push((format!(".{key}"), text));
+            for (key, item) in map {
+                let key = key.as_str().unwrap_or_default();
+                if keys.contains(&"*") || keys.contains(&key) {
+                    for (at, text) in named(item, &["*"]) {
+                        out.push((format!(".{key}{at}"), text));
+                    }
                 }
             }
         }
+        Value::Tagged(tagged) => out.extend(named(&tagged.value, keys)),
         _ => {}
     }
     out
@@ -1155,7 +1166,9 @@ fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Kn
         };
         for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
             let name = name.as_str().unwrap_or_default();
-            if (name.starts_with("KUBERNETES_") || name.ends_with("_OVERWRITE"))
+            // Variables runners and tools pick an identity or a place by.
+            if (["KUBERNETES_", "VAULT_", "HELM_"].iter().any(|p| name.starts_with(p))
+                || ["_OVERWRITE", "_NAMESPACE"].iter().any(|p| name.ends_with(p)))
                 && let Some(other) = other_vars.and_then(|v| v.get(name))
             {
                 places.push((format!("{job}.variables.{name}"), value, other));
@@ -1180,6 +1193,37 @@ fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Kn
         }
     }
     Ok(())
+}
+
+/// Whether a command of `line` that holds a chosen word (`holds`) reads
+/// through a pipe what a program prints that may print the environment in
+/// a way no list names (`awk 'BEGIN{...ENVIRON...}' | grep "^{{ name }}_"`,
+/// `jq -n '$ENV'`, `ps e`): producers must be builtins, data tools or
+/// trusted programs that name no `/proc` file.
+fn filters_unknown_output(line: &str, holds: &dyn Fn(&str) -> bool, known: &Known) -> bool {
+    let Ok((commands, pipes)) = crate::subset::commands(line) else {
+        return false;
+    };
+    pipes.iter().any(|pipe| {
+        let mut inside: Vec<&crate::subset::Command> = commands
+            .iter()
+            .filter(|c| !c.programs.is_empty() && pipe.start <= c.span.start && c.span.end <= pipe.end)
+            .collect();
+        inside.sort_by_key(|c| c.span.start);
+        inside.iter().enumerate().any(|(k, command)| {
+            k > 0
+                && holds(&line[command.span.clone()])
+                && inside[..k].iter().any(|producer| {
+                    let text = line[producer.span.clone()].to_ascii_lowercase();
+                    text.contains("/proc")
+                        || text.contains("environ")
+                        || producer.programs.iter().any(|p| {
+                            let base = p.rsplit('/').next().unwrap_or_default();
+                            !data_program(base) && !known.trusts(base)
+                        })
+                })
+        })
+    })
 }
 
 /// The words the templates and `vars` write, which may name commands

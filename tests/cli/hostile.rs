@@ -2136,3 +2136,52 @@ fn variables_that_name_checkout_files_and_jq_dot_render() {
         "to `ls`",
     );
 }
+
+/// The twenty-seventh pass: the environment printed by programs no list
+/// names (`awk` with `ENVIRON`, `jq -n '$ENV'`, `ps e`, a `/proc/self/envi*`
+/// glob) and filtered by a chosen name in the next command of the pipe;
+/// and more names that pick what a job gets (`secrets:` paths, token
+/// audiences, an included file's `ref`, a Kubernetes namespace, Vault and
+/// Helm variables, `resource_group`). Each rendered before; the first
+/// group printed the token in the sandbox.
+#[test]
+fn the_twenty_seventh_passes_bypasses_are_refused() {
+    for producer in [
+        "awk \"BEGIN{for (k in ENVIRON) print k \\\"=\\\" ENVIRON[k]}\"",
+        "jq -n \"\\$ENV\"",
+        "ps eww -o command",
+        "cat /proc/self/envi*",
+    ] {
+        let template = format!(
+            "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{producer} | tr \" \" \"\\n\" | grep \"^{{{{ pipeline_name | upper }}}}_\" || true'\n"
+        );
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &template,
+            "pipelines/ci_job/x.py",
+            "prints the environment",
+        );
+    }
+    for picking in [
+        "  secrets:\n    DB_PASSWORD:\n      vault: {{ pipeline_name }}/db/password@ops\n",
+        "  id_tokens:\n    ID:\n      aud: https://{{ pipeline_name }}.example.com\n",
+        "  environment:\n    name: review/{{ pipeline_name }}\n    kubernetes:\n      namespace: {{ pipeline_name }}\n",
+        "  variables:\n    HELM_NAMESPACE: {{ pipeline_name }}\n",
+        "  variables:\n    VAULT_AUTH_ROLE: {{ pipeline_name }}\n",
+        "  resource_group: {{ pipeline_name }}\n",
+    ] {
+        let template = format!("j-{{{{ pipeline_name }}}}:\n  script: [echo]\n{picking}");
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &template,
+            "pipelines/production/x.py",
+            "is led by a value",
+        );
+    }
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "include:\n  - project: ml/ci-templates\n    ref: {{ pipeline_name }}\n    file: /deploy.yml\nj-{{ pipeline_name }}:\n  script: [echo]\n",
+        "pipelines/main/x.py",
+        "is led by a value",
+    );
+}
