@@ -391,10 +391,11 @@ fn shaped(
     known: &safety::Known,
 ) -> Result<Option<Mapping>> {
     let text = settings.renderer.render(template, context, label)?;
-    // Only a fragment with a `>` or `tee` can write its environment to a file.
+    // Only a fragment that names `env` (any case: `ENVIRON`, `%ENV`), `set`
+    // or `export` can write its environment to a file or a variable.
     let environment = |doc: &Option<Mapping>| -> Result<()> {
         match doc {
-            Some(doc) if text.contains('>') || text.contains("tee") => {
+            Some(doc) if safety::may_print_environment(&text) => {
                 safety::writes_environment(doc).map_err(|d| Error::Fragment {
                     template: template.to_owned(),
                     group: label.to_owned(),

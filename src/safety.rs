@@ -183,8 +183,9 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
     Ok(untrusted)
 }
 
-/// A script line of `doc` that writes the job's environment to a file
-/// (`env | sort > job.env`, `printenv | tee vars.txt`), in any fragment:
+/// A script line of `doc` that writes the job's environment to a file or a
+/// variable (`env | sort > job.env`, `printenv | tee vars.txt`,
+/// `V="$(awk '... ENVIRON ...')"`), in any fragment:
 /// the file holds `CI_JOB_TOKEN`, and a line of another fragment (a job's
 /// `default: before_script` runs before every job) may read it by a
 /// chosen name, where no check of that fragment sees the dump.
@@ -197,10 +198,7 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
     fn strings<'d>(value: &'d Value, at: &mut Vec<&'d str>, out: &mut Vec<(String, &'d str)>) {
         match value {
             Value::String(text) => {
-                let maybe = (text.contains('>') || text.contains("tee"))
-                    && ["env", "set", "export", "declare", "typeset", "environ"]
-                        .iter()
-                        .any(|w| text.contains(w));
+                let maybe = may_print_environment(text);
                 if maybe {
                     out.push((at.join("."), text));
                 }
@@ -222,12 +220,13 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
         strings(value, &mut vec![key.as_str().unwrap_or_default()], &mut found);
     }
     for (at, line) in found {
-        if dumps_variables(line) && !written_files(line).is_empty() {
+        // Into a file, or into a variable a later line may filter.
+        if dumps_variables(line) && (!written_files(line).is_empty() || !assigned_names(line).is_empty()) {
             return Err(Difference {
                 at,
                 detail: format!(
-                    "writes the job's environment to a file ({}), which then holds `CI_JOB_TOKEN` for any later \
-                     line to print (a job's `grep \"^{{{{ name | upper }}}}_\" job.env` with a folder `ci_job`); \
+                    "writes the job's environment to a file or a variable ({}), which then holds `CI_JOB_TOKEN` \
+                     for any later line to print (a job's `grep \"^{{{{ name | upper }}}}_\" job.env` with a folder `ci_job`); \
                      write the variables you need by their names",
                     code(&clip(line))
                 ),
@@ -1086,21 +1085,46 @@ fn named<'v>(value: &'v Value, keys: &[&str]) -> Vec<(String, &'v str)> {
     out
 }
 
-/// The variables of a document (global and each job's), by name, with
-/// their values.
+/// Every variable a document sets, by name, with each value, in document
+/// order: under any `variables:` (global, a job's, `rules:` and
+/// `workflow: rules:` entries) and in `parallel: matrix` entries (each
+/// value of a list).
 fn variables(doc: &Mapping) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut from = |vars: Option<&Value>| {
-        for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
-            let value = value.as_str().or_else(|| value.get("value").and_then(Value::as_str));
-            if let (Some(name), Some(value)) = (name.as_str(), value) {
-                out.push((name.to_owned(), value.to_owned()));
+    fn walk(value: &Value, key: &str, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Mapping(map) if key == "variables" => {
+                for (name, value) in map {
+                    let value = value.as_str().or_else(|| value.get("value").and_then(Value::as_str));
+                    if let (Some(name), Some(value)) = (name.as_str(), value) {
+                        out.push((name.to_owned(), value.to_owned()));
+                    }
+                }
             }
+            Value::Sequence(entries) if key == "matrix" => {
+                for entry in entries.iter().filter_map(Value::as_mapping) {
+                    for (name, values) in entry {
+                        let name = name.as_str().unwrap_or_default();
+                        let values: Vec<&str> = match values {
+                            Value::Sequence(list) => list.iter().filter_map(Value::as_str).collect(),
+                            other => other.as_str().into_iter().collect(),
+                        };
+                        out.extend(values.into_iter().map(|v| (name.to_owned(), v.to_owned())));
+                    }
+                }
+            }
+            Value::Mapping(map) => {
+                for (k, v) in map {
+                    walk(v, k.as_str().unwrap_or_default(), out);
+                }
+            }
+            Value::Sequence(list) => list.iter().for_each(|v| walk(v, "", out)),
+            Value::Tagged(tagged) => walk(&tagged.value, key, out),
+            _ => {}
         }
-    };
-    from(doc.get("variables"));
-    for job in doc.values() {
-        from(job.get("variables"));
+    }
+    let mut out = Vec::new();
+    for (key, value) in doc {
+        walk(value, key.as_str().unwrap_or_default(), &mut out);
     }
     out
 }
@@ -1114,19 +1138,29 @@ fn variables(doc: &Mapping) -> Vec<(String, String)> {
 /// is theirs (`dev/{{ id }}` with a folder `dev`).
 fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known) -> Result<(), Difference> {
     let (real_vars, marked_vars) = (variables(real), variables(marked));
-    let resolve = |text: &str, vars: &[(String, String)]| -> String {
-        let name = text.trim_start_matches('$').trim_start_matches('{');
-        let name: String = name
+    // `$NAME`: every value the document gives NAME (a rule's or a matrix
+    // entry's too), real and marked side by side (the documents have the
+    // same shape, so their variables line up).
+    let resolve = |real_text: &str, marked_text: &str| -> Vec<(String, String)> {
+        let name: String = real_text
+            .trim_start_matches('$')
+            .trim_start_matches('{')
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
             .collect();
-        match vars.iter().rev().find(|(n, _)| *n == name) {
-            Some((_, value)) if text.starts_with('$') => value.clone(),
-            _ => text.to_owned(),
+        let values: Vec<(String, String)> = real_vars
+            .iter()
+            .zip(&marked_vars)
+            .filter(|((n, _), _)| real_text.starts_with('$') && *n == name)
+            .map(|((_, r), (_, m))| (r.clone(), m.clone()))
+            .collect();
+        if values.is_empty() {
+            vec![(real_text.to_owned(), marked_text.to_owned())]
+        } else {
+            values
         }
     };
-    let led = |at: &str, real_text: &str, marked_text: &str| -> Result<(), Difference> {
-        let (real_text, marked_text) = (resolve(real_text, &real_vars), resolve(marked_text, &marked_vars));
+    let led_one = |at: &str, real_text: &str, marked_text: &str| -> Result<(), Difference> {
         // A URL's host leads it (`https://{{ name }}/ci.yml`).
         let host = |t: &str| t.split_once("://").map_or(t, |(_, rest)| rest).to_owned();
         let (real_text, marked_text) = (host(&real_text), host(&marked_text));
@@ -1142,6 +1176,12 @@ fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Kn
                 ),
                 stand_in_text: chosen.mark(&real_text).unwrap_or_default(),
             });
+        }
+        Ok(())
+    };
+    let led = |at: &str, real_text: &str, marked_text: &str| -> Result<(), Difference> {
+        for (real_text, marked_text) in resolve(real_text, marked_text) {
+            led_one(at, &real_text, &marked_text)?;
         }
         Ok(())
     };
@@ -1688,6 +1728,31 @@ fn unquoted_tainted(
             stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
         });
     }
+    // A path written to a file of a job that hands files on (`artifacts`,
+    // a `dotenv` report, `cache`) reaches jobs of other fragments and later
+    // stages, whose own text holds no path, so no check of theirs follows
+    // it (and GitLab expands `$` in dotenv values).
+    let hands_on = real
+        .values()
+        .any(|job| job.get("artifacts").is_some() || job.get("cache").is_some());
+    if hands_on
+        && let Some((at, line)) = scripts.iter().enumerate().find_map(|(i, (at, line))| {
+            let carries = differs(i) || tainted.iter().any(|(name, _)| mentions(line, name));
+            (carries && !writes[i].is_empty() && (line.contains('>') || line.contains("tee"))).then_some((at, line))
+        })
+    {
+        return Err(Difference {
+            at: at.clone(),
+            detail: format!(
+                "writes a path to a file ({}) in a fragment whose jobs hand files on (`artifacts`, a `dotenv` \
+                 report, `cache`): a job of another template or a later stage would read it where no check \
+                 follows it, and GitLab expands `$` in a dotenv value; give each job the paths in its own \
+                 variables",
+                code(&clip(line))
+            ),
+            stand_in_text: tainted.first().map(|(_, v)| v.clone()).unwrap_or_default(),
+        });
+    }
     // The files a line writes by name (not every word of a line that
     // carries a path, which `written` counts for what runs them).
     let named: Vec<String> = if files { writes.concat() } else { Vec::new() };
@@ -1709,10 +1774,10 @@ fn unquoted_tainted(
             break;
         }
     }
-    // Variables of the YAML whose rendered value is known and names a
-    // relative file of the checkout (`STAGE_DIR: pipelines/churn/train`),
-    // and that no script sets again: `"$STAGE_DIR"` is as good as fixed
-    // text.
+    // Variables of the YAML (holding a path or not) whose rendered value
+    // is known and names a relative file of the checkout (`STAGE_DIR:
+    // pipelines/churn/train`), and that no script sets again:
+    // `"$STAGE_DIR/$name"` starts as fixed text does.
     let mut yaml: Vec<(String, bool)> = Vec::new();
     let mut from = |vars: Option<&Value>| {
         for (name, value) in vars.and_then(Value::as_mapping).into_iter().flatten() {
@@ -1732,14 +1797,16 @@ fn unquoted_tainted(
     for job in real.values() {
         from(job.get("variables"));
     }
+    let every = variables(real);
     let verbatim: Vec<String> = yaml
         .iter()
         .filter(|(name, _)| {
-            tainted.iter().any(|(t, _)| t == name)
-                && !scripts
-                    .iter()
-                    .any(|(_, line)| assigned_names(line).contains(&name.as_str()))
+            !scripts
+                .iter()
+                .any(|(_, line)| assigned_names(line).contains(&name.as_str()))
                 && yaml.iter().filter(|(n, _)| n == name).all(|(_, file)| *file)
+                // Set nowhere else (`rules: variables:`, `parallel: matrix`).
+                && every.iter().filter(|(n, _)| n == name).count() == yaml.iter().filter(|(n, _)| n == name).count()
         })
         .map(|(name, _)| name.clone())
         .collect();
@@ -2959,24 +3026,70 @@ fn dumps_variables(line: &str) -> bool {
             }
             _ => false,
         }
-    }) || crate::subset::commands(line).is_ok_and(|(commands, _)| {
-        // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
-        commands.iter().any(|command| {
-            let Some(program) = command.programs.first() else {
-                return false;
-            };
-            let fixed = |v: &str| command.args.iter().any(|(_, a)| a.as_deref() == Some(v));
-            match program.rsplit('/').next().unwrap_or_default() {
-                "printenv" => true,
-                "env" => command.programs.len() == 1,
-                "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
-                _ => command
-                    .args
-                    .iter()
-                    .any(|(_, a)| a.as_deref().is_some_and(|a| a.contains("environ"))),
-            }
+    }) || code_reads_environment(line)
+        || crate::subset::commands(line).is_ok_and(|(commands, _)| {
+            // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
+            commands.iter().any(|command| {
+                let Some(program) = command.programs.first() else {
+                    return false;
+                };
+                let fixed = |v: &str| command.args.iter().any(|(_, a)| a.as_deref() == Some(v));
+                match program.rsplit('/').next().unwrap_or_default() {
+                    "printenv" => true,
+                    "env" => command.programs.len() == 1,
+                    "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
+                    _ => command
+                        .args
+                        .iter()
+                        .any(|(_, a)| a.as_deref().is_some_and(|a| a.contains("environ"))),
+                }
+            })
         })
+}
+
+/// Whether `text` may print the environment, cheaply, before the exact
+/// checks: it names `env` (`env`, `ENV`, `Env`, but not in `environment`),
+/// or `set`, `export`, `declare`, `typeset`, `compgen`.
+#[must_use]
+pub fn may_print_environment(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // The spellings a program or a language uses (`env`, `ENVIRON`, `Env`).
+    ["env", "ENV", "Env"].iter().any(|spelling| {
+        memchr::memmem::find_iter(bytes, spelling.as_bytes()).any(|i| {
+            !bytes
+                .get(i + 3..i + 11)
+                .is_some_and(|w| w.eq_ignore_ascii_case(b"ironment"))
+        })
+    }) || ["set", "export", "declare", "typeset", "compgen"]
+        .iter()
+        .any(|w| memchr::memmem::find(bytes, w.as_bytes()).is_some())
+}
+
+/// Whether `text` holds `needle` (lowercase ASCII) in any case, without
+/// copying `text`.
+#[must_use]
+pub fn contains_ignoring_case(text: &str, needle: &[u8]) -> bool {
+    let bytes = text.as_bytes();
+    let Some(&first) = needle.first() else { return true };
+    memchr::memchr2_iter(first, first.to_ascii_uppercase(), bytes).any(|i| {
+        bytes
+            .get(i..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })
+}
+
+/// Whether inline code on a line reads the whole environment, in any
+/// case: awk's `ENVIRON`, `/proc/self/environ`, Python's `os.environ`,
+/// Node's `process.env`, Perl's `%ENV`, jq's and Ruby's `$ENV`/`ENV[`,
+/// `getenv`.
+fn code_reads_environment(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    ["environ", "process.env", "%env", "getenv", "env["]
+        .iter()
+        .any(|w| lower.contains(w))
+        || lower
+            .match_indices("$env")
+            .any(|(i, _)| !lower[i + 4..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// The script files a command line runs (`bash scripts/check.sh`,

@@ -2185,3 +2185,66 @@ fn the_twenty_seventh_passes_bypasses_are_refused() {
         "is led by a value",
     );
 }
+
+/// The twenty-eighth pass: a path handed to another template's job through
+/// an artifact or a dotenv report (its job read it with `sh -c`, or
+/// `sed` with the `e` flag, and no check of that fragment saw a path);
+/// the environment written to a file or a variable by `awk`'s `ENVIRON`
+/// and filtered later; an environment, runner or image picked through a
+/// `rules:`, `workflow:` or `parallel: matrix` variable. Each rendered
+/// before.
+#[test]
+fn the_twenty_eighth_passes_bypasses_are_refused() {
+    let stop = "pipeline_name:pipelines";
+    let hands_on = [
+        "{%- set words = files | map(attribute=\"path\") | sh_quote %}\ncollect-{{ pipeline_name }}:\n  script:\n    - {{ \"printf '%s\\n' \" ~ words ~ \" > changed.txt\" | yaml_quote }}\n  artifacts: {paths: [changed.txt]}\n",
+        "build-{{ pipeline_name }}:\n  variables:\n    MODEL_FILE:\n      value: {{ files.0.path | yaml_quote }}\n      expand: false\n  script:\n    - printf 'DEPLOY_MODEL=%s\\n' \"$MODEL_FILE\" > build.env\n  artifacts:\n    reports:\n      dotenv: build.env\n",
+    ];
+    for template in hands_on {
+        assert_refused_by(stop, template, "pipelines/a/x$(touch PWNED).py", "hand files on");
+    }
+    for lines in [
+        "    - awk 'BEGIN { for (k in ENVIRON) print k \"=\" ENVIRON[k] }' > job-vars.txt\n    - grep \"^{{ pipeline_name | upper }}_\" job-vars.txt || true\n",
+        "    - V=\"$(awk 'BEGIN { for (k in ENVIRON) print k }')\"\n    - grep \"^{{ pipeline_name | upper }}_\" <<< \"$V\" || true\n",
+    ] {
+        let env = TestEnv::new();
+        env.write(
+            "t.yml.tera",
+            format!("show-{{{{ pipeline_name }}}}:\n  script:\n{lines}"),
+        );
+        let config = env.write(
+            "childgen.yml",
+            format!("rules:\n  - stop: \"{stop}\"\n    template: t.yml.tera\n"),
+        );
+        let diff = env.write("mr.diff", "A\tpipelines/ci_job/x.py\n");
+        let out = env.run(&[
+            "generate",
+            "--config",
+            &config.display().to_string(),
+            "--diff",
+            &diff.display().to_string(),
+        ]);
+        assert_eq!(out.code, 2, "{lines}\n{}", out.stderr);
+        assert_contains(&out.stderr, "writes the job's environment to a file or a variable");
+    }
+    assert_refused_by(
+        stop,
+        "show-{{ pipeline_name }}:\n  script:\n    - 'grep \"^{{ pipeline_name | upper }}_\" <<< \"$(awk \"BEGIN { for (k in ENVIRON) print k }\")\" || true'\n",
+        "pipelines/ci_job/x.py",
+        "prints the environment",
+    );
+    for picking in [
+        "deploy-{{ pipeline_name }}:\n  variables:\n    DEPLOY_ENV: review/{{ pipeline_name }}\n  rules:\n    - variables:\n        DEPLOY_ENV: \"{{ pipeline_name }}\"\n  script: [echo]\n  environment:\n    name: $DEPLOY_ENV\n",
+        "deploy-{{ pipeline_name }}:\n  parallel:\n    matrix:\n      - TARGET: [\"{{ pipeline_name }}\"]\n  script: [echo]\n  environment: $TARGET\n",
+        "workflow:\n  rules:\n    - variables:\n        IMAGE_NAME: \"{{ pipeline_name }}/builder:1\"\nbuild-{{ pipeline_name }}:\n  image: $IMAGE_NAME\n  script: [echo]\n",
+    ] {
+        assert_refused_by(stop, picking, "pipelines/production/x.py", "is led by a value");
+    }
+    // A job variable that names a checkout folder starts a word given to a
+    // file tool as fixed text does, also with a special-character path.
+    let (env, config) = one_rule(stop);
+    let template = "j-{{ pipeline_name }}:\n  variables:\n    STAGE_DIR: pipelines/{{ pipeline_name }}\n    FILE:\n      value: {{ files.0.path | yaml_quote }}\n      expand: false\n  script:\n    - cat \"$STAGE_DIR/${FILE##*/}\" || true\n";
+    env.write("t.yml.tera", template);
+    let listing = format!("A\t{}\n", git_quote("pipelines/churn/m x;$(touch PWNED).py"));
+    assert_eq!(attack(&config, env.path(), &listing, true, template), Outcome::Rendered);
+}
