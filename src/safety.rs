@@ -1163,7 +1163,7 @@ fn picked_by_value(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Kn
     let led_one = |at: &str, real_text: &str, marked_text: &str| -> Result<(), Difference> {
         // A URL's host leads it (`https://{{ name }}/ci.yml`).
         let host = |t: &str| t.split_once("://").map_or(t, |(_, rest)| rest).to_owned();
-        let (real_text, marked_text) = (host(&real_text), host(&marked_text));
+        let (real_text, marked_text) = (host(real_text), host(marked_text));
         let first = real_text.split(['/', '-', ':']).next().unwrap_or_default();
         if real_text.bytes().next() != marked_text.bytes().next() && !known.contains(first) {
             return Err(Difference {
