@@ -1021,8 +1021,9 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             real_vars.iter().any(|(n, value)| n == name && holds_chosen(value))
                 || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
         });
-        if dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line)) && (holds_chosen(&line) || named_by_chosen)
-            || filters_unknown_output(&line, &holds_chosen, known)
+        let holds = holds_chosen(&line);
+        if (holds || named_by_chosen) && dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line))
+            || holds && line.contains('|') && filters_unknown_output(&line, &holds_chosen, known)
         {
             return Err(Difference {
                 at,
@@ -1528,6 +1529,7 @@ fn unquoted_tainted(
     // What does not change while the taint grows, read once per line.
     let inline: Vec<bool> = scripts.iter().map(|(_, line)| runs_code(line, reach)).collect();
     let writes: Vec<Vec<String>> = scripts.iter().map(|(_, line)| written_files(line)).collect();
+    let dumping: Vec<bool> = scripts.iter().map(|(_, line)| dumps_variables(line)).collect();
     loop {
         let before = tainted.len();
         let files_before = files;
@@ -1538,8 +1540,8 @@ fn unquoted_tainted(
                 // `$F`, or the bare name where it is assigned (`G=F`, which
                 // arithmetic on `G` follows to `F`'s value).
                 let assigns = !assigned_names(line).is_empty();
-                let dumps = dumps_variables(line)
-                    || (inline[i] && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
+                let dumps =
+                    dumping[i] || (inline[i] && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
                 tainted
                     .iter()
                     .find(|(name, _)| {
@@ -3027,24 +3029,25 @@ fn dumps_variables(line: &str) -> bool {
             _ => false,
         }
     }) || code_reads_environment(line)
-        || crate::subset::commands(line).is_ok_and(|(commands, _)| {
-            // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
-            commands.iter().any(|command| {
-                let Some(program) = command.programs.first() else {
-                    return false;
-                };
-                let fixed = |v: &str| command.args.iter().any(|(_, a)| a.as_deref() == Some(v));
-                match program.rsplit('/').next().unwrap_or_default() {
-                    "printenv" => true,
-                    "env" => command.programs.len() == 1,
-                    "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
-                    _ => command
-                        .args
-                        .iter()
-                        .any(|(_, a)| a.as_deref().is_some_and(|a| a.contains("environ"))),
-                }
+        || may_print_environment(line)
+            && crate::subset::commands(line).is_ok_and(|(commands, _)| {
+                // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
+                commands.iter().any(|command| {
+                    let Some(program) = command.programs.first() else {
+                        return false;
+                    };
+                    let fixed = |v: &str| command.args.iter().any(|(_, a)| a.as_deref() == Some(v));
+                    match program.rsplit('/').next().unwrap_or_default() {
+                        "printenv" => true,
+                        "env" => command.programs.len() == 1,
+                        "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
+                        _ => command
+                            .args
+                            .iter()
+                            .any(|(_, a)| a.as_deref().is_some_and(|a| a.contains("environ"))),
+                    }
+                })
             })
-        })
 }
 
 /// Whether `text` may print the environment, cheaply, before the exact
