@@ -160,6 +160,22 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
             .prepare()?,
         )?;
     }
+    // Another fragment's `default:` scripts run in the jobs a changed path
+    // or value reached, with their variables: no single fragment's check
+    // sees both.
+    // (A template's own `default:` is checked with its fragments.)
+    if let Some((template, origin)) = proven.1.default.lock().ok().and_then(|d| d.clone())
+        && proven.1.reached.lock().is_ok_and(|t| t.iter().any(|t| *t != template))
+    {
+        return Err(Error::Merge {
+            origin,
+            detail: "sets `default:` scripts, cache or artifacts, which GitLab gives every job, also those of \
+                     fragments a changed path or value reaches, whose variables they would read where no check \
+                     follows them; write those keys in each template's jobs (`extends:` a hidden job of the \
+                     same template) instead"
+                .to_owned(),
+        });
+    }
     let document = merger.finish()?;
     let groups: usize = grouping.groups.iter().map(Vec::len).sum();
     let yaml = format!(
@@ -373,8 +389,23 @@ fn render_fragment(
     let unsafe_path = |path: &str, at: String, detail: String| unsafe_path(template, label, path, at, detail);
     let real = shaped(settings, template, label, context, hostile, reached.known)?;
     if let Some(real) = &real {
-        safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
+        let runs = |key: &str| real.get("default").and_then(|d| d.get(key)).is_some();
+        if ["before_script", "after_script", "script", "cache", "artifacts", "hooks"]
+            .iter()
+            .any(|k| runs(k))
+            && let Ok(mut default) = reached.proven.1.default.lock()
+        {
+            default.get_or_insert_with(|| (template.to_owned(), format!("template {template} (group {label})")));
+        }
+        let chosen_here = safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
+        if chosen_here
+            && safety::reaches_variables(real, &reached.chosen)
+            && let Ok(mut templates) = reached.proven.1.reached.lock()
+            && !templates.iter().any(|t| t == template)
+        {
+            templates.push(template.to_owned());
+        }
     }
     Ok(real)
 }

@@ -221,7 +221,9 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
     }
     for (at, line) in found {
         // Into a file, or into a variable a later line may filter.
-        if dumps_variables(line) && (!written_files(line).is_empty() || !assigned_names(line).is_empty()) {
+        if dumps_variables(line)
+            && (!written_files(line).is_empty() || line.contains("$(") && !assigned_names(line).is_empty())
+        {
             return Err(Difference {
                 at,
                 detail: format!(
@@ -697,16 +699,17 @@ impl Chosen {
 /// fine (`./pipelines/p1/run.sh`).
 ///
 /// # Errors
-/// The first [`Difference`], its `stand_in_text` the marked text.
-pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Proven) -> Result<(), Difference> {
+/// The first [`Difference`], its `stand_in_text` the marked text. `Ok(true)`
+/// when chosen words stand in the document (and were checked).
+pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Proven) -> Result<bool, Difference> {
     if chosen.words.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let key = chosen.key(real, known);
     match &key {
         // No chosen word stands on its own; one may still sit between `_`s.
-        Some(key) if key.is_empty() => return chosen_variable(real, chosen, known),
-        Some(key) if proven.0.lock().is_ok_and(|p| p.contains(key)) => return Ok(()),
+        Some(key) if key.is_empty() => return chosen_variable(real, chosen, known).map(|()| false),
+        Some(key) if proven.0.lock().is_ok_and(|p| p.contains(key)) => return Ok(true),
         _ => {}
     }
     // Where a cached key matches, so does every `$NAME` that holds a
@@ -716,13 +719,13 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     chosen_variable(real, chosen, known)?;
     let marked = chosen.mark_mapping(real);
     if marked == *real {
-        return Ok(());
+        return Ok(false);
     }
     reach_checks(real, &marked, chosen, known)?;
     if let (Some(key), Ok(mut proven)) = (key, proven.0.lock()) {
         proven.insert(key);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A `$NAME` (or `${NAME`) reference anywhere in `value` whose name holds
@@ -856,7 +859,19 @@ fn references(text: &str) -> impl Iterator<Item = (&str, &str)> {
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
 /// the same document, but for the chosen words, for every group.
 #[derive(Default)]
-pub struct Proven(std::sync::Mutex<foldhash::HashSet<Vec<u8>>>);
+pub struct Proven(std::sync::Mutex<foldhash::HashSet<Vec<u8>>>, pub Crossing);
+
+/// What crosses from one fragment to the jobs of others, where no check of
+/// a single fragment sees it: a `default:` section runs its scripts, and
+/// hands on its cache and artifacts, in every job of the pipeline.
+#[derive(Default)]
+pub struct Crossing {
+    /// The templates whose fragments a chosen value or path reached.
+    pub reached: std::sync::Mutex<Vec<String>>,
+    /// The first fragment whose `default:` runs scripts or hands files on:
+    /// its template, and where it is.
+    pub default: std::sync::Mutex<Option<(String, String)>>,
+}
 
 /// The letter or digit a chosen word's byte becomes in [`Chosen::mark`].
 fn marked_byte(b: u8) -> u8 {
@@ -976,6 +991,26 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         });
     }
     picked_by_value(real, marked, chosen, known)?;
+    // `extends:` a job of another fragment: its scripts run with this
+    // fragment's variables, and no check here reads them.
+    for (job, value) in real {
+        let targets: Vec<&str> = match value.get("extends") {
+            Some(Value::String(one)) => vec![one.as_str()],
+            Some(Value::Sequence(list)) => list.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        };
+        if let Some(target) = targets.iter().find(|t| !real.contains_key(**t)) {
+            return Err(Difference {
+                at: format!("{}.extends", job.as_str().unwrap_or_default()),
+                detail: format!(
+                    "extends `{target}`, a job this fragment does not define, in a fragment that a changed path \
+                     or value reaches: its scripts would run with this fragment's variables where childgen \
+                     cannot read them; define `{target}` in this template (a partial can hold it)"
+                ),
+                stand_in_text: String::new(),
+            });
+        }
+    }
     let real_vars = variables(real);
     let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
@@ -1038,6 +1073,14 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         }
     }
     untrusted.map_or(Ok(()), Err)
+}
+
+/// Whether a chosen word (even glued to other text) is in a value of the
+/// document's variables, which another fragment's `default:` scripts would
+/// read ([`Crossing`]).
+#[must_use]
+pub fn reaches_variables(doc: &Mapping, chosen: &Chosen) -> bool {
+    variables(doc).iter().any(|(_, value)| chosen.within(value))
 }
 
 /// The keys whose value names what a job gets or runs, and the keys of
@@ -1740,7 +1783,7 @@ fn unquoted_tainted(
     if hands_on
         && let Some((at, line)) = scripts.iter().enumerate().find_map(|(i, (at, line))| {
             let carries = differs(i) || tainted.iter().any(|(name, _)| mentions(line, name));
-            (carries && !writes[i].is_empty() && (line.contains('>') || line.contains("tee"))).then_some((at, line))
+            (carries && !writes[i].is_empty()).then_some((at, line))
         })
     {
         return Err(Difference {
@@ -1890,7 +1933,8 @@ fn fixed_start(word: &str) -> bool {
     let bytes = word.as_bytes();
     match bytes.first() {
         Some(b'/') => bytes.get(1).is_some_and(u8::is_ascii_alphanumeric),
-        Some(b) => b.is_ascii_alphanumeric() || b"._+,:@%=".contains(b),
+        // (`^` starts a pattern: `grep "^{{ name }}:"`.)
+        Some(b) => b.is_ascii_alphanumeric() || b"._+,:@%=^".contains(b),
         None => false,
     }
 }
@@ -3021,7 +3065,8 @@ fn dumps_variables(line: &str) -> bool {
         let next = words.get(k + 1).map_or(SEPARATOR, |(w, _)| w.as_str());
         match word.as_str() {
             "printenv" | "set" | "compgen" => true,
-            w if w.contains("/proc/") && w.contains("environ") => true,
+            // Any file of `/proc` (`cd /proc/self && cat ./e?viron`).
+            w if w.contains("/proc") => true,
             "env" => next == SEPARATOR || next.starts_with(['>', '<']) || next == "-0",
             "export" | "declare" | "typeset" | "readonly" => {
                 next == SEPARATOR || next.starts_with(['>', '<']) || matches!(next, "-p" | "-x")
@@ -3040,6 +3085,11 @@ fn dumps_variables(line: &str) -> bool {
                     match program.rsplit('/').next().unwrap_or_default() {
                         "printenv" => true,
                         "env" => command.programs.len() == 1,
+                        // BSD-style `ps e` (`ps auxeww`) prints each process's environment.
+                        "ps" => command
+                            .args
+                            .iter()
+                            .any(|(_, a)| a.as_deref().is_none_or(|a| !a.starts_with('-') && a.contains('e'))),
                         "set" | "export" | "declare" | "typeset" | "readonly" => command.args.is_empty() || fixed("-p"),
                         _ => command
                             .args
@@ -3063,7 +3113,7 @@ pub fn may_print_environment(text: &str) -> bool {
                 .get(i + 3..i + 11)
                 .is_some_and(|w| w.eq_ignore_ascii_case(b"ironment"))
         })
-    }) || ["set", "export", "declare", "typeset", "compgen"]
+    }) || ["set", "export", "declare", "typeset", "compgen", "ps ", "/proc"]
         .iter()
         .any(|w| memchr::memmem::find(bytes, w.as_bytes()).is_some())
 }
@@ -3306,7 +3356,9 @@ fn written_files(line: &str) -> Vec<String> {
                     .filter(|(w, _)| !w.starts_with('-'))
                     .map(|(w, _)| w.clone()),
             ),
-            "-o" | "--output" | "--output-file" => out.extend(words.get(k + 1).map(|(w, _)| w.clone())),
+            "-o" | "--output" | "--output-file" | "-fprint" | "-fprint0" | "-fprintf" | "-fls" => {
+                out.extend(words.get(k + 1).map(|(w, _)| w.clone()));
+            }
             // `pip install x` is a package manager's subcommand.
             "install"
                 if k > 0

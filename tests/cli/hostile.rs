@@ -2149,7 +2149,7 @@ fn the_twenty_seventh_passes_bypasses_are_refused() {
     for producer in [
         "awk \"BEGIN{for (k in ENVIRON) print k \\\"=\\\" ENVIRON[k]}\"",
         "jq -n \"\\$ENV\"",
-        "ps eww -o command",
+        "ps eww",
         "cat /proc/self/envi*",
     ] {
         let template = format!(
@@ -2247,4 +2247,80 @@ fn the_twenty_eighth_passes_bypasses_are_refused() {
     env.write("t.yml.tera", template);
     let listing = format!("A\t{}\n", git_quote("pipelines/churn/m x;$(touch PWNED).py"));
     assert_eq!(attack(&config, env.path(), &listing, true, template), Outcome::Rendered);
+}
+
+/// Two rules, two templates: `t.yml.tera` (a changed path or name reaches
+/// its jobs' variables) and `lib.yml.tera`; the listing reaches both.
+fn two_templates(t: &str, lib: &str, path: &str) -> crate::support::Output {
+    let env = TestEnv::new();
+    env.write("t.yml.tera", t);
+    env.write("lib.yml.tera", lib);
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: t.yml.tera\n  - stop: \"lib_name:libs\"\n    template: lib.yml.tera\ntrusted_commands: [mlctl]\n",
+    );
+    let diff = env.write("mr.diff", format!("A\t{}\nA\tlibs/core/x.py\n", git_quote(path)));
+    env.run(&[
+        "generate",
+        "--config",
+        &config.display().to_string(),
+        "--diff",
+        &diff.display().to_string(),
+    ])
+}
+
+/// The twenty-ninth pass crossed fragments: a job `extends:` another
+/// template's hidden job (whose `bash -c` ran the path: PWNED), another
+/// template's `default: before_script` read a chosen variable (the token),
+/// its `default: cache` carried a path a script wrote (`cp /dev/stdin`,
+/// `find -fprint`); and `ps e` or `cd /proc/self` printed the environment
+/// without the words the checks looked for. Each rendered before.
+#[test]
+fn the_twenty_ninth_passes_bypasses_are_refused() {
+    let lib_venv =
+        ".in-venv:\n  script:\n    - bash -c \"python3 $ENTRY\"\ntest-lib-{{ lib_name }}:\n  script: [make test]\n";
+    let t_extends = "{% for f in files %}run-{{ pipeline_name }}-{{ loop.index }}:\n  extends: .in-venv\n  variables:\n    ENTRY:\n      value: {{ f.path | yaml_quote }}\n      expand: false\n{% endfor %}";
+    let out = two_templates(t_extends, lib_venv, "pipelines/p1/$(touch PWNED).py");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "extends `.in-venv`, a job this fragment does not define");
+    let lib_default = "default:\n  before_script:\n    - 'echo \"config: $(printenv \"$CONFIG_VAR\")\"'\ntest-lib-{{ lib_name }}:\n  script: [make test]\n";
+    let t_var = "deploy-{{ pipeline_name }}:\n  variables:\n    CONFIG_VAR: {{ pipeline_name | upper }}\n  script:\n    - mlctl deploy --model \"$CONFIG_VAR\"\n";
+    let out = two_templates(t_var, lib_default, "pipelines/ci_job_token/x.py");
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "sets `default:` scripts, cache or artifacts");
+    // A template's own `default:` is checked with its fragments.
+    let own = "default:\n  before_script: [pip --version]\ndeploy-{{ pipeline_name }}:\n  variables:\n    STAGE: {{ pipeline_name }}\n  script:\n    - mlctl deploy --model \"$STAGE\"\n";
+    let out = two_templates(
+        own,
+        "test-lib-{{ lib_name }}:\n  script: [make test]\n",
+        "pipelines/churn/x.py",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Written into what a job hands on, by any writer.
+    for line in [
+        "cp /dev/stdin reports/changed.txt <<< \"$F\"",
+        "find \"./$F\" -fprint reports/changed.txt",
+    ] {
+        let template = format!(
+            "{}  artifacts:\n    paths: [reports/]\n",
+            with_f(&["mkdir -p reports", line])
+        );
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &template,
+            "pipelines/p1/x$(touch PWNED).py",
+            "hand files on",
+        );
+    }
+    for line in [
+        "ps auxeww | grep -i \"{{ pipeline_name }}=\" || true",
+        "cd /proc/self && grep -a -i \"{{ pipeline_name }}=\" ./e?viron || true",
+    ] {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &format!("show-{{{{ pipeline_name }}}}:\n  script:\n    - '{line}'\n"),
+            "pipelines/ci_job_token/x.py",
+            "prints the environment",
+        );
+    }
 }
