@@ -399,7 +399,17 @@ fn render_fragment(
         }
         let chosen_here = safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;
+        // (Once per template: the walk is the cost.)
+        let recorded = || {
+            reached
+                .proven
+                .1
+                .reached
+                .lock()
+                .is_ok_and(|t| t.iter().any(|t| t == template))
+        };
         if chosen_here
+            && !recorded()
             && safety::reaches_variables(real, &reached.chosen)
             && let Ok(mut templates) = reached.proven.1.reached.lock()
             && !templates.iter().any(|t| t == template)
