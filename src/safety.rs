@@ -243,14 +243,7 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
 /// from the stand-in document's, or names a variable whose value does.
 #[must_use]
 pub fn reaches_scripts(real: &Mapping, stand_in: &Mapping) -> bool {
-    let (mut tainted, mut all) = (Vec::new(), Vec::new());
-    collect_tainted(
-        &Value::Mapping(real.clone()),
-        &Value::Mapping(stand_in.clone()),
-        false,
-        &mut tainted,
-        &mut all,
-    );
+    let (mut tainted, all) = tainted_variables(real, stand_in);
     follow_chains(&mut tainted, &all);
     let lists = real.values().any(has_reference);
     let (mut scripts, mut neutral) = (Vec::new(), Vec::new());
@@ -1475,15 +1468,7 @@ fn unquoted_tainted(
     reach: Reach,
     known: &Known,
 ) -> Result<Option<Difference>, Difference> {
-    let mut tainted: Vec<(String, String)> = Vec::new();
-    let mut all = Vec::new();
-    collect_tainted(
-        &Value::Mapping(real.clone()),
-        &Value::Mapping(stand_in.clone()),
-        false,
-        &mut tainted,
-        &mut all,
-    );
+    let (mut tainted, all) = tainted_variables(real, stand_in);
     let mut scripts = Vec::new();
     let lists = real.values().any(has_reference);
     collect_scripts(real, &mut Vec::new(), false, lists, &mut scripts);
@@ -3434,6 +3419,23 @@ fn mentions(text: &str, name: &str) -> bool {
                 .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
             && bytes.len() > i
     })
+}
+
+/// Variables (or other names) with a text each.
+type Named = Vec<(String, String)>;
+
+/// [`collect_tainted`] over two whole documents: the tainted variables,
+/// and every variable's real value.
+fn tainted_variables(real: &Mapping, stand_in: &Mapping) -> (Named, Named) {
+    let (mut tainted, mut all) = (Vec::new(), Vec::new());
+    collect_tainted(
+        &Value::Mapping(real.clone()),
+        &Value::Mapping(stand_in.clone()),
+        false,
+        &mut tainted,
+        &mut all,
+    );
+    (tainted, all)
 }
 
 /// The variables whose real value differs from the stand-in's, with the

@@ -1531,6 +1531,16 @@ fn one_rule_trusting(stop: &str, trusted: &[&str]) -> (TestEnv, std::path::PathB
     (env, config)
 }
 
+/// Each template renders for `listing`, and its jobs run harmlessly.
+#[track_caller]
+fn assert_renders<T: AsRef<str>>(env: &TestEnv, config: &Path, listing: &str, templates: &[T]) {
+    for template in templates {
+        let template = template.as_ref();
+        env.write("t.yml.tera", template);
+        assert_eq!(attack(config, env.path(), listing, true, template), Outcome::Rendered);
+    }
+}
+
 /// [`assert_refused_at`] with the rule's stop pattern.
 #[track_caller]
 fn assert_refused_by(stop: &str, template: &str, path: &str, detail: &str) {
@@ -1770,35 +1780,33 @@ fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
     // logs its arguments.
     let (env, config) = one_rule_trusting("pipeline_name:pipelines", &["mlctl"]);
     let listing = format!("A\t{}\n", git_quote(hostile));
-    for template in [
-        with_f(&["mlctl deploy --model \"$F\" || true"]),
-        format!(
-            "{{# trusted_commands: pytest #}}\n{}",
-            with_f(&["timeout 60 pytest \"$F\" || true"])
-        ),
-    ] {
-        env.write("t.yml.tera", &template);
-        assert_eq!(
-            attack(&config, env.path(), &listing, true, &template),
-            Outcome::Rendered
-        );
-    }
+    assert_renders(
+        &env,
+        &config,
+        &listing,
+        &[
+            with_f(&["mlctl deploy --model \"$F\" || true"]),
+            format!(
+                "{{# trusted_commands: pytest #}}\n{}",
+                with_f(&["timeout 60 pytest \"$F\" || true"])
+            ),
+        ],
+    );
     // Data programs and the repository's scripts, behind runners too.
     let (env, config) = one_rule("pipeline_name:pipelines");
-    for template in [
-        with_f(&["cat \"./$F\" | wc -l || true", "grep -c x \"./$F\" || true"]),
-        with_f(&[
-            "timeout 60 ./scripts/check.sh \"$F\" || true",
-            "nice python3 -u scripts/check.py \"$F\" || true",
-        ]),
-        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh 2>/dev/null || true"]),
-    ] {
-        env.write("t.yml.tera", &template);
-        assert_eq!(
-            attack(&config, env.path(), &listing, true, &template),
-            Outcome::Rendered
-        );
-    }
+    assert_renders(
+        &env,
+        &config,
+        &listing,
+        &[
+            with_f(&["cat \"./$F\" | wc -l || true", "grep -c x \"./$F\" || true"]),
+            with_f(&[
+                "timeout 60 ./scripts/check.sh \"$F\" || true",
+                "nice python3 -u scripts/check.py \"$F\" || true",
+            ]),
+            with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh 2>/dev/null || true"]),
+        ],
+    );
     // A name in childgen.yml must be a program's name.
     let env = TestEnv::new();
     env.write("t.yml.tera", "j:\n  script: [echo]\n");
@@ -1882,16 +1890,15 @@ fn the_twenty_third_passes_bypasses_are_refused() {
         "A\t{}\n",
         git_quote("pipelines/p1/x -ze CI_JOB_TOKEN /proc/self/environ")
     );
-    for template in [
-        with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh || true"]),
-        with_f(&["grep -n TODO \"./$F\" || true", "cat \"./$F\" || true"]),
-    ] {
-        env.write("t.yml.tera", &template);
-        assert_eq!(
-            attack(&config, env.path(), &listing, true, &template),
-            Outcome::Rendered
-        );
-    }
+    assert_renders(
+        &env,
+        &config,
+        &listing,
+        &[
+            with_f(&["printf '%s\\0' \"$F\" | xargs -0 -r ./scripts/check.sh || true"]),
+            with_f(&["grep -n TODO \"./$F\" || true", "cat \"./$F\" || true"]),
+        ],
+    );
 }
 
 /// The twenty-fourth pass: a path with a line break read line by line
@@ -2014,17 +2021,17 @@ fn the_twenty_fifth_passes_bypasses_are_refused() {
     // folder the template names are fine.
     let (env, config) = one_rule("pipeline_name:pipelines");
     let listing = format!("A\t{}\n", git_quote("pipelines/p1/a_.git x;$(touch PWNED)"));
-    for template in [
-        with_f(&["cat \"$CI_PROJECT_DIR/$F\" || true", "wc -l \"./${F##*/}\" || true"]),
-        with_f(&["D=\"$(dirname \"./$F\")\"", "ls -l \"./$D\" || true"]),
-        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: review/{{ pipeline_name }}\n".to_owned(),
-    ] {
-        env.write("t.yml.tera", &template);
-        assert_eq!(
-            attack(&config, env.path(), &listing, true, &template),
-            Outcome::Rendered
-        );
-    }
+    assert_renders(
+        &env,
+        &config,
+        &listing,
+        &[
+            with_f(&["cat \"$CI_PROJECT_DIR/$F\" || true", "wc -l \"./${F##*/}\" || true"]),
+            with_f(&["D=\"$(dirname \"./$F\")\"", "ls -l \"./$D\" || true"]),
+            "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: review/{{ pipeline_name }}\n"
+                .to_owned(),
+        ],
+    );
 }
 
 /// The twenty-sixth pass: a value equal to a word of a Tera comment or a
@@ -2098,13 +2105,15 @@ fn the_twenty_sixth_passes_bypasses_are_refused() {
     // (`dev/{{ id }}` with a folder `dev`).
     let (env, config) = one_rule(stop);
     let listing = "A\tpipelines/dev/x/m.py\n";
-    for template in [
-        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment:\n    name: review/{{ pipeline_name }}\n  image: registry.example.com/{{ pipeline_name }}:1\n  tags: [gpu-{{ pipeline_name }}]\n",
-        "{% for env in [\"dev\", \"prod\"] %}\ndeploy-{{ pipeline_name }}-{{ env }}:\n  script: [echo deploy]\n  environment: {{ env }}/{{ pipeline_name }}\n{% endfor %}\n",
-    ] {
-        env.write("t.yml.tera", template);
-        assert_eq!(attack(&config, env.path(), listing, true, template), Outcome::Rendered);
-    }
+    assert_renders(
+        &env,
+        &config,
+        listing,
+        &[
+            "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment:\n    name: review/{{ pipeline_name }}\n  image: registry.example.com/{{ pipeline_name }}:1\n  tags: [gpu-{{ pipeline_name }}]\n",
+            "{% for env in [\"dev\", \"prod\"] %}\ndeploy-{{ pipeline_name }}-{{ env }}:\n  script: [echo deploy]\n  environment: {{ env }}/{{ pipeline_name }}\n{% endfor %}\n",
+        ],
+    );
 }
 
 /// False refusals an audit found, fixed: `jq .` (and `cp -r dir/.`) read
