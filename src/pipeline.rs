@@ -185,9 +185,31 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     );
     let report = validate_with(&document.summary, yaml.len(), &settings.limits, || document.problems);
     if !report.errors.is_empty() {
+        // Fragments that rendered only global keys (`stages:`): say which,
+        // and what to do.
+        let jobless: Vec<String> = rendered
+            .iter()
+            .filter(|r| r.jobs.is_empty())
+            .map(|r| format!("rule `{}`, group {}", r.rule, r.group))
+            .collect();
+        let problems = report
+            .errors
+            .into_iter()
+            .map(|problem| {
+                if problem.starts_with("the document has no job") && !jobless.is_empty() {
+                    format!(
+                        "{problem}: {} rendered no job for this change; render a job in every case (a no-op \
+                         `echo`), or render nothing at all, so that the no-changes pipeline is used",
+                        jobless.join("; ")
+                    )
+                } else {
+                    problem
+                }
+            })
+            .collect();
         return Err(Error::Invalid {
             subject: "the generated pipeline".to_owned(),
-            problems: report.errors,
+            problems,
         });
     }
     Ok(Outcome {

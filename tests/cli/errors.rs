@@ -257,3 +257,21 @@ fn partials_that_match_nothing() {
     assert_clean_failure(&out, 2);
     snapshot!("error_partials_match_nothing", out);
 }
+
+/// A template that renders only `stages:` for a change (its jobs are for
+/// files that were not deleted) names the group that rendered no job and
+/// says what to do.
+#[test]
+fn a_fragment_without_jobs_is_named() {
+    let out = render(&env_with(
+        "D\tpipelines/p/s1/a.yaml\n",
+        "stages: [test]\n{% for f in files %}{% if f.status != \"D\" %}\nlint-{{ loop.index }}:\n  stage: test\n  script: [echo lint]\n{% endif %}{% endfor %}\n",
+    ));
+    assert_clean_failure(&out, 2);
+    assert_contains(&out.stderr, "the document has no job");
+    assert_contains(
+        &out.stderr,
+        "group pipeline_name=p, stage_name=s1 rendered no job for this change",
+    );
+    assert_contains(&out.stderr, "or render nothing at all");
+}
