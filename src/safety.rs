@@ -1558,6 +1558,7 @@ fn unquoted_tainted(
     let inline: Vec<bool> = scripts.iter().map(|(_, line)| runs_code(line, reach)).collect();
     let writes: Vec<Vec<String>> = scripts.iter().map(|(_, line)| written_files(line)).collect();
     let dumping: Vec<bool> = scripts.iter().map(|(_, line)| dumps_variables(line)).collect();
+    let assigned: Vec<Vec<&str>> = scripts.iter().map(|(_, line)| assigned_names(line)).collect();
     loop {
         let before = tainted.len();
         let files_before = files;
@@ -1567,7 +1568,7 @@ fn unquoted_tainted(
             } else {
                 // `$F`, or the bare name where it is assigned (`G=F`, which
                 // arithmetic on `G` follows to `F`'s value).
-                let assigns = !assigned_names(line).is_empty();
+                let assigns = !assigned[i].is_empty();
                 let dumps =
                     dumping[i] || (inline[i] && tainted.iter().any(|(name, _)| !positional(name) && names(line, name)));
                 tainted
@@ -1620,7 +1621,7 @@ fn unquoted_tainted(
                     files = true;
                 }
             }
-            for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
+            for name in assigned[i].iter().copied().chain(reads_file_into(line)) {
                 if special_variable(name) || integers {
                     let why = if integers {
                         "a script of this pipeline may give variables the integer attribute (`declare -i`, or a \
@@ -1652,7 +1653,7 @@ fn unquoted_tainted(
     let mut written: Vec<String> = writes.iter().flatten().cloned().collect();
     written.extend(maybe_written);
     // A script that changes PATH may run a written file by its name alone.
-    let path_changed = scripts.iter().any(|(_, line)| assigned_names(line).contains(&"PATH"));
+    let path_changed = assigned.iter().any(|names| names.contains(&"PATH"));
     for (at, line) in &scripts {
         // Where bash evaluates text, a bare name is a reference too:
         // `(( FILE ))`, `${arr[FILE]}`, `read FILE`.
@@ -1788,12 +1789,13 @@ fn unquoted_tainted(
     let named: Vec<String> = if files { writes.concat() } else { Vec::new() };
     // Variables a script derives from a path rather than copies it into
     // (`X="${F//_/}"`, `X="$(tr -d _ <<< "$F")"`), and those copied from them.
+    let deriving: Vec<bool> = scripts.iter().map(|(_, line)| derives(line, &tainted)).collect();
     let mut derived: Vec<String> = Vec::new();
     loop {
         let before = derived.len();
-        for (_, line) in &scripts {
-            if derives(line, &tainted) || derived.iter().any(|d| mentions(line, d)) {
-                for name in assigned_names(line).into_iter().chain(reads_file_into(line)) {
+        for (i, (_, line)) in scripts.iter().enumerate() {
+            if deriving[i] || derived.iter().any(|d| mentions(line, d)) {
+                for name in assigned[i].iter().copied().chain(reads_file_into(line)) {
                     if tainted.iter().any(|(t, _)| t == name) && !derived.iter().any(|d| d == name) {
                         derived.push(name.to_owned());
                     }
@@ -1831,9 +1833,7 @@ fn unquoted_tainted(
     let verbatim: Vec<String> = yaml
         .iter()
         .filter(|(name, _)| {
-            !scripts
-                .iter()
-                .any(|(_, line)| assigned_names(line).contains(&name.as_str()))
+            !assigned.iter().any(|names| names.contains(&name.as_str()))
                 && yaml.iter().filter(|(n, _)| n == name).all(|(_, file)| *file)
                 // Set nowhere else (`rules: variables:`, `parallel: matrix`).
                 && every.iter().filter(|(n, _)| n == name).count() == yaml.iter().filter(|(n, _)| n == name).count()
@@ -3191,6 +3191,8 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
     };
     let words = dequoted_words(line);
     let parsed = crate::subset::command_names(line).ok();
+    // Where the line parses in the subset, whether `word` is a command's name.
+    let named_as_command = |word: &str| parsed.as_ref().is_none_or(|names| names.iter().any(|n| n == word));
     // Which words stand where a command name goes: the first, those after
     // the end of a command, and those after a prefix (`timeout 5`, `nohup`,
     // `env X=1`) once its options, numbers and assignments are past.
@@ -3250,7 +3252,7 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
             // no `.`).
             "source" | "." | "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "perl" | "ruby" | "node" | "php"
             | "Rscript" | "tclsh" | "wish" | "expect" | "lua" | "luajit" | "osascript"
-                if parsed.as_ref().is_none_or(|names| names.iter().any(|n| n == word)) =>
+                if named_as_command(word) =>
             {
                 args.find(|a| !a.starts_with('-')).is_some_and(wrote)
             }
@@ -3279,7 +3281,7 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
                 // Where the line is inside the subset, its parser knows the
                 // commands' names (`./$F` inside `$(dirname ...)` is none).
                 at_command[k]
-                    && parsed.as_ref().is_none_or(|names| names.iter().any(|n| n == word))
+                    && named_as_command(word)
                     && ((word.contains('/') && wrote(word))
                         || (path_changed && written.iter().any(|f| base(f) == name)))
             }
