@@ -42,10 +42,13 @@ where
     R: Send,
 {
     let threads = threads();
-    if threads == 1 || items.len() <= CHUNK {
+    if threads == 1 || items.len() < 2 {
         return items.iter().try_for_each(|item| sink(work(item)));
     }
-    let chunks = items.chunks(CHUNK).collect::<Vec<_>>();
+    // A few items (a typical merge request's groups) go one per unit, so
+    // that they spread over the cores; many go [`CHUNK`] at a time.
+    let chunk = (items.len() / (threads * 4)).clamp(1, CHUNK);
+    let chunks = items.chunks(chunk).collect::<Vec<_>>();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     std::thread::scope(|scope| {

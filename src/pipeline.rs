@@ -76,50 +76,61 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
     let mut rendered = Vec::new();
     let known = known_words(settings);
     let proven = safety::Proven::default();
-    for (rule, groups) in settings.rules.iter().zip(&grouping.groups) {
-        let mut keep = |fragment: Option<(Rendered, Prepared)>| -> Result<()> {
-            if let Some((summary, fragment)) = fragment {
-                rendered.push(summary);
-                merger.add(fragment)?;
-            }
-            Ok(())
-        };
+    // Every rule's groups in one list, so that they spread over the cores
+    // (a typical merge request has a few groups in each of a few rules);
+    // results still merge in rule, then group, order.
+    let files_read: Vec<bool> = settings
+        .rules
+        .iter()
+        .map(|rule| settings.renderer.uses(&rule.template, "files"))
+        .collect();
+    let mut work: Vec<(usize, Option<&Group>)> = Vec::new();
+    for (index, (rule, groups)) in settings.rules.iter().zip(&grouping.groups).enumerate() {
         match rule.mode {
-            Mode::Each => {
-                // Serialising every group's files costs more than rendering
-                // when the template never reads them.
-                let files = settings.renderer.uses(&rule.template, "files");
-                // Groups are independent: they render on every core.
-                crate::parallel::ordered(
-                    groups,
-                    |group| {
-                        render_group(
-                            settings,
-                            rule,
-                            &each_context(rule, group, settings, files),
-                            &Reached::of(
-                                group.values.iter().map(String::as_str),
-                                if files { &group.files[..] } else { &[] },
-                                &group.files,
-                                &known,
-                                &proven,
-                            ),
-                            // Without `files`, the group's values are all of
-                            // the merge request that reaches the context.
-                            if files || !group.values.iter().all(|v| safety::is_neutral(v)) {
-                                Hostile::of(group.files.iter().copied())
-                            } else {
-                                None
-                            },
-                            group_label(rule, group),
-                        )
+            Mode::Each => work.extend(groups.iter().map(|group| (index, Some(group)))),
+            Mode::Once if !groups.is_empty() => work.push((index, None)),
+            Mode::Once => {}
+        }
+    }
+    // Each rule's first group starts first: the others of a rule mostly
+    // wait for its check ([`safety::Proven`]) while another rule's renders.
+    let mut order: Vec<usize> = (0..work.len()).collect();
+    order.sort_by_key(|&at| (at > 0 && work[at - 1].0 == work[at].0, at));
+    let all: Vec<&Change> = changes.iter().collect();
+    let mut early = std::collections::BTreeMap::new();
+    let mut turn = 0;
+    crate::parallel::ordered(
+        &order,
+        |&at| {
+            let (index, group) = work[at];
+            let rule = &settings.rules[index];
+            let fragment = if let Some(group) = group {
+                // Serialising every group's files costs more than
+                // rendering when the template never reads them.
+                let files = files_read[index];
+                render_group(
+                    settings,
+                    rule,
+                    &each_context(rule, group, settings, files),
+                    &Reached::of(
+                        group.values.iter().map(String::as_str),
+                        if files { &group.files[..] } else { &[] },
+                        &group.files,
+                        &known,
+                        &proven,
+                    ),
+                    // Without `files`, the group's values are all of
+                    // the merge request that reaches the context.
+                    if files || !group.values.iter().all(|v| safety::is_neutral(v)) {
+                        Hostile::of(group.files.iter().copied())
+                    } else {
+                        None
                     },
-                    |fragment| keep(fragment?),
-                )?;
-            }
-            Mode::Once if !groups.is_empty() => {
-                let all: Vec<&Change> = changes.iter().collect();
-                keep(render_group(
+                    group_label(rule, group),
+                )
+            } else {
+                let groups = &grouping.groups[index];
+                render_group(
                     settings,
                     rule,
                     &once_context(rule, groups, changes, &grouping, settings),
@@ -132,11 +143,23 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
                     ),
                     Hostile::of(changes.iter()),
                     "all groups".to_owned(),
-                )?)?;
+                )
+            };
+            (at, fragment)
+        },
+        |(at, fragment)| {
+            // Back in rule, then group, order.
+            early.insert(at, fragment);
+            while let Some(fragment) = early.remove(&turn) {
+                turn += 1;
+                if let Some((summary, fragment)) = fragment? {
+                    rendered.push(summary);
+                    merger.add(fragment)?;
+                }
             }
-            Mode::Once => {}
-        }
-    }
+            Ok::<(), Error>(())
+        },
+    )?;
     let empty = rendered.is_empty();
     if empty {
         let mut context = base_context(settings);
@@ -417,7 +440,11 @@ fn render_fragment(
             .any(|k| runs(k))
             && let Ok(mut default) = reached.proven.1.default.lock()
         {
-            default.get_or_insert_with(|| (template.to_owned(), format!("template {template} (group {label})")));
+            // The same one whatever order the threads render in.
+            let here = (template.to_owned(), format!("template {template} (group {label})"));
+            if default.as_ref().is_none_or(|first| here < *first) {
+                *default = Some(here);
+            }
         }
         let chosen_here = safety::check_reach(real, &reached.chosen, reached.known, reached.proven)
             .map_err(|d| unsafe_path(&reached.culprit(&d.stand_in_text), d.at, d.detail))?;

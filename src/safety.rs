@@ -195,33 +195,40 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
 pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
     // Every string of the document (a `!reference` may make any list a
     // script), without copying: most hold no `>` or `tee`.
-    fn strings<'d>(value: &'d Value, at: &mut Vec<&'d str>, out: &mut Vec<(String, &'d str)>) {
+    fn strings<'d>(value: &'d Value, at: &mut Vec<&'d str>, out: &mut Vec<(String, &'d str)>, in_proc: &mut bool) {
         match value {
             Value::String(text) => {
-                let maybe = may_print_environment(text);
-                if maybe {
+                if may_print_environment(text) {
                     out.push((at.join("."), text));
                 }
+                *in_proc = *in_proc || may_enter_proc(text);
             }
-            Value::Sequence(list) => list.iter().for_each(|item| strings(item, at, out)),
+            Value::Sequence(list) => list.iter().for_each(|item| strings(item, at, out, in_proc)),
             Value::Mapping(map) => {
                 for (key, item) in map {
                     at.push(key.as_str().unwrap_or_default());
-                    strings(item, at, out);
+                    strings(item, at, out, in_proc);
                     at.pop();
                 }
             }
-            Value::Tagged(tagged) => strings(&tagged.value, at, out),
+            Value::Tagged(tagged) => strings(&tagged.value, at, out, in_proc),
             _ => {}
         }
     }
     let mut found = Vec::new();
+    // Whether a script may be in a folder of `/proc`.
+    let mut in_proc = false;
     for (key, value) in doc {
-        strings(value, &mut vec![key.as_str().unwrap_or_default()], &mut found);
+        strings(
+            value,
+            &mut vec![key.as_str().unwrap_or_default()],
+            &mut found,
+            &mut in_proc,
+        );
     }
     for (at, line) in found {
         // Into a file, or into a variable a later line may filter.
-        if dumps_variables(line)
+        if (dumps_variables(line) || in_proc && reads_environment_file(line, None, true))
             && (!written_files(line).is_empty() || line.contains("$(") && !assigned_names(line).is_empty())
         {
             return Err(Difference {
@@ -702,9 +709,17 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     match &key {
         // No chosen word stands on its own; one may still sit between `_`s.
         Some(key) if key.is_empty() => return chosen_variable(real, chosen, known).map(|()| false),
-        Some(key) if proven.0.lock().is_ok_and(|p| p.contains(key)) => return Ok(true),
         _ => {}
     }
+    // Fragments of one template checked at once on several threads wait
+    // for the first one's verdict instead of repeating its work.
+    let _checking = match &key {
+        Some(key) => match proven.claim(key) {
+            Claim::Proven => return Ok(true),
+            Claim::Mine(guard) => Some(guard),
+        },
+        None => None,
+    };
     // Where a cached key matches, so does every `$NAME` that holds a
     // chosen word: one between `_`s is not marked, so its text is in the
     // key; a marked one is either refused here or in a name the templates
@@ -715,7 +730,7 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
         return Ok(false);
     }
     reach_checks(real, &marked, chosen, known)?;
-    if let (Some(key), Ok(mut proven)) = (key, proven.0.lock()) {
+    if let Some(key) = key {
         proven.insert(key);
     }
     Ok(true)
@@ -852,7 +867,86 @@ fn references(text: &str) -> impl Iterator<Item = (&str, &str)> {
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
 /// the same document, but for the chosen words, for every group.
 #[derive(Default)]
-pub struct Proven(std::sync::Mutex<foldhash::HashSet<Vec<u8>>>, pub Crossing);
+pub struct Proven(Keys, pub Crossing);
+
+/// The keys proved, and those a thread is checking now.
+#[derive(Default)]
+pub struct Keys {
+    state: std::sync::Mutex<KeyState>,
+    decided: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct KeyState {
+    proven: foldhash::HashSet<Vec<u8>>,
+    checking: foldhash::HashSet<Vec<u8>>,
+}
+
+/// What [`Proven::claim`] found.
+enum Claim<'p> {
+    /// Another fragment with this key was proved.
+    Proven,
+    /// This thread checks it; the guard says when it is done.
+    Mine(Checking<'p>),
+}
+
+/// A key being checked: dropped when the check ends, however it ends.
+struct Checking<'p> {
+    keys: &'p Keys,
+    key: Vec<u8>,
+}
+
+impl Drop for Checking<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.keys.state.lock() {
+            state.checking.remove(&self.key);
+        }
+        self.keys.decided.notify_all();
+    }
+}
+
+impl Proven {
+    /// Whether `key` was proved; if another thread is checking it, waits
+    /// for its verdict; else claims it for this thread.
+    fn claim(&self, key: &[u8]) -> Claim<'_> {
+        let keys = &self.0;
+        let Ok(mut state) = keys.state.lock() else {
+            return Claim::Mine(Checking {
+                keys,
+                key: key.to_vec(),
+            });
+        };
+        loop {
+            if state.proven.contains(key) {
+                return Claim::Proven;
+            }
+            if !state.checking.contains(key) {
+                state.checking.insert(key.to_vec());
+                return Claim::Mine(Checking {
+                    keys,
+                    key: key.to_vec(),
+                });
+            }
+            // A failed check proves nothing: the next waiter checks it.
+            match keys.decided.wait(state) {
+                Ok(next) => state = next,
+                Err(_) => {
+                    return Claim::Mine(Checking {
+                        keys,
+                        key: key.to_vec(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Records `key` as proved (before its [`Checking`] guard drops).
+    fn insert(&self, key: Vec<u8>) {
+        if let Ok(mut state) = self.0.state.lock() {
+            state.proven.insert(key);
+        }
+    }
+}
 
 /// What crosses from one fragment to the jobs of others, where no check of
 /// a single fragment sees it: a `default:` section runs its scripts, and
@@ -1016,6 +1110,9 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         .iter()
         .flat_map(|(_, line)| assigned_names(line).into_iter().map(|n| (n.to_owned(), line.clone())))
         .collect();
+    let in_proc = lines.iter().any(|(_, line)| may_enter_proc(line));
+    // Told after what `untrusted` found, which says more.
+    let mut environment_file = None;
     for (at, line) in lines {
         for name in crate::subset::command_names(&line).unwrap_or_default() {
             // The folder may be chosen (`./pipelines/p1/run.sh`), not the
@@ -1050,6 +1147,39 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
                 || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
         });
         let holds = holds_chosen(&line);
+        // A YAML variable no script sets: its value, or where jobs give it
+        // several, text that names no file when none of them does.
+        let yaml_value = |name: &str| {
+            if scripts_set.iter().any(|(n, _)| n == name) {
+                return None;
+            }
+            let mut values = real_vars.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
+            let first = values.next()?;
+            let mut values = values.filter(|v| *v != first).peekable();
+            if values.peek().is_none() {
+                return Some(first.clone());
+            }
+            std::iter::once(first)
+                .chain(values)
+                .all(|v| !names_environment_file(v, false, in_proc))
+                .then(|| "\u{1}".to_owned())
+        };
+        if (holds || named_by_chosen)
+            && environment_file.is_none()
+            && reads_environment_file(&line, Some(&yaml_value), in_proc)
+        {
+            environment_file = Some(Difference {
+                at: at.clone(),
+                detail: format!(
+                    "prints the environment on a line that holds a value the merge request chose ({}): one of its \
+                     words may name `/proc/self/environ` (a pattern such as `./pro?/self/e*n`, or a script's \
+                     variable), and the name would pick the variable printed; read files by names the template \
+                     writes, or through YAML variables",
+                    code(&clip(&line))
+                ),
+                stand_in_text: chosen.mark(&line).unwrap_or_default(),
+            });
+        }
         if (holds || named_by_chosen) && dumps_variables(chosen.mark(&line).as_deref().unwrap_or(&line))
             || holds && line.contains('|') && filters_unknown_output(&line, &holds_chosen, known)
         {
@@ -1065,7 +1195,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             });
         }
     }
-    untrusted.map_or(Ok(()), Err)
+    untrusted.or(environment_file).map_or(Ok(()), Err)
 }
 
 /// Whether a chosen word (even glued to other text) is in a value of the
@@ -3050,8 +3180,9 @@ fn dumps_variables(line: &str) -> bool {
         let next = words.get(k + 1).map_or(SEPARATOR, |(w, _)| w.as_str());
         match word.as_str() {
             "printenv" | "set" | "compgen" => true,
-            // Any file of `/proc` (`cd /proc/self && cat ./e?viron`).
-            w if w.contains("/proc") => true,
+            // Any file of `/proc` (`cd /proc/self && cat ./e?viron`), also
+            // named by a pattern (`cd / && cat ./pro?/self/e*n`).
+            w if names_environment_file(w, false, false) => true,
             "env" => next == SEPARATOR || next.starts_with(['>', '<']) || next == "-0",
             "export" | "declare" | "typeset" | "readonly" => {
                 next == SEPARATOR || next.starts_with(['>', '<']) || matches!(next, "-p" | "-x")
@@ -3059,6 +3190,7 @@ fn dumps_variables(line: &str) -> bool {
             _ => false,
         }
     }) || code_reads_environment(line)
+        || line.contains("$'") && reads_environment_file(line, None, false)
         || may_print_environment(line)
             && crate::subset::commands(line).is_ok_and(|(commands, _)| {
                 // Read as commands: `/usr/bin/env`, `env -u HOME`, `env --null`.
@@ -3091,6 +3223,14 @@ fn dumps_variables(line: &str) -> bool {
 #[must_use]
 pub fn may_print_environment(text: &str) -> bool {
     let bytes = text.as_bytes();
+    // A pattern or an ANSI-C string may name `/proc/self/environ`.
+    if memchr::memchr3(b'*', b'?', b'[', bytes).is_some()
+        || memchr::memmem::find(bytes, b"$'").is_some()
+        || memchr::memchr(b'{', bytes).is_some() && memchr::memchr(b',', bytes).is_some()
+    {
+        return true;
+    }
+    let bytes = text.as_bytes();
     // The spellings a program or a language uses (`env`, `ENVIRON`, `Env`).
     ["env", "ENV", "Env"].iter().any(|spelling| {
         memchr::memmem::find_iter(bytes, spelling.as_bytes()).any(|i| {
@@ -3120,6 +3260,216 @@ pub fn contains_ignoring_case(text: &str, needle: &[u8]) -> bool {
 /// case: awk's `ENVIRON`, `/proc/self/environ`, Python's `os.environ`,
 /// Node's `process.env`, Perl's `%ENV`, jq's and Ruby's `$ENV`/`ENV[`,
 /// `getenv`.
+/// Whether `word` (a word of [`dequoted_words`]) may name a file of
+/// `/proc`: a part that is, or as a pattern may be, `proc` where the parts
+/// before it may lead to `/` (`./pro?/self/e*n`, `/{p,x}roc`,
+/// `/*/self/environ`; a relative path starts where the script is, which
+/// may be `/`), or, when the script may be in a folder of `/proc`
+/// (`in_proc`), `environ` (`./e*n`, `*`). With `expansions`, a `$` stands
+/// for any text (`/$a$b/self/environ`).
+fn names_environment_file(word: &str, expansions: bool, in_proc: bool) -> bool {
+    /// One part's pattern: `None` for a `*` (any text), else a character,
+    /// `'\0'` for any one.
+    fn pattern(part: &str, expansions: bool) -> Vec<Option<char>> {
+        let mut out = Vec::new();
+        let mut chars = part.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '*' => out.push(None),
+                '?' => out.push(Some('\0')),
+                '[' => {
+                    out.push(Some('\0'));
+                    chars.by_ref().find(|c| *c == ']');
+                }
+                // Brace expansion: `{a,b}`, `{a..z}` (`{}` is text).
+                '{' if chars.as_str().split('}').next().is_some_and(|b| b.contains([',', '.'])) => {
+                    out.push(None);
+                    chars.by_ref().find(|c| *c == '}');
+                }
+                '$' if expansions => {
+                    out.push(None);
+                    // `$NAME`, `${NAME}`: what follows the name is text again.
+                    let rest = chars.as_str();
+                    let skip = if let Some(braced) = rest.strip_prefix('{') {
+                        braced.find('}').map_or(rest.len(), |i| i + 2)
+                    } else {
+                        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                            .unwrap_or(rest.len())
+                    };
+                    chars = rest[skip..].chars();
+                }
+                c => out.push(Some(c)),
+            }
+        }
+        out
+    }
+    fn matches(pattern: &[Option<char>], text: &[char]) -> bool {
+        match pattern.split_first() {
+            None => text.is_empty(),
+            Some((None, rest)) => (0..=text.len()).any(|i| matches(rest, &text[i..])),
+            Some((Some(c), rest)) => text.first().is_some_and(|t| *c == '\0' || c == t) && matches(rest, &text[1..]),
+        }
+    }
+    let (proc, environ): (Vec<char>, Vec<char>) = ("proc".chars().collect(), "environ".chars().collect());
+    let mut to_root = true;
+    word.split('/').any(|part| {
+        let pattern = pattern(part, expansions);
+        let stars = pattern.iter().filter(|p| p.is_none()).count();
+        // A pattern of many `*` would take long to match: it may be anything.
+        let found = stars > 8 || to_root && matches(&pattern, &proc) || in_proc && matches(&pattern, &environ);
+        to_root = to_root && (matches!(part, "" | "." | "..") || expansions && stars == pattern.len());
+        found
+    })
+}
+
+/// Whether a script of a document may change to a folder of `/proc`, where
+/// any file pattern (`./*`) may name `environ`: its text holds `proc`, or
+/// it changes folder to a pattern or a command's output (`cd /pr*/self`,
+/// `cd "$(...)"`). (A folder that only a script's variables spell in
+/// pieces, `D=/pr; D+=oc; cd "$D"`, is not seen.)
+fn may_enter_proc(text: &str) -> bool {
+    text.contains("proc")
+        || ["cd", "pushd"].iter().any(|command| {
+            text.match_indices(command).any(|(at, _)| {
+                let rest = &text[at + command.len()..];
+                let target = rest.trim_start_matches([' ', '\t']);
+                target.len() < rest.len()
+                    && target
+                        .split(|c: char| c.is_whitespace() || matches!(c, ';' | '&' | '|' | ')'))
+                        .next()
+                        .is_some_and(|word| {
+                            word.contains(['*', '?', '[', '{', '`']) || word.contains("$(") || word.contains("$'")
+                        })
+            })
+        })
+}
+
+/// Whether a word of `line` may name a file of `/proc` or an `environ`
+/// file ([`names_environment_file`]); an ANSI-C string with a backslash
+/// (`$'\x70roc'`) counts as a pattern. With `values` (a line that holds a
+/// chosen word), a `$NAME` is the value of the YAML variable `NAME` where
+/// `values` has it, GitLab's own for `CI_`, `GITLAB_` and `HOME`, and any
+/// text else (a script's variable, `$1`, `$( )`); the words `echo` and
+/// `printf` print are text, not files.
+/// A YAML variable's value by its name, where it is known ([`reads_environment_file`]).
+type Values<'v> = &'v dyn Fn(&str) -> Option<String>;
+
+fn reads_environment_file(line: &str, values: Option<Values<'_>>, in_proc: bool) -> bool {
+    let mut line = if line.contains("$'") {
+        Cow::Owned(ansi_c_as_patterns(line))
+    } else {
+        Cow::Borrowed(line)
+    };
+    if let Some(values) = values
+        && line.contains('$')
+    {
+        let mut out = String::with_capacity(line.len());
+        let mut rest: &str = &line;
+        while let Some(at) = rest.find('$') {
+            out.push_str(&rest[..at]);
+            let after = &rest[at + 1..];
+            let (name, len) = if let Some(braced) = after.strip_prefix('{') {
+                let end = braced.find('}').unwrap_or(braced.len());
+                (&braced[..end], end + 2)
+            } else {
+                let end = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
+                (&after[..end], end)
+            };
+            let plain = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            // `${F##*/}`, `${F%.*}`, `${F:1}`: a part of a variable's value,
+            // which spells `proc` only if the value holds it.
+            let part = name
+                .find(['#', '%', ':'])
+                .filter(|at| *at > 0 && !name[at + 1..].starts_with(['-', '=', '+', '?']))
+                .map(|at| &name[..at])
+                .filter(|n| n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+                .and_then(values)
+                .filter(|v| !v.contains("proc") && !v.contains("environ"));
+            if let Some(value) = part {
+                out.push_str(&value.replace(|c: char| !c.is_alphanumeric() && !matches!(c, '.' | '/'), "_"));
+                rest = after.get(len.min(after.len())..).unwrap_or_default();
+                continue;
+            }
+            match values(name) {
+                // What a shell would read in it differently is `_`: its
+                // letters, `.` and `/` are what may spell a folder.
+                Some(value) if plain => out.extend(value.chars().map(|c| {
+                    if c.is_alphanumeric() || matches!(c, '.' | '/' | '-' | '_' | '\u{1}') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })),
+                _ if plain && (name.starts_with("CI_") || name.starts_with("GITLAB_") || name == "HOME") => {}
+                _ => out.push('*'),
+            }
+            rest = after.get(len.min(after.len())..).unwrap_or_default();
+            if !plain && len == 0 {
+                // `$(`, `$$`, `$@`: one character of syntax.
+                rest = after.get(1..).unwrap_or_default();
+            }
+        }
+        out.push_str(rest);
+        line = Cow::Owned(out.replace('`', "*"));
+    }
+    let words = dequoted_words(&line);
+    let mut program: Option<&str> = None;
+    let mut target = false;
+    words.iter().any(|(word, _)| {
+        if word == SEPARATOR {
+            program = None;
+            return false;
+        }
+        let read = program.is_none_or(|p| !matches!(p, "echo" | "printf")) || target;
+        target = word.starts_with('<');
+        if program.is_none() && !word.contains('=') && !word.starts_with(['<', '>']) {
+            program = Some(word.rsplit('/').next().unwrap_or_default());
+        }
+        read && names_environment_file(word, values.is_some(), in_proc)
+    })
+}
+
+/// `line` with each ANSI-C string that holds a backslash (`$'\x70'`)
+/// replaced by `*`: what it spells is not its text.
+fn ansi_c_as_patterns(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find("$'") {
+        out.push_str(&rest[..at]);
+        let body = &rest[at + 2..];
+        let mut end = body.len();
+        let mut escaped = false;
+        let mut backslash = false;
+        for (i, c) in body.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => {
+                    escaped = true;
+                    backslash = true;
+                }
+                '\'' => {
+                    end = i;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if backslash {
+            out.push('*');
+        } else {
+            out.push_str(&rest[at..at + 2 + end.min(body.len())]);
+            if end < body.len() {
+                out.push('\'');
+            }
+        }
+        rest = body.get(end + 1..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
 fn code_reads_environment(line: &str) -> bool {
     let lower = line.to_ascii_lowercase();
     ["environ", "process.env", "%env", "getenv", "env["]
@@ -3353,9 +3703,12 @@ fn written_files(line: &str) -> Vec<String> {
                         words[k - 1].0.rsplit('/').next().unwrap_or_default(),
                         "pip" | "pip3" | "npm" | "yarn" | "pnpm" | "apt-get" | "apt" | "apk" | "gem" | "brew"
                     ) => {}
-            "cp" | "mv" | "install" | "ln" => out.extend(words.last().map(|(w, _)| w.clone())),
+            // Which operand is the target depends on options (`-t DIR`,
+            // `-T`) and on where the command ends (`cp a b || true`,
+            // `find -exec cp {} b \;`): each of them may be.
+            "cp" | "mv" | "install" | "ln" => out.extend(operands(&words[k + 1..])),
             "sed" | "gsed" | "perl" if words[k + 1..].iter().any(|(w, _)| w.starts_with("-i")) => {
-                out.extend(words.last().map(|(w, _)| w.clone()));
+                out.extend(operands(&words[k + 1..]));
             }
             w if w.starts_with("--output=") || w.starts_with("of=") => {
                 out.push(w.split_once('=').map(|(_, f)| f.to_owned()).unwrap_or_default());
@@ -3365,6 +3718,18 @@ fn written_files(line: &str) -> Vec<String> {
     }
     out.retain(|f| !f.is_empty() && !f.starts_with("/dev/"));
     out
+}
+
+/// The words of a command up to where it ends (`;`, `|`, `&`, a bracket, a
+/// line break, or `find -exec`'s `;` and `+`), options and redirections
+/// left out.
+fn operands(words: &[(String, bool)]) -> impl Iterator<Item = String> + '_ {
+    words
+        .iter()
+        .map(|(w, _)| w)
+        .take_while(|w| !matches!(w.as_str(), SEPARATOR | ";" | "+"))
+        .filter(|w| !w.starts_with(['-', '<', '>']))
+        .cloned()
 }
 
 /// The variables that `read`, `mapfile` or `readarray` on this line set
@@ -4519,7 +4884,12 @@ mod tests {
         );
         assert_eq!(
             written_files("sort -u -o changed.txt; cp a b/c"),
-            ["changed.txt", "b/c"]
+            ["changed.txt", "a", "b/c"]
+        );
+        // Each operand of `cp` may be its target (`-t`), up to the command's end.
+        assert_eq!(
+            written_files("cp -t dir list.txt || true; find . -exec cp {} ./run.sh \\; -print"),
+            ["dir", "list.txt", "{}", "./run.sh"]
         );
         assert!(written_files("make test 2>&1 >/dev/null; echo \"==> $F\" 'a > b'").is_empty());
         let written = ["gen.py".to_owned(), "gen.sh".to_owned(), "run.sh".to_owned()];
@@ -4541,7 +4911,8 @@ mod tests {
         ] {
             assert!(!runs_code_from(line, &written, false), "{line}");
         }
-        assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "run.sh"]);
+        // (`sed`'s script counts too: more files than written is safe.)
+        assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "1a", "run.sh"]);
         assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));
         assert!(!feeds_a_shell("xargs rm -- < f") && !feeds_a_shell("git diff | cat"));
         assert_eq!(

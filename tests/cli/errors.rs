@@ -275,3 +275,73 @@ fn a_fragment_without_jobs_is_named() {
     );
     assert_contains(&out.stderr, "or render nothing at all");
 }
+
+#[test]
+fn several_rules_render_on_every_core_and_merge_in_rule_order() {
+    // Three rules whose groups render together on the threads: the output,
+    // and the first error in rule then group order, do not depend on which
+    // thread finished first.
+    let env = TestEnv::new();
+    env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines,stage_name::pipelines\"\n    template: a.yml.tera\n  \
+         - stop: \"lib:libs\"\n    template: b.yml.tera\n  - stop: \"tool:tools\"\n    template: c.yml.tera\n    mode: once\n",
+    );
+    env.write(
+        "a.yml.tera",
+        "a-{{ pipeline_name }}-{{ stage_name }}:\n  stage: test\n  script: [make]\n",
+    );
+    env.write(
+        "b.yml.tera",
+        "stages: [build, test]\nb-{{ lib }}:\n  stage: build\n  script: [make]\n",
+    );
+    env.write(
+        "c.yml.tera",
+        "c-all:\n  stage: test\n  script: [\"echo {{ groups | length }}\"]\n",
+    );
+    let mut diff = String::new();
+    for i in 0..5 {
+        diff.push_str(&format!(
+            "M\tpipelines/p{i}/s/x.py\nM\tlibs/l{i}/x.py\nM\ttools/t{i}/x.py\n"
+        ));
+    }
+    env.write("mr.diff", &diff);
+    let run = |threads: &str| env.run_with(&[("CHILDGEN_THREADS", threads)], &["generate", "--diff", "mr.diff"]);
+    let first = run("1");
+    assert_eq!(first.code, 0, "{}", first.snapshot());
+    let jobs: Vec<&str> = first
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with([' ', '-', '#']))
+        .collect();
+    assert_eq!(
+        jobs,
+        [
+            "stages:", "a-p0-s:", "a-p1-s:", "a-p2-s:", "a-p3-s:", "a-p4-s:", "b-l0:", "b-l1:", "b-l2:", "b-l3:",
+            "b-l4:", "c-all:"
+        ]
+    );
+    for threads in ["2", "3", "8", "2", "3"] {
+        assert_eq!(run(threads).stdout, first.stdout, "CHILDGEN_THREADS={threads}");
+    }
+    // A late group of the first rule and the first group of the second
+    // both fail; the first rule's is reported.
+    env.write(
+        "a.yml.tera",
+        "{% if pipeline_name == \"p4\" %}{{ missing_a }}{% endif %}a-{{ pipeline_name }}-{{ stage_name }}:\n  script: [make]\n",
+    );
+    env.write(
+        "b.yml.tera",
+        "{% if lib == \"l0\" %}{{ missing_b }}{% endif %}b-{{ lib }}:\n  script: [make]\n",
+    );
+    for threads in ["1", "2", "3", "2", "3"] {
+        let out = run(threads);
+        assert_clean_failure(&out, 2);
+        assert_contains(&out.stderr, "missing_a");
+        assert!(
+            !out.stderr.contains("missing_b"),
+            "CHILDGEN_THREADS={threads}: {}",
+            out.stderr
+        );
+    }
+}

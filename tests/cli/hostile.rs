@@ -2333,3 +2333,69 @@ fn the_twenty_ninth_passes_bypasses_are_refused() {
         );
     }
 }
+
+#[test]
+fn the_thirtieth_passes_bypasses_are_refused() {
+    // `/proc/self/environ` named by a pattern, an ANSI-C string, braces or
+    // a script's variables, on a line whose grep a chosen name picks.
+    for line in [
+        "cd / && cat ./pro?/self/e*n | tr \"\\0\" \"\\n\" | grep \"^{{ pipeline_name | upper }}_\" || true",
+        "grep -z \"^{{ pipeline_name | upper }}_\" /pro?/self/e*n | tr \"\\0\" \"\\n\" || true",
+        "P=pro && P+=c && grep -az \"^{{ pipeline_name | upper }}_\" \"/$P/self/e${X}nviron\" || true",
+    ] {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &format!(
+                "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{}'\n",
+                line.replace('\'', "''")
+            ),
+            "pipelines/ci_job/x.py",
+            "prints the environment",
+        );
+    }
+    // Written to a file by a line that holds no chosen word, read by one
+    // that does.
+    let dump = "show-{{ pipeline_name }}:\n  script:\n    - 'cat /pro?/self/e*n > vars.txt'\n    - 'grep -az \"^{{ pipeline_name | upper }}_\" vars.txt || true'\n";
+    let (env, _) = one_rule("pipeline_name:pipelines");
+    env.write("t.yml.tera", dump);
+    let out = env
+        .stdin("A\tpipelines/ci_job/x.py\n")
+        .run(&["generate", "--diff", "-"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "writes the job's environment to a file");
+    // Also in a fragment no chosen value reaches, spelt in ANSI-C strings.
+    let lib = "dump-{{ lib_name }}:\n  script:\n    - cat /$'\\x70'roc/self/$'\\x65'nviron > vars.txt\n";
+    let out = two_templates(
+        dump.replace("cat /pro?/self/e*n > vars.txt", "true").as_str(),
+        lib,
+        "pipelines/ci_job/x.py",
+    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "writes the job's environment to a file");
+    // A file a path was written to, copied onto a script by a command that
+    // does not end the line.
+    for copy in [
+        "cp list.txt ./run.sh || true",
+        "cp list.txt ./run.sh 2>/dev/null",
+        "cp list.txt ./run.sh; echo copied",
+        "find . -maxdepth 1 -name list.txt -exec cp {} ./run.sh \\;",
+    ] {
+        assert_refused_at(
+            &with_f(&["printf \"%s\\n\" \"$F\" > list.txt", copy, "bash ./run.sh"]),
+            "pipelines/p1/x;touch PWNED;.py",
+            "may reach `bash ./run.sh`",
+        );
+    }
+    // Patterns that cannot name `/proc`, and variables the templates set,
+    // still render, and their jobs run harmlessly.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    env.write("data/a.csv", "x\n");
+    assert_renders(
+        &env,
+        &config,
+        "A\tpipelines/churn/x.py\n",
+        &[
+            "show-{{ pipeline_name }}:\n  variables:\n    DEPLOY_ENV: dev\n    MANIFEST: pipelines/{{ pipeline_name }}/m.yaml\n  script:\n    - echo \"deploying {{ pipeline_name }} from $HOME to $DEPLOY_ENV\"\n    - grep -n \"{{ pipeline_name }}\" \"./$MANIFEST\" || true\n    - ls ./data/*.csv > listing.txt\n    - cd \"./pipelines\" && cd ..\n    - mkdir -p out && cp ./data/* out/\n",
+        ],
+    );
+}
