@@ -482,10 +482,11 @@ fn shaped(
 ) -> Result<Option<Mapping>> {
     let text = settings.renderer.render(template, context, label)?;
     // Only a fragment that names `env` (any case: `ENVIRON`, `%ENV`), `set`
-    // or `export` can write its environment to a file or a variable.
+    // or `export`, or holds a pattern, can write its environment to a file
+    // or a variable.
     let environment = |doc: &Option<Mapping>| -> Result<()> {
         match doc {
-            Some(doc) if safety::may_print_environment(&text) => {
+            Some(doc) if safety::may_print_environment(&text) || safety::may_name_environment_file(&text) => {
                 safety::writes_environment(doc).map_err(|d| Error::Fragment {
                     template: template.to_owned(),
                     group: label.to_owned(),

@@ -198,7 +198,7 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
     fn strings<'d>(value: &'d Value, at: &mut Vec<&'d str>, out: &mut Vec<(String, &'d str)>, in_proc: &mut bool) {
         match value {
             Value::String(text) => {
-                if may_print_environment(text) {
+                if may_print_environment(text) || may_name_environment_file(text) {
                     out.push((at.join("."), text));
                 }
                 *in_proc = *in_proc || may_enter_proc(text);
@@ -1152,6 +1152,12 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         let yaml_value = |name: &str| {
             if scripts_set.iter().any(|(n, _)| n == name) {
                 return None;
+            }
+            // GitLab's own, when no template sets them.
+            if (name.starts_with("CI_") || name.starts_with("GITLAB_") || name == "HOME")
+                && !real_vars.iter().any(|(n, _)| n == name)
+            {
+                return Some(String::new());
             }
             let mut values = real_vars.iter().filter(|(n, _)| n == name).map(|(_, v)| v);
             let first = values.next()?;
@@ -3223,14 +3229,6 @@ fn dumps_variables(line: &str) -> bool {
 #[must_use]
 pub fn may_print_environment(text: &str) -> bool {
     let bytes = text.as_bytes();
-    // A pattern or an ANSI-C string may name `/proc/self/environ`.
-    if memchr::memchr3(b'*', b'?', b'[', bytes).is_some()
-        || memchr::memmem::find(bytes, b"$'").is_some()
-        || memchr::memchr(b'{', bytes).is_some() && memchr::memchr(b',', bytes).is_some()
-    {
-        return true;
-    }
-    let bytes = text.as_bytes();
     // The spellings a program or a language uses (`env`, `ENVIRON`, `Env`).
     ["env", "ENV", "Env"].iter().any(|spelling| {
         memchr::memmem::find_iter(bytes, spelling.as_bytes()).any(|i| {
@@ -3310,16 +3308,60 @@ fn names_environment_file(word: &str, expansions: bool, in_proc: bool) -> bool {
             Some((Some(c), rest)) => text.first().is_some_and(|t| *c == '\0' || c == t) && matches(rest, &text[1..]),
         }
     }
-    let (proc, environ): (Vec<char>, Vec<char>) = ("proc".chars().collect(), "environ".chars().collect());
-    let mut to_root = true;
+    const PROC: [char; 4] = ['p', 'r', 'o', 'c'];
+    const ENVIRON: [char; 7] = ['e', 'n', 'v', 'i', 'r', 'o', 'n'];
+    // `/dev/fd` is `/proc/self/fd`: `/dev/fd/../environ`.
+    if word.contains("dev/fd") {
+        return true;
+    }
+    // How many folders below where the word starts (`/` or the script's
+    // folder, which may be `/`) the parts so far lead.
+    let mut depth = 0_usize;
     word.split('/').any(|part| {
+        // Most parts are plain text.
+        if !(part.contains(['*', '?', '[', '{']) || expansions && part.contains('$')) {
+            let found = depth == 0 && part == "proc" || in_proc && part == "environ";
+            match part {
+                "" | "." => {}
+                ".." => depth = depth.saturating_sub(1),
+                _ => depth += 1,
+            }
+            return found;
+        }
+        let (proc, environ) = (&PROC[..], &ENVIRON[..]);
         let pattern = pattern(part, expansions);
         let stars = pattern.iter().filter(|p| p.is_none()).count();
         // A pattern of many `*` would take long to match: it may be anything.
-        let found = stars > 8 || to_root && matches(&pattern, &proc) || in_proc && matches(&pattern, &environ);
-        to_root = to_root && (matches!(part, "" | "." | "..") || expansions && stars == pattern.len());
+        let found = stars > 8 || depth == 0 && matches(&pattern, proc) || in_proc && matches(&pattern, environ);
+        // An expansion may hold `..` parts or `/`: it may lead anywhere.
+        depth = if expansions && part.contains('$') { 0 } else { depth + 1 };
         found
     })
+}
+
+/// Whether `text` may hold a word that a shell reads as a pattern or an
+/// ANSI-C string (`./pro?/self/e*n`, `/[p]roc`, `/{p,x}roc`, `$'\x70'`),
+/// which may name `/proc/self/environ` ([`names_environment_file`]): a
+/// `*` or `?`, a `[` or `{` glued to a word's text (not YAML's `[a, b]`,
+/// `{a: b}` or `${NAME}`), or `$'`. A prefilter: fast, and true for more.
+#[must_use]
+pub fn may_name_environment_file(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let glued =
+        |b: u8| !(b.is_ascii_whitespace() || matches!(b, b'[' | b']' | b'{' | b'}' | b',' | b':' | b'"' | b'\''));
+    memchr::memchr2(b'*', b'?', bytes).is_some()
+        || memchr::memmem::find(bytes, b"$'").is_some()
+        || memchr::memchr2_iter(b'[', b'{', bytes).any(|at| {
+            let before = at.checked_sub(1).map(|i| bytes[i]);
+            let close = if bytes[at] == b'[' { b']' } else { b'}' };
+            let end = memchr::memchr(close, &bytes[at..]).map(|i| at + i);
+            let inside = end.map_or(&bytes[at + 1..], |end| &bytes[at + 1..end]);
+            let braces = bytes[at] == b'{'
+                && before != Some(b'$')
+                && (memchr::memchr(b',', inside).is_some() || memchr::memmem::find(inside, b"..").is_some());
+            (bytes[at] == b'[' || braces)
+                && (before.is_some_and(glued) || end.and_then(|e| bytes.get(e + 1)).is_some_and(|b| glued(*b)))
+        })
 }
 
 /// Whether a script of a document may change to a folder of `/proc`, where
@@ -3329,6 +3371,7 @@ fn names_environment_file(word: &str, expansions: bool, in_proc: bool) -> bool {
 /// pieces, `D=/pr; D+=oc; cd "$D"`, is not seen.)
 fn may_enter_proc(text: &str) -> bool {
     text.contains("proc")
+        || text.contains("dev/fd")
         || ["cd", "pushd"].iter().any(|command| {
             text.match_indices(command).any(|(at, _)| {
                 let rest = &text[at + command.len()..];
@@ -3347,8 +3390,8 @@ fn may_enter_proc(text: &str) -> bool {
 /// Whether a word of `line` may name a file of `/proc` or an `environ`
 /// file ([`names_environment_file`]); an ANSI-C string with a backslash
 /// (`$'\x70roc'`) counts as a pattern. With `values` (a line that holds a
-/// chosen word), a `$NAME` is the value of the YAML variable `NAME` where
-/// `values` has it, GitLab's own for `CI_`, `GITLAB_` and `HOME`, and any
+/// chosen word), a `$NAME` is what `values` gives (a YAML variable's value;
+/// nothing for GitLab's own `CI_` names no template or script sets), and any
 /// text else (a script's variable, `$1`, `$( )`); the words `echo` and
 /// `printf` print are text, not files.
 /// A YAML variable's value by its name, where it is known ([`reads_environment_file`]).
@@ -3402,7 +3445,6 @@ fn reads_environment_file(line: &str, values: Option<Values<'_>>, in_proc: bool)
                         '_'
                     }
                 })),
-                _ if plain && (name.starts_with("CI_") || name.starts_with("GITLAB_") || name == "HOME") => {}
                 _ => out.push('*'),
             }
             rest = after.get(len.min(after.len())..).unwrap_or_default();
@@ -3664,6 +3706,20 @@ fn written_files(line: &str) -> Vec<String> {
                     out.push(format!("&{}", chars[j + 1]));
                     i = j + 2;
                     continue;
+                } else if j + 1 < chars.len()
+                    && chars[j] == '&'
+                    && !chars[j + 1].is_ascii_digit()
+                    && !matches!(chars[j + 1], '-' | ' ' | '\t')
+                {
+                    // `>&word`: standard output and error to the file `word`.
+                    let target: String = chars[j + 1..]
+                        .iter()
+                        .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
+                        .filter(|c| !matches!(c, '"' | '\''))
+                        .collect();
+                    out.push(target);
+                    i = j + 1;
+                    continue;
                 } else if j < chars.len() && matches!(chars[j], '&' | '(') {
                     i = j;
                 } else {
@@ -3706,7 +3762,23 @@ fn written_files(line: &str) -> Vec<String> {
             // Which operand is the target depends on options (`-t DIR`,
             // `-T`) and on where the command ends (`cp a b || true`,
             // `find -exec cp {} b \;`): each of them may be.
-            "cp" | "mv" | "install" | "ln" => out.extend(operands(&words[k + 1..])),
+            "cp" | "mv" | "install" | "ln" | "uniq" => {
+                out.extend(operands(&words[k + 1..]));
+                // `-b`, `--backup`, `-S SUFFIX`: a file of a name the line
+                // does not hold (`changed.bak`) may be written; any may.
+                if words[k + 1..]
+                    .iter()
+                    .map(|(w, _)| w)
+                    .take_while(|w| !matches!(w.as_str(), SEPARATOR | ";" | "+"))
+                    .any(|w| {
+                        w.starts_with("--backup")
+                            || w.starts_with("--suffix")
+                            || w.starts_with('-') && !w.starts_with("--") && w.contains(['b', 'S'])
+                    })
+                {
+                    out.push("*".to_owned());
+                }
+            }
             "sed" | "gsed" | "perl" if words[k + 1..].iter().any(|(w, _)| w.starts_with("-i")) => {
                 out.extend(operands(&words[k + 1..]));
             }
@@ -4911,6 +4983,30 @@ mod tests {
         ] {
             assert!(!runs_code_from(line, &written, false), "{line}");
         }
+        for text in [
+            "cat ./pro?/x",
+            "ls /[p]roc",
+            "cat /pro[c]",
+            "x /{p,q}roc",
+            "x $'\\x70'",
+            "a{b..c}",
+        ] {
+            assert!(may_name_environment_file(text), "{text}");
+        }
+        for text in [
+            "needs: [build-x]\nscript: [\"make\"]",
+            "a: {b: c, d: e}",
+            "echo \"${A},${B}\"",
+        ] {
+            assert!(!may_name_environment_file(text), "{text}");
+        }
+        for word in ["./pro?/self/e*n", "/*/*/*", "pro[c]", "/x/../{p,q}roc", "../../proc"] {
+            assert!(names_environment_file(word, false, false), "{word}");
+        }
+        for word in ["./data/*.csv", "dist/*", "e*n", "./proc-tools/x", "a/proc"] {
+            assert!(!names_environment_file(word, false, false), "{word}");
+        }
+        assert!(names_environment_file("./e*n", false, true) && names_environment_file("/$a$b/x", true, false));
         // (`sed`'s script counts too: more files than written is safe.)
         assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "1a", "run.sh"]);
         assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));

@@ -2399,3 +2399,52 @@ fn the_thirtieth_passes_bypasses_are_refused() {
         ],
     );
 }
+
+#[test]
+fn the_thirty_first_passes_bypasses_are_refused() {
+    // The environment through `/dev/fd/..` (`/proc/self`), and through a
+    // script's variable named like GitLab's own.
+    for line in [
+        "cat /dev/fd/../e?viro? | tr \"\\0\" \"\\n\" | grep \"^{{ pipeline_name | upper }}_\" || true",
+        "cd -P /dev/fd/.. && grep -az \"^{{ pipeline_name | upper }}_\" ./e?viro? || true",
+    ] {
+        assert_refused_by(
+            "pipeline_name:pipelines",
+            &format!(
+                "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{}'\n",
+                line.replace('\'', "''")
+            ),
+            "pipelines/ci_job/x.py",
+            "environ",
+        );
+    }
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "show-{{ pipeline_name }}:\n  script:\n    - CI_D=/pr\n    - 'grep -az \"^{{ pipeline_name | upper }}_\" \"${CI_D}oc/self/env\"\"iron\" || true'\n",
+        "pipelines/ci_job/x.py",
+        "environ",
+    );
+    // `>&FILE` writes a file.
+    let (env, _) = one_rule("pipeline_name:pipelines");
+    env.write(
+        "t.yml.tera",
+        "show-{{ pipeline_name }}:\n  script:\n    - printenv >&job.env\n    - grep \"^{{ pipeline_name | upper }}_\" job.env || true\n",
+    );
+    let out = env
+        .stdin("A\tpipelines/ci_job/x.py\n")
+        .run(&["generate", "--diff", "-"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "writes the job's environment to a file");
+    // A file a path was written to, copied onto a script by `>&`, `uniq`
+    // or a backup of `cp -b`/`mv -b`.
+    let head = "{%- set word = files.0.path | sh_quote %}\nnote-{{ pipeline_name }}:\n  script:\n    - {{ \"printf '%s\\n' \" ~ word ~ \" > changed.txt\" | yaml_quote }}\n";
+    for tail in [
+        "    - cat changed.txt >&gen.sh\n    - bash gen.sh\n",
+        "    - cat changed.txt >&gen.sh\n    - source ./gen.sh\n",
+        "    - uniq changed.txt gen.sh\n    - bash gen.sh\n",
+        "    - cp -b -S .bak README.md changed.txt\n    - bash changed.txt.bak\n",
+        "    - mv -b -S .x README.md changed.txt\n    - sh changed.txt.x\n",
+    ] {
+        assert_refused_at(&format!("{head}{tail}"), "pipelines/p1/x$(touch PWNED).py", "may reach");
+    }
+}
