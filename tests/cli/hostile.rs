@@ -2334,6 +2334,33 @@ fn the_twenty_ninth_passes_bypasses_are_refused() {
     }
 }
 
+/// [`assert_refused_by`] for a job `show-NAME` whose script is `line`,
+/// with a folder named `ci_job`.
+#[track_caller]
+fn assert_show_refused(line: &str, detail: &str) {
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        &format!(
+            "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{}'\n",
+            line.replace('\'', "''")
+        ),
+        "pipelines/ci_job/x.py",
+        detail,
+    );
+}
+
+/// `template` fails, for a folder `ci_job`, as writing the environment to a file.
+#[track_caller]
+fn assert_writes_environment(template: &str) {
+    let (env, _) = one_rule("pipeline_name:pipelines");
+    env.write("t.yml.tera", template);
+    let out = env
+        .stdin("A\tpipelines/ci_job/x.py\n")
+        .run(&["generate", "--diff", "-"]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_contains(&out.stderr, "writes the job's environment to a file");
+}
+
 #[test]
 fn the_thirtieth_passes_bypasses_are_refused() {
     // `/proc/self/environ` named by a pattern, an ANSI-C string, braces or
@@ -2343,26 +2370,12 @@ fn the_thirtieth_passes_bypasses_are_refused() {
         "grep -z \"^{{ pipeline_name | upper }}_\" /pro?/self/e*n | tr \"\\0\" \"\\n\" || true",
         "P=pro && P+=c && grep -az \"^{{ pipeline_name | upper }}_\" \"/$P/self/e${X}nviron\" || true",
     ] {
-        assert_refused_by(
-            "pipeline_name:pipelines",
-            &format!(
-                "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{}'\n",
-                line.replace('\'', "''")
-            ),
-            "pipelines/ci_job/x.py",
-            "prints the environment",
-        );
+        assert_show_refused(line, "prints the environment");
     }
     // Written to a file by a line that holds no chosen word, read by one
     // that does.
     let dump = "show-{{ pipeline_name }}:\n  script:\n    - 'cat /pro?/self/e*n > vars.txt'\n    - 'grep -az \"^{{ pipeline_name | upper }}_\" vars.txt || true'\n";
-    let (env, _) = one_rule("pipeline_name:pipelines");
-    env.write("t.yml.tera", dump);
-    let out = env
-        .stdin("A\tpipelines/ci_job/x.py\n")
-        .run(&["generate", "--diff", "-"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_contains(&out.stderr, "writes the job's environment to a file");
+    assert_writes_environment(dump);
     // Also in a fragment no chosen value reaches, spelt in ANSI-C strings.
     let lib = "dump-{{ lib_name }}:\n  script:\n    - cat /$'\\x70'roc/self/$'\\x65'nviron > vars.txt\n";
     let out = two_templates(
@@ -2408,15 +2421,7 @@ fn the_thirty_first_passes_bypasses_are_refused() {
         "cat /dev/fd/../e?viro? | tr \"\\0\" \"\\n\" | grep \"^{{ pipeline_name | upper }}_\" || true",
         "cd -P /dev/fd/.. && grep -az \"^{{ pipeline_name | upper }}_\" ./e?viro? || true",
     ] {
-        assert_refused_by(
-            "pipeline_name:pipelines",
-            &format!(
-                "show-{{{{ pipeline_name }}}}:\n  script:\n    - '{}'\n",
-                line.replace('\'', "''")
-            ),
-            "pipelines/ci_job/x.py",
-            "environ",
-        );
+        assert_show_refused(line, "environ");
     }
     assert_refused_by(
         "pipeline_name:pipelines",
@@ -2425,16 +2430,9 @@ fn the_thirty_first_passes_bypasses_are_refused() {
         "environ",
     );
     // `>&FILE` writes a file.
-    let (env, _) = one_rule("pipeline_name:pipelines");
-    env.write(
-        "t.yml.tera",
+    assert_writes_environment(
         "show-{{ pipeline_name }}:\n  script:\n    - printenv >&job.env\n    - grep \"^{{ pipeline_name | upper }}_\" job.env || true\n",
     );
-    let out = env
-        .stdin("A\tpipelines/ci_job/x.py\n")
-        .run(&["generate", "--diff", "-"]);
-    assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_contains(&out.stderr, "writes the job's environment to a file");
     // A file a path was written to, copied onto a script by `>&`, `uniq`
     // or a backup of `cp -b`/`mv -b`.
     let head = "{%- set word = files.0.path | sh_quote %}\nnote-{{ pipeline_name }}:\n  script:\n    - {{ \"printf '%s\\n' \" ~ word ~ \" > changed.txt\" | yaml_quote }}\n";
