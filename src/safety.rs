@@ -3273,6 +3273,8 @@ fn names_environment_file(word: &str, expansions: bool, in_proc: bool) -> bool {
         let mut chars = part.chars();
         while let Some(c) = chars.next() {
             match c {
+                // `**` matches what `*` does.
+                '*' if out.last() == Some(&None) => {}
                 '*' => out.push(None),
                 '?' => out.push(Some('\0')),
                 '[' => {
@@ -3332,7 +3334,7 @@ fn names_environment_file(word: &str, expansions: bool, in_proc: bool) -> bool {
         let pattern = pattern(part, expansions);
         let stars = pattern.iter().filter(|p| p.is_none()).count();
         // A pattern of many `*` would take long to match: it may be anything.
-        let found = stars > 8 || depth == 0 && matches(&pattern, proc) || in_proc && matches(&pattern, environ);
+        let found = stars > 4 || depth == 0 && matches(&pattern, proc) || in_proc && matches(&pattern, environ);
         // An expansion may hold `..` parts or `/`: it may lead anywhere.
         depth = if expansions && part.contains('$') { 0 } else { depth + 1 };
         found
@@ -3450,7 +3452,7 @@ fn reads_environment_file(line: &str, values: Option<Values<'_>>, in_proc: bool)
             rest = after.get(len.min(after.len())..).unwrap_or_default();
             if !plain && len == 0 {
                 // `$(`, `$$`, `$@`: one character of syntax.
-                rest = after.get(1..).unwrap_or_default();
+                rest = &after[after.chars().next().map_or(0, char::len_utf8)..];
             }
         }
         out.push_str(rest);
