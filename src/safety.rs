@@ -1147,6 +1147,35 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
                 || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
         });
         let holds = holds_chosen(&line);
+        // A make goal or assignment picks a recipe and its variables
+        // (`print-%: ; @echo $*=$($*)` with a folder `print-CI_JOB_TOKEN`),
+        // as `npm run NAME` picks a script: only the templates' own words.
+        if (holds || named_by_chosen)
+            && line.contains("make")
+            && let Some(goal) = make_operands(&line).into_iter().find(|text| {
+                let unknown = |text: &str| {
+                    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+                        .any(|word| !word.is_empty() && chosen.within(word) && !known.words.contains(word))
+                };
+                unknown(text)
+                    || references(text).any(|(name, _)| {
+                        real_vars.iter().any(|(n, value)| n == name && unknown(value))
+                            || scripts_set.iter().any(|(n, value)| n == name && unknown(value))
+                    })
+            })
+        {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "gives `make` the goal or assignment `{goal}` ({}), which holds a value the merge request \
+                     chose: a goal picks a recipe, and pattern rules read it as a variable's name or a command \
+                     (`print-%: ; @echo $*=$($*)` with a folder `print-CI_JOB_TOKEN`); pass values as `make -C \
+                     DIR GOAL` with the goal written in the template, or to a script of the repository",
+                    code(&clip(&line))
+                ),
+                stand_in_text: chosen.mark(&line).unwrap_or_default(),
+            });
+        }
         // A YAML variable no script sets: its value, or where jobs give it
         // several, text that names no file when none of them does.
         let yaml_value = |name: &str| {
@@ -3366,6 +3395,43 @@ pub fn may_name_environment_file(text: &str) -> bool {
         })
 }
 
+/// The operands of each `make` (or `gmake`) command of `line`, as written:
+/// its goals and `NAME=value` assignments, not its options nor their
+/// arguments (`-C dir`, `-f file`, `-j 4`).
+fn make_operands(line: &str) -> Vec<String> {
+    let Ok((commands, _)) = crate::subset::commands(line) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for command in &commands {
+        let Some((program, start)) = &command.receiver else {
+            continue;
+        };
+        if !matches!(program.rsplit('/').next().unwrap_or_default(), "make" | "gmake") {
+            continue;
+        }
+        let args = command.args.get(*start..).unwrap_or_default();
+        let mut skip = false;
+        for (span, value) in args {
+            let text = &line[span.clone()];
+            if std::mem::take(&mut skip) {
+                continue;
+            }
+            match value.as_deref() {
+                Some("-C" | "-f" | "-I" | "-o" | "-W" | "--file" | "--makefile" | "--directory" | "--include-dir") => {
+                    skip = true;
+                }
+                Some("-j" | "-l" | "--jobs" | "--load-average") => skip = false,
+                Some(option) if option.starts_with('-') => {}
+                // A number after `-j`/`-l` is a count, not a goal.
+                Some(number) if number.bytes().all(|b| b.is_ascii_digit()) => {}
+                _ => out.push(text.to_owned()),
+            }
+        }
+    }
+    out
+}
+
 /// Whether a script of a document may change to a folder of `/proc`, where
 /// any file pattern (`./*`) may name `environ`: its text holds `proc`, or
 /// it changes folder to a pattern or a command's output (`cd /pr*/self`,
@@ -4179,7 +4245,22 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
             let real_words = shell_words(real);
             let words = shell_words(stand_in);
             if same_shape(&real_words, &words) {
-                return None;
+                // Nor which programs run (`{% if " " in f.path %}env{% else
+                // %}echo{% endif %}`): the names that are not paths.
+                let programs = |line: &str| {
+                    crate::subset::command_names(line)
+                        .ok()
+                        .map(|names| names.into_iter().filter(|n| !n.contains('/')).collect::<Vec<_>>())
+                };
+                return match (programs(real), programs(stand_in)) {
+                    (Some(real), Some(stand_in)) if real != stand_in => Some(format!(
+                        "runs `{}` where the same template, given the path with `_` for its special characters, \
+                         runs `{}`: a path may not choose the program",
+                        real.join("`, `"),
+                        stand_in.join("`, `")
+                    )),
+                    _ => None,
+                };
             }
             Some(describe_shell(&real_words, &words))
         }

@@ -2446,3 +2446,41 @@ fn the_thirty_first_passes_bypasses_are_refused() {
         assert_refused_at(&format!("{head}{tail}"), "pipelines/p1/x$(touch PWNED).py", "may reach");
     }
 }
+
+#[test]
+fn the_thirty_second_passes_bypasses_are_refused() {
+    // A folder name as a make goal: a pattern rule of the repository's
+    // Makefile reads it as a variable's name.
+    let (env, config) = one_rule("pipeline_name:pipelines,stage_name::pipelines");
+    env.write(
+        "pipelines/p1/Makefile",
+        "print-%:\n\t@echo $*=$($*)\ntest:\n\t@echo tested\n",
+    );
+    let listing = "M\tpipelines/p1/print-CI_JOB_TOKEN/x.py\n";
+    for template in [
+        "build-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" {{ stage_name }}\n",
+        "build-{{ pipeline_name }}-{{ stage_name }}:\n  variables:\n    DIR: pipelines/{{ pipeline_name }}\n    TARGET: {{ stage_name }}\n  script:\n    - make -C \"$DIR\" \"$TARGET\"\n",
+    ] {
+        env.write("t.yml.tera", template);
+        assert_eq!(attack(&config, env.path(), listing, false, template), Outcome::Refused);
+        env.write("mr.diff", listing);
+        let out = env.run(&["generate", "--diff", "mr.diff"]);
+        assert_contains(&out.stderr, "gives `make` the goal or assignment");
+    }
+    // The folder as make's directory, with a goal the template writes, is fine.
+    assert_renders(
+        &env,
+        &config,
+        listing,
+        &[
+            "build-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" -j 2 test || true\n",
+        ],
+    );
+    // A path that decides which program a line runs (a branch on its
+    // special characters).
+    assert_refused_at(
+        "job-{{ pipeline_name }}:\n  script:\n{%- for f in files %}\n{%- if f.path is containing(\" \") %}\n    - env\n{%- else %}\n    - echo\n{%- endif %}\n{%- endfor %}\n",
+        "pipelines/p1/a b.py",
+        "a path may not choose the program",
+    );
+}
