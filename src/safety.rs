@@ -1157,6 +1157,14 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
                     text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
                         .any(|word| !word.is_empty() && chosen.within(word) && !known.words.contains(word))
                 };
+                // `STAGE="$STAGE"`: a variable the template names holds a
+                // value, which recipes read as text.
+                if let Some((name, _)) = text.split_once('=')
+                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                    && !unknown(name)
+                {
+                    return false;
+                }
                 unknown(text)
                     || references(text).any(|(name, _)| {
                         real_vars.iter().any(|(n, value)| n == name && unknown(value))

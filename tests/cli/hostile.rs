@@ -2460,6 +2460,7 @@ fn the_thirty_second_passes_bypasses_are_refused() {
     for template in [
         "build-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" {{ stage_name }}\n",
         "build-{{ pipeline_name }}-{{ stage_name }}:\n  variables:\n    DIR: pipelines/{{ pipeline_name }}\n    TARGET: {{ stage_name }}\n  script:\n    - make -C \"$DIR\" \"$TARGET\"\n",
+        "build-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" {{ stage_name }}=1\n",
     ] {
         env.write("t.yml.tera", template);
         assert_eq!(attack(&config, env.path(), listing, false, template), Outcome::Refused);
@@ -2474,6 +2475,7 @@ fn the_thirty_second_passes_bypasses_are_refused() {
         listing,
         &[
             "build-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" -j 2 test || true\n",
+            "build-{{ pipeline_name }}-{{ stage_name }}:\n  variables:\n    STAGE: {{ stage_name }}\n  script:\n    - make -C \"pipelines/{{ pipeline_name }}\" test STAGE=\"$STAGE\" || true\n",
         ],
     );
     // A path that decides which program a line runs (a branch on its
