@@ -538,6 +538,23 @@ impl Chosen {
         })
     }
 
+    /// Whether a variable's name (with what follows it, `tail`) holds a
+    /// chosen word anywhere, also glued to letters (`${{ s | upper }}TOKEN`
+    /// with a folder `ci_job_`), or with its `-` and `.` read as `_`
+    /// (`{{ s | upper | replace(from="-", to="_") }}` with `ci-job-token`).
+    fn in_name(&self, tail: &str) -> bool {
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
+            .unwrap_or(tail.len());
+        let lower = tail[..end].to_ascii_lowercase();
+        self.within(&lower)
+            || self
+                .words
+                .iter()
+                .filter(|w| w.contains(['-', '.']))
+                .any(|w| lower.contains(&w.replace(['-', '.'], "_")))
+    }
+
     /// Whether a chosen word starts at the start of `name` (a variable's
     /// name) or after one of its `_`s, and ends at a `_` or a `-`, `.`, `+`,
     /// or the end of `tail` (`name` and what follows it).
@@ -782,7 +799,7 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
                 let tail = &rest[..rest
                     .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
                     .unwrap_or(rest.len())];
-                chosen.between_underscores(name, tail) && !known.writes_reference(name)
+                (chosen.between_underscores(name, tail) || chosen.in_name(name)) && !known.writes_reference(name)
             })
             .map(|(name, _)| name.to_owned())
     };
@@ -831,7 +848,7 @@ fn chosen_variable_name(value: &Mapping, chosen: &Chosen, known: &Known) -> Resu
             continue;
         };
         for key in variables.keys().filter_map(Value::as_str) {
-            if chosen.between_underscores(key, key) && !known.words.contains(key) {
+            if (chosen.between_underscores(key, key) || chosen.in_name(key)) && !known.words.contains(key) {
                 let at = if job.is_empty() {
                     format!("variables.{key}")
                 } else {
@@ -1155,7 +1172,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             && let Some(goal) = make_operands(&line).into_iter().find(|text| {
                 let unknown = |text: &str| {
                     text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-                        .any(|word| !word.is_empty() && chosen.within(word) && !known.words.contains(word))
+                        .any(|word| !word.is_empty() && chosen.within(word) && !known.goals.contains(word))
                 };
                 // `STAGE="$STAGE"`: a variable the template names holds a
                 // value, which recipes read as text.
@@ -1489,18 +1506,30 @@ pub struct Known {
     builds_names: bool,
     /// The programs `trusted_commands` names.
     trusted: foldhash::HashSet<String>,
+    /// The words of the templates' printed lines that run `make`: a goal
+    /// is the templates' own only where they give it to `make`, not where
+    /// they print it (`echo "stages: train, debug"`).
+    goals: foldhash::HashSet<String>,
 }
 
 impl Known {
     /// Adds the words of `text` (between characters a command name cannot
     /// hold), and the names it writes after a `$`.
     pub fn add(&mut self, text: &str) {
-        for word in
-            output_text(text).split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-        {
-            if !word.is_empty() && !self.words.contains(word) {
-                self.words.insert(word.to_owned());
+        let printed = output_text(text);
+        let split = |text: &str| -> Vec<String> {
+            text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+                .filter(|word| !word.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        for word in split(&printed) {
+            if !self.words.contains(&word) {
+                self.words.insert(word);
             }
+        }
+        for line in printed.lines().filter(|line| line.contains("make")) {
+            self.goals.extend(split(line));
         }
         for (name, rest) in references(text) {
             if !name.is_empty() {

@@ -2486,3 +2486,43 @@ fn the_thirty_second_passes_bypasses_are_refused() {
         "a path may not choose the program",
     );
 }
+
+#[test]
+fn the_thirty_third_passes_bypasses_are_refused() {
+    // A variable's name built from a folder glued to letters, or with its
+    // `-` turned into `_`.
+    for (line, folder) in [
+        ("echo \"${{ stage_name | upper }}TOKEN\"", "ci_job_"),
+        ("echo \"$CI_JOB_T{{ stage_name | upper }}\"", "oken"),
+        ("echo \"$C{{ stage_name | upper }}\"", "i_job_token"),
+        (
+            "echo \"token for {{ stage_name }} is ${{ stage_name | upper | replace(from=\"-\", to=\"_\") }}\"",
+            "ci-job-token",
+        ),
+    ] {
+        assert_refused_by(
+            "pipeline_name:pipelines,stage_name::pipelines",
+            &format!("job-{{{{ pipeline_name }}}}-{{{{ stage_name }}}}:\n  script:\n    - '{line}'\n"),
+            &format!("pipelines/churn/{folder}/x.py"),
+            "names the variable `$CI_JOB_TOKEN`",
+        );
+    }
+    // A word the templates print is not a make goal they give.
+    assert_refused_by(
+        "pipeline_name:pipelines,stage_name::pipelines",
+        "job-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - echo \"stages are train, test or debug\"\n    - make {{ stage_name }}\n",
+        "pipelines/churn/debug/x.py",
+        "gives `make` the goal or assignment `debug`",
+    );
+    // One they give to make is.
+    let (env, config) = one_rule("pipeline_name:pipelines,stage_name::pipelines");
+    env.write("Makefile", "train:\n\t@echo training\n");
+    assert_renders(
+        &env,
+        &config,
+        "A\tpipelines/churn/train/x.py\n",
+        &[
+            "job-{{ pipeline_name }}-{{ stage_name }}:\n  script:\n    - '{% if stage_name == \"train\" %}make train{% else %}make {{ stage_name }}{% endif %}'\n",
+        ],
+    );
+}
