@@ -3492,6 +3492,9 @@ fn may_enter_proc(text: &str) -> bool {
         })
 }
 
+/// A YAML variable's value by its name, where it is known ([`reads_environment_file`]).
+type Values<'v> = &'v dyn Fn(&str) -> Option<String>;
+
 /// Whether a word of `line` may name a file of `/proc` or an `environ`
 /// file ([`names_environment_file`]); an ANSI-C string with a backslash
 /// (`$'\x70roc'`) counts as a pattern. With `values` (a line that holds a
@@ -3499,9 +3502,6 @@ fn may_enter_proc(text: &str) -> bool {
 /// nothing for GitLab's own `CI_` names no template or script sets), and any
 /// text else (a script's variable, `$1`, `$( )`); the words `echo` and
 /// `printf` print are text, not files.
-/// A YAML variable's value by its name, where it is known ([`reads_environment_file`]).
-type Values<'v> = &'v dyn Fn(&str) -> Option<String>;
-
 fn reads_environment_file(line: &str, values: Option<Values<'_>>, in_proc: bool) -> bool {
     let mut line = if line.contains("$'") {
         Cow::Owned(ansi_c_as_patterns(line))
@@ -3811,19 +3811,20 @@ fn written_files(line: &str) -> Vec<String> {
                     out.push(format!("&{}", chars[j + 1]));
                     i = j + 2;
                     continue;
-                } else if j + 1 < chars.len()
-                    && chars[j] == '&'
-                    && !chars[j + 1].is_ascii_digit()
-                    && !matches!(chars[j + 1], '-' | ' ' | '\t')
+                } else if let Some(k) = (chars.get(j) == Some(&'&'))
+                    .then(|| (j + 1..chars.len()).find(|&k| !matches!(chars[k], ' ' | '\t')))
+                    .flatten()
+                    .filter(|&k| !chars[k].is_ascii_digit() && !matches!(chars[k], '-' | ';' | '&' | '|' | ')'))
                 {
-                    // `>&word`: standard output and error to the file `word`.
-                    let target: String = chars[j + 1..]
+                    // `>&word`, `>& word`: standard output and error to the
+                    // file `word`.
+                    let target: String = chars[k..]
                         .iter()
                         .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
                         .filter(|c| !matches!(c, '"' | '\''))
                         .collect();
                     out.push(target);
-                    i = j + 1;
+                    i = k;
                     continue;
                 } else if j < chars.len() && matches!(chars[j], '&' | '(') {
                     i = j;
@@ -5129,6 +5130,10 @@ mod tests {
         assert!(names_environment_file("./e*n", false, true) && names_environment_file("/$a$b/x", true, false));
         // (`sed`'s script counts too: more files than written is safe.)
         assert_eq!(written_files("printf x >&3; sed -i 1a run.sh"), ["&3", "1a", "run.sh"]);
+        assert_eq!(
+            written_files("cat a >&gen.sh; cat b >& \"x.sh\" 2>&1 >&-"),
+            ["gen.sh", "x.sh"]
+        );
         assert!(feeds_a_shell("xargs -I{} sh -c 'echo {}' < f") && feeds_a_shell("cat f | bash"));
         assert!(!feeds_a_shell("xargs rm -- < f") && !feeds_a_shell("git diff | cat"));
         assert_eq!(
