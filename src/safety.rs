@@ -89,6 +89,12 @@ enum Reading {
     Expression,
     /// Taken as it is (`expand: false`).
     Literal,
+    /// Run as a command by GitLab or a container: every `release:` field
+    /// (the runner puts each, in double quotes, on a shell line of its
+    /// own), an image's `entrypoint`, a service's `entrypoint` or `command`.
+    Command,
+    /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`).
+    Glob,
 }
 
 /// Keys whose string items a shell runs.
@@ -540,19 +546,32 @@ impl Chosen {
 
     /// Whether a variable's name (with what follows it, `tail`) holds a
     /// chosen word anywhere, also glued to letters (`${{ s | upper }}TOKEN`
-    /// with a folder `ci_job_`), or with its `-` and `.` read as `_`
-    /// (`{{ s | upper | replace(from="-", to="_") }}` with `ci-job-token`).
+    /// with a folder `ci_job_`), with its `-` and `.` read as `_`
+    /// (`{{ s | upper | replace(from="-", to="_") }}` with `ci-job-token`),
+    /// or a part of it between such characters, of three characters or more.
     fn in_name(&self, tail: &str) -> bool {
         let end = tail
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
             .unwrap_or(tail.len());
         let lower = tail[..end].to_ascii_lowercase();
         self.within(&lower)
-            || self
-                .words
-                .iter()
-                .filter(|w| w.contains(['-', '.']))
-                .any(|w| lower.contains(&w.replace(['-', '.'], "_")))
+            || self.words.iter().filter(|w| w.contains(['-', '.'])).any(|w| {
+                lower.contains(&w.replace(['-', '.'], "_"))
+                    // A part a filter may cut out (`split(pat=".") | last`
+                    // of `fraud.ci_job_token`), of three characters or more.
+                    || w
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .any(|part| part.len() >= 3 && lower.contains(part))
+            })
+    }
+
+    /// Whether a chosen text holds `$NAME` (or `${NAME`) itself: a path
+    /// `$CI_JOB_TOKEN.py` given as an `expand: false` value is the path's
+    /// text, not a name a template built.
+    fn brings_reference(&self, name: &str) -> bool {
+        let lower = name.to_ascii_lowercase();
+        let (plain, braced) = (format!("${lower}"), format!("${{{lower}"));
+        self.words.iter().any(|w| w.contains(&plain) || w.contains(&braced))
     }
 
     /// Whether a chosen word starts at the start of `name` (a variable's
@@ -799,7 +818,8 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
                 let tail = &rest[..rest
                     .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
                     .unwrap_or(rest.len())];
-                (chosen.between_underscores(name, tail) || chosen.in_name(name)) && !known.writes_reference(name)
+                (chosen.between_underscores(name, tail) || chosen.in_name(name) && !chosen.brings_reference(name))
+                    && !known.writes_reference(name)
             })
             .map(|(name, _)| name.to_owned())
     };
@@ -1095,6 +1115,49 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         });
     }
     picked_by_value(real, marked, chosen, known)?;
+    // A container's entrypoint or command runs what it is given (`["sh",
+    // "-c", "...; {{ name }}"]` with a folder `env`).
+    let containers = |doc: &Mapping| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let bodies = std::iter::once(("", doc)).chain(
+            doc.iter()
+                .filter_map(|(job, body)| Some((job.as_str()?, body.as_mapping()?))),
+        );
+        for (job, body) in bodies {
+            let images = body.get("image").into_iter().map(|image| ("image", image));
+            let services = body
+                .get("services")
+                .and_then(Value::as_sequence)
+                .into_iter()
+                .flatten()
+                .map(|service| ("services", service));
+            for (kind, container) in images.chain(services) {
+                for key in ["entrypoint", "command"] {
+                    for (_, text) in container.get(key).map(|v| named(v, &["*"])).unwrap_or_default() {
+                        out.push((format!("{job}.{kind}.{key}"), text.to_owned()));
+                    }
+                }
+            }
+        }
+        out
+    };
+    if let Some((at, text)) = containers(real)
+        .into_iter()
+        .zip(containers(marked))
+        .find(|((_, real), (_, marked))| real != marked)
+        .map(|(real, _)| real)
+    {
+        return Err(Difference {
+            at: at.trim_start_matches('.').to_owned(),
+            detail: format!(
+                "gives a value the merge request chose to a container's entrypoint or command ({}), which runs \
+                 what it is given (`sh -c`); write the command in the template and pass values as variables a \
+                 script of the repository reads",
+                code(&clip(&text))
+            ),
+            stand_in_text: chosen.mark(&text).unwrap_or_default(),
+        });
+    }
     // `extends:` a job of another fragment: its scripts run with this
     // fragment's variables, and no check here reads them.
     for (job, value) in real {
@@ -4156,8 +4219,13 @@ impl Walk {
                     return Err(self.differ(key, format!("turns the key {} into {}", show(key), show(real_key))));
                 }
             }
+            let in_release =
+                self.at.iter().skip(1).any(|s| s == "release") || name == Some("release") && !self.at.is_empty();
             let reading = match name {
                 Some(k) if SCRIPT_KEYS.contains(&k) => Reading::Script,
+                _ if in_release => Reading::Command,
+                Some("entrypoint" | "command") if matches!(parent, Some("image" | "services")) => Reading::Command,
+                Some("paths" | "exclude") if matches!(parent, Some("artifacts" | "cache")) => Reading::Glob,
                 Some("if") => Reading::Expression,
                 Some("variables") if matches!(parent, Some("only" | "except")) => Reading::Expression,
                 Some("value") if literal => Reading::Literal,
@@ -4267,6 +4335,20 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
     }
     match reading {
         Reading::Literal => None,
+        Reading::Command => Some(
+            "reaches a `release:` field, an image's `entrypoint` or a service's `command`, which GitLab or the \
+             container runs as shell code (the runner writes each `release:` field into a shell line in double \
+             quotes); keep paths out of them, or only plain names"
+                .to_owned(),
+        ),
+        Reading::Glob => {
+            let globs = |text: &str| text.bytes().filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{')).count();
+            (globs(real) > globs(stand_in)).then(|| {
+                "puts a path's `*`, `?`, `[` or `{` into an `artifacts:` or `cache:` pattern, where it would match \
+                 other files (`{..,x}/.git/config`); list folders the template names, or rename the file"
+                    .to_owned()
+            })
+        }
         Reading::Expression => Some("changes a CI/CD expression (`if:`); match on variables, not on paths".to_owned()),
         Reading::Expanded => {
             let real_refs = dollar_references(real);

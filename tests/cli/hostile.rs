@@ -2526,3 +2526,40 @@ fn the_thirty_third_passes_bypasses_are_refused() {
         ],
     );
 }
+
+#[test]
+fn the_thirty_fourth_passes_bypasses_are_refused() {
+    // `release:` fields: the runner writes each into a shell line, in
+    // double quotes.
+    let release = "{%- set notes = files | map(attribute=\"path\") | join(sep=\", \") %}\nrelease-{{ pipeline_name }}:\n  stage: deploy\n  script:\n    - echo releasing\n  release:\n    tag_name: {{ pipeline_name }}-$CI_PIPELINE_IID\n    name: Release of {{ pipeline_name }}\n    description: {{ \"Changed files: \" ~ notes | yaml_quote }}\n";
+    for name in ["notes-`touch PWNED`.md", "x\";touch PWNED;echo \"y.md"] {
+        assert_refused(release, name, "reaches a `release:` field");
+    }
+    // A plain folder name in release notes is fine.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    assert_renders(&env, &config, "A\tpipelines/churn/notes.md\n", &[release]);
+    // An image's entrypoint, a service's command: with a path, or a plain
+    // name (`sh -c "...; {{ name }}"` with a folder `env`).
+    let entry = "{% for f in files %}j-{{ pipeline_name }}-{{ loop.index }}:\n  script: [echo hi]\n  image:\n    name: registry.example.com/py:3\n    entrypoint: [\"sh\", \"-c\", {{ f.path | yaml_quote }}]\n{% endfor %}";
+    assert_refused(entry, "`touch PWNED`.py", "entrypoint");
+    let service = "j-{{ pipeline_name }}:\n  script: [echo hi]\n  services:\n    - name: registry.example.com/pg:16\n      entrypoint: [sh, -c]\n      command: [\"echo up; {{ pipeline_name }}\"]\n";
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        service,
+        "pipelines/env/x.py",
+        "entrypoint or command",
+    );
+    // A `$` name rebuilt from a part of a value.
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "{%- set env = pipeline_name | split(pat=\".\") | last | upper %}\npush-{{ pipeline_name }}:\n  script:\n    - echo \"login failed with ${{ env }}\"\n",
+        "pipelines/fraud.ci_job_token/x.py",
+        "names the variable `$CI_JOB_TOKEN`",
+    );
+    // A path's braces in an artifacts pattern (`{..,x}` climbs to `.git`).
+    assert_refused(
+        "{% for f in files %}j-{{ pipeline_name }}-{{ loop.index }}:\n  script: [echo hi]\n  artifacts:\n    paths: [{{ f.path | yaml_quote }}]\n{% endfor %}",
+        "{..,x}/{..,x}/{.git,x}/config",
+        "`artifacts:` or `cache:` pattern",
+    );
+}
