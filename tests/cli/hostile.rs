@@ -2363,8 +2363,9 @@ fn assert_writes_environment(template: &str) {
 
 #[test]
 fn the_thirtieth_passes_bypasses_are_refused() {
-    // `/proc/self/environ` named by a pattern, an ANSI-C string, braces or
-    // a script's variables, on a line whose grep a chosen name picks.
+    // `/proc/self/environ` named by a pattern or a script's variables, on
+    // a line whose grep a chosen name picks (ANSI-C strings and braces:
+    // the subset refuses them where a value reaches; below elsewhere).
     for line in [
         "cd / && cat ./pro?/self/e*n | tr \"\\0\" \"\\n\" | grep \"^{{ pipeline_name | upper }}_\" || true",
         "grep -z \"^{{ pipeline_name | upper }}_\" /pro?/self/e*n | tr \"\\0\" \"\\n\" || true",
