@@ -91,7 +91,8 @@ enum Reading {
     Literal,
     /// Run as a command by GitLab or a container: every `release:` field
     /// (the runner puts each, in double quotes, on a shell line of its
-    /// own), an image's `entrypoint`, a service's `entrypoint` or `command`.
+    /// own), a `run:` step's `inputs` (pasted into the step's command), an
+    /// image's `entrypoint`, a service's `entrypoint` or `command`.
     Command,
     /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`).
     Glob,
@@ -4221,9 +4222,13 @@ impl Walk {
             }
             let in_release =
                 self.at.iter().skip(1).any(|s| s == "release") || name == Some("release") && !self.at.is_empty();
+            // A step's `inputs` are pasted into its command as text
+            // (`echo '${{inputs.message}}'` in GitLab's echo step).
+            let in_step_inputs = self.at.iter().skip_while(|s| *s != "run").any(|s| s == "inputs")
+                || name == Some("inputs") && parent == Some("run");
             let reading = match name {
                 Some(k) if SCRIPT_KEYS.contains(&k) => Reading::Script,
-                _ if in_release => Reading::Command,
+                _ if in_release || in_step_inputs => Reading::Command,
                 Some("entrypoint" | "command") if matches!(parent, Some("image" | "services")) => Reading::Command,
                 Some("paths" | "exclude") if matches!(parent, Some("artifacts" | "cache")) => Reading::Glob,
                 Some("if") => Reading::Expression,
@@ -4336,9 +4341,10 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
     match reading {
         Reading::Literal => None,
         Reading::Command => Some(
-            "reaches a `release:` field, an image's `entrypoint` or a service's `command`, which GitLab or the \
-             container runs as shell code (the runner writes each `release:` field into a shell line in double \
-             quotes); keep paths out of them, or only plain names"
+            "reaches a `release:` field, a `run:` step's `inputs`, an image's `entrypoint` or a service's \
+             `command`, which GitLab, the step or the container runs as shell code (the runner writes each \
+             `release:` field into a shell line in double quotes; a step pastes its inputs into its command); \
+             keep paths out of them, or only plain names"
                 .to_owned(),
         ),
         Reading::Glob => {

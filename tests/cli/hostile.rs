@@ -2564,3 +2564,14 @@ fn the_thirty_fourth_passes_bypasses_are_refused() {
         "`artifacts:` or `cache:` pattern",
     );
 }
+
+#[test]
+fn the_thirty_fifth_passes_bypass_is_refused() {
+    // A `run:` step pastes its inputs into its command
+    // (`echo '${{inputs.message}}'` in GitLab's echo step).
+    let step = "announce-{{ pipeline_name }}:\n  run:\n{%- for f in files %}\n    - name: changed_{{ loop.index }}\n      step: gitlab.com/gitlab-org/ci-cd/runner-tools/echo-step@v1.0.0\n      inputs:\n        message: {{ f.path | yaml_quote }}\n{%- endfor %}\n";
+    assert_refused(step, "x';touch PWNED;'.py", "a `run:` step's `inputs`");
+    // A plain path there is fine.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    assert_renders(&env, &config, "A\tpipelines/churn/notes.md\n", &[step]);
+}
