@@ -94,7 +94,8 @@ enum Reading {
     /// own), a `run:` step's `inputs` (pasted into the step's command), an
     /// image's `entrypoint`, a service's `entrypoint` or `command`.
     Command,
-    /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`).
+    /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`,
+    /// every report of `artifacts:reports`).
     Glob,
 }
 
@@ -4226,11 +4227,16 @@ impl Walk {
             // (`echo '${{inputs.message}}'` in GitLab's echo step).
             let in_step_inputs = self.at.iter().skip_while(|s| *s != "run").any(|s| s == "inputs")
                 || name == Some("inputs") && parent == Some("run");
+            // Report files go to the runner's archiver as `artifacts:paths`
+            // do (`junit`, `dotenv`, `coverage_report.path`).
+            let in_reports = self.at.iter().skip_while(|s| *s != "artifacts").any(|s| s == "reports")
+                || name == Some("reports") && parent == Some("artifacts");
             let reading = match name {
                 Some(k) if SCRIPT_KEYS.contains(&k) => Reading::Script,
                 _ if in_release || in_step_inputs => Reading::Command,
                 Some("entrypoint" | "command") if matches!(parent, Some("image" | "services")) => Reading::Command,
                 Some("paths" | "exclude") if matches!(parent, Some("artifacts" | "cache")) => Reading::Glob,
+                _ if in_reports => Reading::Glob,
                 Some("if") => Reading::Expression,
                 Some("variables") if matches!(parent, Some("only" | "except")) => Reading::Expression,
                 Some("value") if literal => Reading::Literal,

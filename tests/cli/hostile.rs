@@ -2566,7 +2566,7 @@ fn the_thirty_fourth_passes_bypasses_are_refused() {
 }
 
 #[test]
-fn the_thirty_fifth_passes_bypass_is_refused() {
+fn the_thirty_fifth_and_sixth_passes_bypasses_are_refused() {
     // A `run:` step pastes its inputs into its command
     // (`echo '${{inputs.message}}'` in GitLab's echo step).
     let step = "announce-{{ pipeline_name }}:\n  run:\n{%- for f in files %}\n    - name: changed_{{ loop.index }}\n      step: gitlab.com/gitlab-org/ci-cd/runner-tools/echo-step@v1.0.0\n      inputs:\n        message: {{ f.path | yaml_quote }}\n{%- endfor %}\n";
@@ -2574,4 +2574,11 @@ fn the_thirty_fifth_passes_bypass_is_refused() {
     // A plain path there is fine.
     let (env, config) = one_rule("pipeline_name:pipelines");
     assert_renders(&env, &config, "A\tpipelines/churn/notes.md\n", &[step]);
+    // Pass 36: report files are archived as `artifacts:paths` are (a
+    // folder named `**` would upload the clone's `.git/config`).
+    assert_refused(
+        "{% for f in files %}j-{{ pipeline_name }}-{{ loop.index }}:\n  script: [echo hi]\n  artifacts:\n    reports:\n      junit: [{{ f.path | yaml_quote }}]\n      coverage_report:\n        coverage_format: cobertura\n        path: {{ f.path | yaml_quote }}\n{% endfor %}",
+        "**/config",
+        "`artifacts:` or `cache:` pattern",
+    );
 }
