@@ -463,6 +463,10 @@ pub struct Chosen {
     /// of the words: most candidates are told apart without hashing.
     lengths: u64,
     firsts: [bool; 256],
+    /// What a filter may make of a word with `-` or `.` in a variable's
+    /// name ([`Chosen::in_name`]): the word with them read as `_`, and its
+    /// parts between them of three characters or more.
+    name_parts: foldhash::HashSet<String>,
 }
 
 impl Default for Chosen {
@@ -472,6 +476,7 @@ impl Default for Chosen {
             longest: 0,
             lengths: 0,
             firsts: [false; 256],
+            name_parts: foldhash::HashSet::default(),
         }
     }
 }
@@ -492,6 +497,16 @@ impl Chosen {
         for part in lower.split('/') {
             add(part);
             add(part.split('.').next().unwrap_or_default());
+        }
+        for word in std::iter::once(lower.as_str()).chain(lower.split('/')) {
+            if word.contains(['-', '.']) {
+                self.name_parts.insert(word.replace(['-', '.'], "_"));
+                for part in word.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                    if part.len() >= 3 {
+                        self.name_parts.insert(part.to_owned());
+                    }
+                }
+            }
         }
     }
 
@@ -556,15 +571,18 @@ impl Chosen {
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
             .unwrap_or(tail.len());
         let lower = tail[..end].to_ascii_lowercase();
-        self.within(&lower)
-            || self.words.iter().filter(|w| w.contains(['-', '.'])).any(|w| {
-                lower.contains(&w.replace(['-', '.'], "_"))
-                    // A part a filter may cut out (`split(pat=".") | last`
-                    // of `fraud.ci_job_token`), of three characters or more.
-                    || w
-                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                        .any(|part| part.len() >= 3 && lower.contains(part))
-            })
+        // (A part a filter may cut out: `split(pat=".") | last` of
+        // `fraud.ci_job_token`.)
+        !lower.is_empty() && (self.within(&lower) || self.name_parts.iter().any(|part| lower.contains(part.as_str())))
+    }
+
+    /// The chosen texts that hold a character a file pattern or the
+    /// runner's expansion reads (`*`, `?`, `[`, `{`, `$`).
+    fn with_pattern_characters(&self) -> Vec<&String> {
+        self.words
+            .iter()
+            .filter(|w| w.contains(['*', '?', '[', '{', '$']))
+            .collect()
     }
 
     /// Whether a chosen text holds `$NAME` (or `${NAME`) itself: a path
@@ -820,8 +838,9 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
                 let tail = &rest[..rest
                     .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
                     .unwrap_or(rest.len())];
-                (chosen.between_underscores(name, tail) || chosen.in_name(name) && !chosen.brings_reference(name))
-                    && !known.writes_reference(name)
+                !known.writes_reference(name)
+                    && (chosen.between_underscores(name, tail)
+                        || chosen.in_name(name) && !chosen.brings_reference(name))
             })
             .map(|(name, _)| name.to_owned())
     };
@@ -1160,6 +1179,57 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             stand_in_text: chosen.mark(&text).unwrap_or_default(),
         });
     }
+    // A chosen path with pattern characters (`.gi?/config`) matches other
+    // files where a pattern reads it: an `artifacts:`/`cache:` pattern
+    // that names a variable holding it (the runner expands, then
+    // matches), or `find -path "./$F"`.
+    let patterns = chosen.with_pattern_characters();
+    let patterned = |text: &str| {
+        !patterns.is_empty() && {
+            let lower = text.to_ascii_lowercase();
+            patterns.iter().any(|word| lower.contains(word.as_str()))
+        }
+    };
+    let pattern_vars: Vec<(String, String)> = if patterns.is_empty() {
+        Vec::new()
+    } else {
+        variables(real)
+            .into_iter()
+            .filter(|(_, value)| patterned(value))
+            .collect()
+    };
+    let holds_pattern = |text: &str| {
+        !patterns.is_empty()
+            && (patterned(text) || references(text).any(|(name, _)| pattern_vars.iter().any(|(n, _)| n == name)))
+    };
+    for (job, body) in real
+        .iter()
+        .filter_map(|(job, body)| Some((job.as_str()?, body.as_mapping()?)))
+    {
+        for (key, below) in [
+            ("artifacts", &["paths", "exclude", "reports"][..]),
+            ("cache", &["paths"][..]),
+        ] {
+            let places: Vec<&Value> = match body.get(key) {
+                Some(Value::Sequence(list)) => list.iter().collect(),
+                Some(one) => vec![one],
+                None => Vec::new(),
+            };
+            for place in places {
+                if let Some((_, text)) = named(place, below).into_iter().find(|(_, text)| holds_pattern(text)) {
+                    return Err(Difference {
+                        at: format!("{job}.{key}"),
+                        detail: format!(
+                            "gives an `{key}:` pattern `{text}`, which holds (or names a variable that holds) a \
+                             path with `*`, `?`, `[`, `{{` or `$`: the runner expands and matches it, so it would \
+                             take other files (`.gi?/config` takes `.git/config`); list folders the template names"
+                        ),
+                        stand_in_text: chosen.mark(text).unwrap_or_default(),
+                    });
+                }
+            }
+        }
+    }
     // `extends:` a job of another fragment: its scripts run with this
     // fragment's variables, and no check here reads them.
     for (job, value) in real {
@@ -1261,6 +1331,25 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
                      chose: a goal picks a recipe, and pattern rules read it as a variable's name or a command \
                      (`print-%: ; @echo $*=$($*)` with a folder `print-CI_JOB_TOKEN`); pass values as `make -C \
                      DIR GOAL` with the goal written in the template, or to a script of the repository",
+                    code(&clip(&line))
+                ),
+                stand_in_text: chosen.mark(&line).unwrap_or_default(),
+            });
+        }
+        // `find -path "./$F"` reads a path's `?` as a pattern (`.gi?/config`
+        // finds `.git/config`); so may a script's variable that holds it.
+        if !patterns.is_empty()
+            && line.contains("find")
+            && let Some(operand) = find_patterns(&line).into_iter().find(|text| {
+                holds_pattern(text) || references(text).any(|(name, _)| scripts_set.iter().any(|(n, _)| n == name))
+            })
+        {
+            return Err(Difference {
+                at,
+                detail: format!(
+                    "gives `find` the pattern `{operand}` ({}), which holds a path with `*`, `?`, `[` or `{{`: \
+                     find matches it against other files (`.gi?/config` finds `.git/config`); compare names \
+                     with `test` or `case` in a loop instead",
                     code(&clip(&line))
                 ),
                 stand_in_text: chosen.mark(&line).unwrap_or_default(),
@@ -3497,6 +3586,45 @@ pub fn may_name_environment_file(text: &str) -> bool {
         })
 }
 
+/// The pattern operands of each `find` command of `line`, as written
+/// (`-path P`, `-name P`, `-regex P`...).
+fn find_patterns(line: &str) -> Vec<String> {
+    let Ok((commands, _)) = crate::subset::commands(line) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for command in &commands {
+        let Some((program, start)) = &command.receiver else {
+            continue;
+        };
+        if program.rsplit('/').next() != Some("find") {
+            continue;
+        }
+        let args = command.args.get(*start..).unwrap_or_default();
+        for pair in args.windows(2) {
+            if let Some(option) = pair[0].1.as_deref()
+                && matches!(
+                    option.trim_start_matches('-'),
+                    "path"
+                        | "wholename"
+                        | "ipath"
+                        | "iwholename"
+                        | "name"
+                        | "iname"
+                        | "regex"
+                        | "iregex"
+                        | "lname"
+                        | "ilname"
+                )
+                && option.starts_with('-')
+            {
+                out.push(line[pair[1].0.clone()].to_owned());
+            }
+        }
+    }
+    out
+}
+
 /// The operands of each `make` (or `gmake`) command of `line`, as written:
 /// its goals and `NAME=value` assignments, not its options nor their
 /// arguments (`-C dir`, `-f file`, `-j 4`).
@@ -4354,6 +4482,15 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
                 .to_owned(),
         ),
         Reading::Glob => {
+            // The runner expands `$NAME` in these with the job's variables
+            // before it matches (and logs a pattern that matched nothing).
+            if dollar_references(real) != dollar_references(stand_in) {
+                return Some(
+                    "adds a `$` to an `artifacts:` or `cache:` pattern, which the runner expands with the job's \
+                     variables (a commit title, a secret) before it matches and logs it"
+                        .to_owned(),
+                );
+            }
             let globs = |text: &str| text.bytes().filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{')).count();
             (globs(real) > globs(stand_in)).then(|| {
                 "puts a path's `*`, `?`, `[` or `{` into an `artifacts:` or `cache:` pattern, where it would match \

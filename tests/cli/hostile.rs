@@ -2582,3 +2582,45 @@ fn the_thirty_fifth_and_sixth_passes_bypasses_are_refused() {
         "`artifacts:` or `cache:` pattern",
     );
 }
+
+#[test]
+fn the_thirty_seventh_passes_bypasses_are_refused() {
+    // The runner expands `$NAME` in artifacts and cache patterns with the
+    // job's variables, then matches: a path's `$`, or a path with pattern
+    // characters in a variable a pattern names, or given to `find -path`.
+    let collect = "collect-{{ pipeline_name }}:\n  script: [echo collecting]\n  artifacts:\n    paths:\n{%- for f in files %}\n      - {{ f.path | yaml_quote }}\n{%- endfor %}\n";
+    assert_refused(
+        collect,
+        "report-$AWS_SECRET_ACCESS_KEY.html",
+        "adds a `$` to an `artifacts:` or `cache:` pattern",
+    );
+    let keep = |tail: &str| {
+        format!(
+            "{{% for f in files %}}keep-{{{{ pipeline_name }}}}-{{{{ loop.index }}}}:\n  variables:\n    CHANGED_FILE:\n      value: {{{{ f.path | yaml_quote }}}}\n      expand: false\n  script:\n    - ls -l \"./$CHANGED_FILE\"\n{tail}{{% endfor %}}"
+        )
+    };
+    assert_refused(
+        &keep("  artifacts:\n    paths: [\"$CHANGED_FILE\"]\n"),
+        ".gi?/config",
+        "pattern `$CHANGED_FILE`",
+    );
+    assert_refused(
+        &keep("  cache:\n    paths: [\"$CHANGED_FILE\"]\n"),
+        ".gi?/config",
+        "pattern `$CHANGED_FILE`",
+    );
+    let find = "{% for f in files %}show-{{ pipeline_name }}-{{ loop.index }}:\n  variables:\n    CHANGED_FILE:\n      value: {{ f.path | yaml_quote }}\n      expand: false\n  script:\n    - find . -path \"./$CHANGED_FILE\" -type f -exec head -n 40 {} +\n{% endfor %}";
+    assert_refused(find, ".gi?/config", "gives `find` the pattern");
+    // The template's own glob with a plain folder, and a plain path in a
+    // variable a pattern names, are fine.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    assert_renders(
+        &env,
+        &config,
+        "A\tpipelines/churn/notes.md\n",
+        &[
+            "j-{{ pipeline_name }}:\n  script: [echo hi]\n  artifacts:\n    paths: [\"pipelines/{{ pipeline_name }}/dist/*\"]\n".to_owned(),
+            keep("  artifacts:\n    paths: [\"$CHANGED_FILE\"]\n"),
+        ],
+    );
+}
