@@ -3586,21 +3586,29 @@ pub fn may_name_environment_file(text: &str) -> bool {
         })
 }
 
-/// The pattern operands of each `find` command of `line`, as written
-/// (`-path P`, `-name P`, `-regex P`...).
-fn find_patterns(line: &str) -> Vec<String> {
+/// The words given to each command of `line` that one of `programs`
+/// receives (`make` in `timeout 60 make test`), where `line` parses in the
+/// subset: where each stands, and its value when that is fixed text.
+fn arguments_of(line: &str, programs: &[&str]) -> Vec<Vec<(std::ops::Range<usize>, Option<String>)>> {
     let Ok((commands, _)) = crate::subset::commands(line) else {
         return Vec::new();
     };
+    commands
+        .into_iter()
+        .filter_map(|command| {
+            let (program, start) = command.receiver?;
+            programs
+                .contains(&program.rsplit('/').next().unwrap_or_default())
+                .then(|| command.args.into_iter().skip(start).collect())
+        })
+        .collect()
+}
+
+/// The pattern operands of each `find` command of `line`, as written
+/// (`-path P`, `-name P`, `-regex P`...).
+fn find_patterns(line: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for command in &commands {
-        let Some((program, start)) = &command.receiver else {
-            continue;
-        };
-        if program.rsplit('/').next() != Some("find") {
-            continue;
-        }
-        let args = command.args.get(*start..).unwrap_or_default();
+    for args in arguments_of(line, &["find"]) {
         for pair in args.windows(2) {
             if let Some(option) = pair[0].1.as_deref()
                 && matches!(
@@ -3629,21 +3637,11 @@ fn find_patterns(line: &str) -> Vec<String> {
 /// its goals and `NAME=value` assignments, not its options nor their
 /// arguments (`-C dir`, `-f file`, `-j 4`).
 fn make_operands(line: &str) -> Vec<String> {
-    let Ok((commands, _)) = crate::subset::commands(line) else {
-        return Vec::new();
-    };
     let mut out = Vec::new();
-    for command in &commands {
-        let Some((program, start)) = &command.receiver else {
-            continue;
-        };
-        if !matches!(program.rsplit('/').next().unwrap_or_default(), "make" | "gmake") {
-            continue;
-        }
-        let args = command.args.get(*start..).unwrap_or_default();
+    for args in arguments_of(line, &["make", "gmake"]) {
         let mut skip = false;
         for (span, value) in args {
-            let text = &line[span.clone()];
+            let text = &line[span];
             if std::mem::take(&mut skip) {
                 continue;
             }
@@ -3651,7 +3649,7 @@ fn make_operands(line: &str) -> Vec<String> {
                 Some("-C" | "-f" | "-I" | "-o" | "-W" | "--file" | "--makefile" | "--directory" | "--include-dir") => {
                     skip = true;
                 }
-                Some("-j" | "-l" | "--jobs" | "--load-average") => skip = false,
+                // (`-j`, `-l`: a count may follow, read below.)
                 Some(option) if option.starts_with('-') => {}
                 // A number after `-j`/`-l` is a count, not a goal.
                 Some(number) if number.bytes().all(|b| b.is_ascii_digit()) => {}
