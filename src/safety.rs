@@ -1190,14 +1190,8 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             patterns.iter().any(|word| lower.contains(word.as_str()))
         }
     };
-    let pattern_vars: Vec<(String, String)> = if patterns.is_empty() {
-        Vec::new()
-    } else {
-        variables(real)
-            .into_iter()
-            .filter(|(_, value)| patterned(value))
-            .collect()
-    };
+    let real_vars = variables(real);
+    let pattern_vars: Vec<&(String, String)> = real_vars.iter().filter(|(_, value)| patterned(value)).collect();
     let holds_pattern = |text: &str| {
         !patterns.is_empty()
             && (patterned(text) || references(text).any(|(name, _)| pattern_vars.iter().any(|(n, _)| n == name)))
@@ -1250,7 +1244,6 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
             });
         }
     }
-    let real_vars = variables(real);
     let untrusted = unquoted_tainted(real, marked, Reach::Text, known)?;
     // The subset's `stand_in_text` is the real line: marked, it names the path.
     let lines = inside_subset(real, Reach::Text).map_err(|mut d| {
@@ -1290,10 +1283,7 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         // Also through a variable whose value holds one (`V: "{{ name
         // }}_TOKEN"`, `printenv "$V"`); a word the template writes counts
         // too (`$CI_JOB_TOKEN` elsewhere does not make `ci_job_token` its).
-        let holds_chosen = |text: &str| {
-            text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-                .any(|word| !word.is_empty() && chosen.within(word))
-        };
+        let holds_chosen = |text: &str| name_words(text).any(|word| chosen.within(word));
         let named_by_chosen = references(&line).any(|(name, _)| {
             real_vars.iter().any(|(n, value)| n == name && holds_chosen(value))
                 || scripts_set.iter().any(|(n, text)| n == name && holds_chosen(text))
@@ -1305,10 +1295,8 @@ fn reach_checks(real: &Mapping, marked: &Mapping, chosen: &Chosen, known: &Known
         if (holds || named_by_chosen)
             && line.contains("make")
             && let Some(goal) = make_operands(&line).into_iter().find(|text| {
-                let unknown = |text: &str| {
-                    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-                        .any(|word| !word.is_empty() && chosen.within(word) && !known.goals.contains(word))
-                };
+                let unknown =
+                    |text: &str| name_words(text).any(|word| chosen.within(word) && !known.goals.contains(word));
                 // `STAGE="$STAGE"`: a variable the template names holds a
                 // value, which recipes read as text.
                 if let Some((name, _)) = text.split_once('=')
@@ -1671,12 +1659,7 @@ impl Known {
     /// hold), and the names it writes after a `$`.
     pub fn add(&mut self, text: &str) {
         let printed = output_text(text);
-        let split = |text: &str| -> Vec<String> {
-            text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
-                .filter(|word| !word.is_empty())
-                .map(str::to_owned)
-                .collect()
-        };
+        let split = |text: &str| -> Vec<String> { name_words(text).map(str::to_owned).collect() };
         for word in split(&printed) {
             if !self.words.contains(&word) {
                 self.words.insert(word);
@@ -1761,6 +1744,13 @@ impl Known {
     fn writes_reference(&self, name: &str) -> bool {
         !self.builds_names && self.refs.contains(name)
     }
+}
+
+/// The non-empty words of `text` between characters a command's name
+/// cannot hold (letters, digits, `_`, `.`, `-` and `+` make a word).
+fn name_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '+')))
+        .filter(|word| !word.is_empty())
 }
 
 /// The text of a template that may be printed: outside Tera's tags, and
