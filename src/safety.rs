@@ -3967,13 +3967,22 @@ fn runs_code_from(line: &str, written: &[String], path_changed: bool) -> bool {
     })
 }
 
-/// The files a command line writes: the target of a `>`, `>>` or `>|`
-/// redirection outside quotes (not `/dev/...` or a descriptor), of `tee`,
-/// of an `-o`/`--output` option, and the last argument of `cp`, `mv`,
-/// `install`, `ln`.
+/// The files a command line writes: the target of a `>`, `>>`, `>|` or
+/// `>&` redirection outside quotes (not `/dev/...` or a descriptor), of
+/// `tee`, of an `-o`/`--output` option, every operand of `cp`, `mv`,
+/// `install`, `ln`, `uniq` and `sed -i` (`*` when a backup may take
+/// another name).
 fn written_files(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let chars: Vec<char> = line.chars().collect();
+    // The redirection target that starts at `k`, quotes removed.
+    let target_at = |k: usize| -> String {
+        chars[k..]
+            .iter()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
+            .filter(|c| !matches!(c, '"' | '\''))
+            .collect()
+    };
     let mut quote: Option<char> = None;
     let mut i = 0;
     while i < chars.len() {
@@ -3999,12 +4008,7 @@ fn written_files(line: &str) -> Vec<String> {
                 {
                     // `>&word`, `>& word`: standard output and error to the
                     // file `word`.
-                    let target: String = chars[k..]
-                        .iter()
-                        .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
-                        .filter(|c| !matches!(c, '"' | '\''))
-                        .collect();
-                    out.push(target);
+                    out.push(target_at(k));
                     i = k;
                     continue;
                 } else if j < chars.len() && matches!(chars[j], '&' | '(') {
@@ -4013,12 +4017,7 @@ fn written_files(line: &str) -> Vec<String> {
                     while j < chars.len() && chars[j].is_whitespace() {
                         j += 1;
                     }
-                    let target: String = chars[j..]
-                        .iter()
-                        .take_while(|c| !c.is_whitespace() && !matches!(c, ';' | '&' | '|' | ')' | '<' | '>'))
-                        .filter(|c| !matches!(c, '"' | '\''))
-                        .collect();
-                    out.push(target);
+                    out.push(target_at(j));
                     i = j;
                     continue;
                 }
