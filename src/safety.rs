@@ -91,12 +91,17 @@ enum Reading {
     Literal,
     /// Run as a command by GitLab or a container: every `release:` field
     /// (the runner puts each, in double quotes, on a shell line of its
-    /// own), a `run:` step's `inputs` (pasted into the step's command), an
-    /// image's `entrypoint`, a service's `entrypoint` or `command`.
+    /// own), `inputs` (a `run:` step pastes them into its command; GitLab
+    /// pastes an `include`'s or a `trigger`'s into the file's
+    /// `$[[ inputs.name ]]`, scripts included), an image's `entrypoint`, a
+    /// service's `entrypoint` or `command`.
     Command,
     /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`,
-    /// every report of `artifacts:reports`).
+    /// every report of `artifacts:reports`, `cache:key:files`) or of
+    /// `include`.
     Glob,
+    /// A place the allow-list ([`place`]) does not name: no difference.
+    Unlisted,
 }
 
 /// Keys whose string items a shell runs.
@@ -182,7 +187,7 @@ pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Opti
         at: Vec::new(),
         lists: real.values().any(has_reference),
     };
-    walk.mapping(real, stand_in, None)?;
+    walk.mapping(real, stand_in)?;
     let untrusted = unquoted_tainted(real, stand_in, Reach::Special, known)?;
     // A document that does not differ holds no path's special character.
     if real != stand_in {
@@ -4284,6 +4289,88 @@ fn has_reference(value: &Value) -> bool {
     }
 }
 
+/// Top-level keys that are GitLab's global keywords; every other top-level
+/// key names a job (`default` holds job keywords).
+const GLOBAL_KEYS: [&str; 10] = [
+    "default",
+    "variables",
+    "workflow",
+    "include",
+    "stages",
+    "image",
+    "services",
+    "cache",
+    "before_script",
+    "after_script",
+];
+
+/// How GitLab reads the string value of `key` at `at` (keys and `[i]`
+/// segments from the top of the fragment): an allow-list of the places a
+/// path's special characters may go. Anywhere else (`image`, `tags`,
+/// `secrets`, `id_tokens`, `pages`, `trigger:project`, `coverage`, keywords
+/// GitLab adds later...) the value must be the stand-in's.
+fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
+    let mut keys: Vec<&str> = at.iter().map(String::as_str).filter(|s| !s.starts_with('[')).collect();
+    keys.extend(key);
+    // A job's keywords (or `default:`'s) start below its name.
+    if keys
+        .first()
+        .is_some_and(|k| *k == "default" || !GLOBAL_KEYS.contains(k))
+        && keys.len() > 1
+    {
+        keys.remove(0);
+    }
+    let has = |k: &str| keys.contains(&k);
+    let under = |outer: &str, inner: &str| keys.iter().skip_while(|k| **k != outer).skip(1).any(|k| *k == inner);
+    let last = keys.last().copied().unwrap_or_default();
+    let parent = keys.len().checked_sub(2).map(|i| keys[i]);
+    // Variables' names and values (GitLab expands `$NAME` in a value
+    // unless it says `expand: false`); `only/except: variables` are
+    // expressions.
+    if let Some(i) = keys.iter().position(|k| *k == "variables") {
+        if i > 0 && matches!(keys[i - 1], "only" | "except") {
+            return Reading::Expression;
+        }
+        return if literal && last == "value" {
+            Reading::Literal
+        } else {
+            Reading::Expanded
+        };
+    }
+    match last {
+        k if SCRIPT_KEYS.contains(&k) => Reading::Script,
+        // The runner writes every `release:` field into a shell line; a
+        // step pastes its `inputs` into its command, and GitLab pastes an
+        // included file's or a triggered pipeline's `inputs` wherever that
+        // file says `$[[ inputs.name ]]`, in a script too.
+        _ if has("release") || has("inputs") => Reading::Command,
+        "entrypoint" | "command" if matches!(parent, Some("image" | "services")) => Reading::Command,
+        "if" => Reading::Expression,
+        // Report files go to the runner's archiver as `artifacts:paths`
+        // do (`junit`, `dotenv`, `coverage_report.path`).
+        _ if under("artifacts", "reports") => Reading::Glob,
+        "paths" | "exclude" if matches!(parent, Some("artifacts" | "cache")) => Reading::Glob,
+        "files" if parent == Some("key") && has("cache") => Reading::Glob,
+        // `include:local` and `trigger:include` take `*` patterns too.
+        "include" | "local" | "file" | "artifact" if has("include") => Reading::Glob,
+        // Job, stage and environment names, and the paths `rules:changes`
+        // and `exists` compare with: data to GitLab, which expands `$NAME`.
+        "stage" | "stages" | "dependencies" | "extends" | "resource_group" | "changes" | "exists" | "compare_to" => {
+            Reading::Expanded
+        }
+        "environment" | "name" | "url" | "on_stop" if has("environment") => Reading::Expanded,
+        "needs" | "job" if has("needs") => Reading::Expanded,
+        "job" if has("include") => Reading::Expanded,
+        "paths" if matches!(parent, Some("changes" | "exists")) => Reading::Expanded,
+        "name" | "expose_as" if parent == Some("artifacts") => Reading::Expanded,
+        "key" | "prefix" | "fallback_keys" if has("cache") => Reading::Expanded,
+        "name" if parent == Some("workflow") => Reading::Expanded,
+        "env" if has("run") => Reading::Expanded,
+        _ if under("parallel", "matrix") => Reading::Expanded,
+        _ => Reading::Unlisted,
+    }
+}
+
 struct Walk {
     at: Vec<String>,
     /// Every list's strings are read as script lines (see [`collect_scripts`]).
@@ -4315,7 +4402,7 @@ impl Walk {
         }
     }
 
-    fn mapping(&mut self, real: &Mapping, stand_in: &Mapping, parent: Option<&str>) -> Result<(), Difference> {
+    fn mapping(&mut self, real: &Mapping, stand_in: &Mapping) -> Result<(), Difference> {
         if real.len() != stand_in.len() {
             return Err(self.differ(
                 &Value::Mapping(stand_in.clone()),
@@ -4335,39 +4422,31 @@ impl Walk {
                 {
                     return Err(self.differ(key, format!("turns the key {} into {}", show(key), show(real_key))));
                 }
+                // Job names only: below a job, keys are GitLab's keywords or
+                // names the runner exports (`variables`, `parallel:matrix`).
+                if !self.at.is_empty() {
+                    return Err(self.differ(
+                        key,
+                        format!(
+                            "puts a path's special characters into the key {}: below a job, keys are GitLab's \
+                             keywords or variable names; only job names may hold them",
+                            show(real_key)
+                        ),
+                    ));
+                }
             }
-            let in_release =
-                self.at.iter().skip(1).any(|s| s == "release") || name == Some("release") && !self.at.is_empty();
-            // A step's `inputs` are pasted into its command as text
-            // (`echo '${{inputs.message}}'` in GitLab's echo step).
-            let in_step_inputs = self.at.iter().skip_while(|s| *s != "run").any(|s| s == "inputs")
-                || name == Some("inputs") && parent == Some("run");
-            // Report files go to the runner's archiver as `artifacts:paths`
-            // do (`junit`, `dotenv`, `coverage_report.path`).
-            let in_reports = self.at.iter().skip_while(|s| *s != "artifacts").any(|s| s == "reports")
-                || name == Some("reports") && parent == Some("artifacts");
-            let reading = match name {
-                Some(k) if SCRIPT_KEYS.contains(&k) => Reading::Script,
-                _ if in_release || in_step_inputs => Reading::Command,
-                Some("entrypoint" | "command") if matches!(parent, Some("image" | "services")) => Reading::Command,
-                Some("paths" | "exclude") if matches!(parent, Some("artifacts" | "cache")) => Reading::Glob,
-                _ if in_reports => Reading::Glob,
-                Some("if") => Reading::Expression,
-                Some("variables") if matches!(parent, Some("only" | "except")) => Reading::Expression,
-                Some("value") if literal => Reading::Literal,
-                _ => Reading::Expanded,
-            };
+            let reading = place(&self.at, name, literal);
             self.at
                 .push(real_key.as_str().map_or_else(|| show(real_key), str::to_owned));
-            self.value(real_value, value, reading, name)?;
+            self.value(real_value, value, reading)?;
             self.at.pop();
         }
         Ok(())
     }
 
-    fn value(&mut self, real: &Value, stand_in: &Value, reading: Reading, key: Option<&str>) -> Result<(), Difference> {
+    fn value(&mut self, real: &Value, stand_in: &Value, reading: Reading) -> Result<(), Difference> {
         match (real, stand_in) {
-            (Value::Mapping(real), Value::Mapping(stand_in)) => self.mapping(real, stand_in, key),
+            (Value::Mapping(real), Value::Mapping(stand_in)) => self.mapping(real, stand_in),
             (Value::Sequence(real), Value::Sequence(items)) => {
                 // A `!reference` may splice any list into a script.
                 let reading = if self.lists && reading == Reading::Expanded && !self.at.iter().any(|s| s == "variables")
@@ -4393,7 +4472,7 @@ impl Walk {
                 }
                 for (i, (real, item)) in real.iter().zip(items).enumerate() {
                     self.at.push(format!("[{i}]"));
-                    self.value(real, item, reading, key)?;
+                    self.value(real, item, reading)?;
                     // Every line, the last one and those of nested lists too:
                     // the runner flattens nested lists and joins
                     // `before_script` and `script` into one script.
@@ -4426,7 +4505,7 @@ impl Walk {
                 if real.tag != tagged.tag {
                     return Err(self.differ(stand_in, format!("turns the tag {} into {}", tagged.tag, real.tag)));
                 }
-                self.value(&real.value, &tagged.value, reading, key)
+                self.value(&real.value, &tagged.value, reading)
             }
             (Value::String(real), Value::String(text)) => match string(real, text, reading) {
                 None => Ok(()),
@@ -4462,10 +4541,11 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
     match reading {
         Reading::Literal => None,
         Reading::Command => Some(
-            "reaches a `release:` field, a `run:` step's `inputs`, an image's `entrypoint` or a service's \
-             `command`, which GitLab, the step or the container runs as shell code (the runner writes each \
-             `release:` field into a shell line in double quotes; a step pastes its inputs into its command); \
-             keep paths out of them, or only plain names"
+            "reaches a `release:` field, `inputs` (of a `run:` step, an `include` or a `trigger`), an image's \
+             `entrypoint` or a service's `command`, which GitLab, the step or the container runs as shell code \
+             (the runner writes each `release:` field into a shell line in double quotes; a step pastes its \
+             inputs into its command; GitLab pastes an include's inputs as text wherever the file says \
+             `$[[ inputs.name ]]`, in scripts too); keep paths out of them, or only plain names"
                 .to_owned(),
         ),
         Reading::Glob => {
@@ -4486,6 +4566,13 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
             })
         }
         Reading::Expression => Some("changes a CI/CD expression (`if:`); match on variables, not on paths".to_owned()),
+        Reading::Unlisted => Some(
+            "puts a path's special characters where childgen does not let them go: they may reach script lines, \
+             `variables`, job, stage and environment names and URLs, `needs`, `dependencies`, `extends`, \
+             `rules:changes`/`exists`, artifacts and cache patterns, names and keys, and `include` paths; keep \
+             paths out of this keyword, or rename the file"
+                .to_owned(),
+        ),
         Reading::Expanded => {
             let real_refs = dollar_references(real);
             let refs = dollar_references(stand_in);
@@ -5454,6 +5541,54 @@ mod tests {
         let mut known = Known::default();
         known.add("j-{{ p }}: [./deploy.sh]");
         assert!(telling("deploy.sh", 0, &known));
+    }
+
+    #[test]
+    fn places_follow_the_allow_list() {
+        let read = |at: &str, literal: bool| {
+            let mut segments: Vec<String> = at.split('.').map(str::to_owned).collect();
+            let key = segments.pop();
+            place(&segments, key.as_deref(), literal)
+        };
+        for (at, reading) in [
+            ("job.script", Reading::Script),
+            ("default.before_script", Reading::Script),
+            ("job.hooks.pre_get_sources_script", Reading::Script),
+            ("job.variables.FILE", Reading::Expanded),
+            ("variables.FILE.description", Reading::Expanded),
+            ("job.rules.[0].variables.X", Reading::Expanded),
+            ("job.only.variables", Reading::Expression),
+            ("job.rules.[0].if", Reading::Expression),
+            ("job.release.description", Reading::Command),
+            ("job.run.[0].inputs.message", Reading::Command),
+            ("include.[0].inputs.file", Reading::Command),
+            ("job.trigger.inputs.file", Reading::Command),
+            ("job.trigger.include.[0].inputs.file", Reading::Command),
+            ("job.image.entrypoint", Reading::Command),
+            ("job.artifacts.paths", Reading::Glob),
+            ("job.artifacts.reports.coverage_report.path", Reading::Glob),
+            ("job.cache.[0].key.files", Reading::Glob),
+            ("job.trigger.include.[0].local", Reading::Glob),
+            ("include.[0].local", Reading::Glob),
+            ("job.environment.url", Reading::Expanded),
+            ("job.needs.[0].job", Reading::Expanded),
+            ("job.rules.[0].changes.paths", Reading::Expanded),
+            ("job.cache.key", Reading::Expanded),
+            ("workflow.name", Reading::Expanded),
+            ("job.parallel.matrix.[0].TARGET", Reading::Expanded),
+            // A job may be named after a keyword; its keys start below.
+            ("variables-job.image", Reading::Unlisted),
+            ("job.image", Reading::Unlisted),
+            ("job.image.name", Reading::Unlisted),
+            ("job.secrets.DB.vault", Reading::Unlisted),
+            ("job.tags", Reading::Unlisted),
+            ("job.environment.kubernetes.namespace", Reading::Unlisted),
+            ("job.name", Reading::Unlisted),
+            ("include.[0].remote", Reading::Unlisted),
+        ] {
+            assert_eq!(read(at, false), reading, "{at}");
+        }
+        assert_eq!(read("job.variables.FILE.value", true), Reading::Literal);
     }
 
     #[test]

@@ -2570,7 +2570,7 @@ fn the_thirty_fifth_and_sixth_passes_bypasses_are_refused() {
     // A `run:` step pastes its inputs into its command
     // (`echo '${{inputs.message}}'` in GitLab's echo step).
     let step = "announce-{{ pipeline_name }}:\n  run:\n{%- for f in files %}\n    - name: changed_{{ loop.index }}\n      step: gitlab.com/gitlab-org/ci-cd/runner-tools/echo-step@v1.0.0\n      inputs:\n        message: {{ f.path | yaml_quote }}\n{%- endfor %}\n";
-    assert_refused(step, "x';touch PWNED;'.py", "a `run:` step's `inputs`");
+    assert_refused(step, "x';touch PWNED;'.py", "`inputs` (of a `run:` step");
     // A plain path there is fine.
     let (env, config) = one_rule("pipeline_name:pipelines");
     assert_renders(&env, &config, "A\tpipelines/churn/notes.md\n", &[step]);
@@ -2622,5 +2622,81 @@ fn the_thirty_seventh_passes_bypasses_are_refused() {
             "j-{{ pipeline_name }}:\n  script: [echo hi]\n  artifacts:\n    paths: [\"pipelines/{{ pipeline_name }}/dist/*\"]\n".to_owned(),
             keep("  artifacts:\n    paths: [\"$CHANGED_FILE\"]\n"),
         ],
+    );
+}
+
+/// Outside the places GitLab is known to read as data, script or pattern,
+/// a path's special characters must not reach a keyword at all (an
+/// allow-list, not a reading per keyword). Before it, a path with `@`
+/// picked another Vault secrets engine (`ci/db@prod`), a `:` another image
+/// tag, and a runner tag, a service alias, an ID token's audience or the
+/// Pages folder took whatever the name said.
+#[test]
+fn a_path_s_special_characters_reach_only_the_keywords_childgen_reads() {
+    // A trigger job runs no script.
+    let job = |keyword: &str| {
+        let script = if keyword.starts_with("trigger:") {
+            ""
+        } else {
+            "  script: [echo hi]\n"
+        };
+        format!(
+            "{{% for f in files %}}{{% set v = \"ci/\" ~ f.path %}}j-{{{{ pipeline_name }}}}-{{{{ loop.index }}}}:\n  stage: test\n{script}  {keyword}\n{{% endfor %}}"
+        )
+    };
+    for keyword in [
+        "secrets: {DB_PASSWORD: {vault: {{ v | yaml_quote }}, file: false}}",
+        "image: {name: {{ v | yaml_quote }}}",
+        "tags: [{{ v | yaml_quote }}]",
+        "services: [{name: postgres, alias: {{ v | yaml_quote }}}]",
+        "id_tokens: {VAULT_ID_TOKEN: {aud: {{ v | yaml_quote }}}}",
+        "pages: {publish: {{ v | yaml_quote }}}",
+    ] {
+        assert_refused(&job(keyword), "db@prod", "where childgen does not let them go");
+    }
+    // A key below a job (a variable's name here) is not a job name.
+    assert_refused(
+        &job("variables: { {{ v | yaml_quote }}: \"1\" }"),
+        "db@prod",
+        "only job names may hold them",
+    );
+    // The listed places still take such a path.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    let listed = [
+        "variables: {CHANGED: {{ v | yaml_quote }}}",
+        "artifacts: {name: {{ v | yaml_quote }}, paths: [out]}",
+        "resource_group: {{ v | yaml_quote }}",
+        "rules: [{changes: [{{ f.path | yaml_quote }}]}]",
+        "trigger: {include: {{ v | yaml_quote }}}",
+    ]
+    .map(job);
+    assert_renders(&env, &config, "A\tpipelines/churn/db@prod.yml\n", &listed);
+}
+
+#[test]
+fn the_thirty_eighth_passes_bypasses_are_refused() {
+    // GitLab pastes an `include`'s (or a component's, or a triggered
+    // pipeline's) `inputs` as text wherever the file says
+    // `$[[ inputs.file ]]`, in its scripts too: a path's backtick there ran
+    // `touch PWNED` in the included job (`./scripts/lint.sh "$[[ inputs.file ]]"`).
+    let with_inputs = |entry: &str| {
+        format!(
+            "{entry}\n      file: {{{{ files.0.path | yaml_quote }}}}\nnote-{{{{ pipeline_name }}}}:\n  script: [echo linting]\n"
+        )
+    };
+    for entry in [
+        "include:\n  - local: ci/lint.yml\n    inputs:",
+        "include:\n  - component: $CI_SERVER_FQDN/platform/ci-components/lint@1.2.0\n    inputs:",
+    ] {
+        assert_refused(
+            &with_inputs(entry),
+            "a`touch PWNED`.py",
+            "GitLab pastes an include's inputs",
+        );
+    }
+    assert_refused(
+        "lint-{{ pipeline_name }}:\n  trigger:\n    project: platform/lint-runner\n    inputs:\n      file: {{ files.0.path | yaml_quote }}\n",
+        "a`touch PWNED`.py",
+        "a `trigger`",
     );
 }
