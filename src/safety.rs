@@ -183,9 +183,12 @@ const KEYWORDS: [&str; 62] = [
 /// # Errors
 /// The first [`Difference`], in document order.
 pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Option<Difference>, Difference> {
+    let (mut tainted, all) = tainted_variables(real, stand_in);
+    follow_chains(&mut tainted, &all);
     let mut walk = Walk {
         at: Vec::new(),
         lists: real.values().any(has_reference),
+        tainted: tainted.into_iter().map(|(name, _)| name).collect(),
     };
     walk.mapping(real, stand_in)?;
     let untrusted = unquoted_tainted(real, stand_in, Reach::Special, known)?;
@@ -4312,6 +4315,11 @@ const GLOBAL_KEYS: [&str; 10] = [
 fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
     let mut keys: Vec<&str> = at.iter().map(String::as_str).filter(|s| !s.starts_with('[')).collect();
     keys.extend(key);
+    // A hidden job's own keys (`.helpers: commands: [...]`) are read only
+    // where a `!reference` takes them (then as a script, see `lists`).
+    if keys.first().is_some_and(|k| k.starts_with('.')) && keys.get(1).is_none_or(|k| !KEYWORDS.contains(k)) {
+        return Reading::Expanded;
+    }
     // A job's keywords (or `default:`'s) start below its name.
     if keys
         .first()
@@ -4375,6 +4383,8 @@ struct Walk {
     at: Vec<String>,
     /// Every list's strings are read as script lines (see [`collect_scripts`]).
     lists: bool,
+    /// Variables whose value holds a path's special characters.
+    tainted: Vec<String>,
 }
 
 impl Walk {
@@ -4508,7 +4518,24 @@ impl Walk {
                 self.value(&real.value, &tagged.value, reading)
             }
             (Value::String(real), Value::String(text)) => match string(real, text, reading) {
-                None => Ok(()),
+                None => {
+                    // GitLab expands the variable there (`image:
+                    // registry.example.com/$F`, `vault: ci/$F`).
+                    let named = matches!(reading, Reading::Unlisted | Reading::Command)
+                        .then(|| references(real).find(|(name, _)| self.tainted.iter().any(|t| t == name)))
+                        .flatten();
+                    match named {
+                        None => Ok(()),
+                        Some((name, _)) => Err(self.differ(
+                            stand_in,
+                            format!(
+                                "names `${name}`, a variable that holds a changed path's special characters, \
+                                 where GitLab would expand it and the characters may not go (see the places \
+                                 they may reach in docs/templates.md)"
+                            ),
+                        )),
+                    }
+                }
                 Some(detail) => Err(self.differ(stand_in, detail)),
             },
             (real, stand_in) if std::mem::discriminant(real) == std::mem::discriminant(stand_in) => {
@@ -5546,7 +5573,14 @@ mod tests {
     #[test]
     fn places_follow_the_allow_list() {
         let read = |at: &str, literal: bool| {
-            let mut segments: Vec<String> = at.split('.').map(str::to_owned).collect();
+            // A hidden job's name keeps its dot.
+            let mut segments: Vec<String> = match at.strip_prefix('.') {
+                Some(rest) => rest.split('.').map(str::to_owned).collect(),
+                None => at.split('.').map(str::to_owned).collect(),
+            };
+            if at.starts_with('.') {
+                segments[0].insert(0, '.');
+            }
             let key = segments.pop();
             place(&segments, key.as_deref(), literal)
         };
@@ -5576,6 +5610,9 @@ mod tests {
             ("job.cache.key", Reading::Expanded),
             ("workflow.name", Reading::Expanded),
             ("job.parallel.matrix.[0].TARGET", Reading::Expanded),
+            (".helpers.commands", Reading::Expanded),
+            (".helpers", Reading::Expanded),
+            (".helpers.image.name", Reading::Unlisted),
             // A job may be named after a keyword; its keys start below.
             ("variables-job.image", Reading::Unlisted),
             ("job.image", Reading::Unlisted),

@@ -2654,6 +2654,18 @@ fn a_path_s_special_characters_reach_only_the_keywords_childgen_reads() {
     ] {
         assert_refused(&job(keyword), "db@prod", "where childgen does not let them go");
     }
+    // Nor through a variable GitLab expands there.
+    let through = |keyword: &str| {
+        format!(
+            "{{% for f in files %}}j-{{{{ pipeline_name }}}}-{{{{ loop.index }}}}:\n  variables:\n    F: {{{{ f.path | yaml_quote }}}}\n  script: [echo hi]\n  {keyword}\n{{% endfor %}}"
+        )
+    };
+    for keyword in [
+        "image: {name: \"registry.example.com/$F\"}",
+        "secrets: {DB_PASSWORD: {vault: \"ci/${F}\", file: false}}",
+    ] {
+        assert_refused(&through(keyword), "db@prod", "names `$F`, a variable that holds");
+    }
     // A key below a job (a variable's name here) is not a job name.
     assert_refused(
         &job("variables: { {{ v | yaml_quote }}: \"1\" }"),
