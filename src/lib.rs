@@ -45,7 +45,17 @@ pub fn run(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitC
             return ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(2));
         }
     };
-    match commands::dispatch(cli) {
+    // Templates render on a stack of the size their bounds are made for
+    // (`parallel::STACK`); the main thread's is the system's.
+    let outcome = std::thread::Builder::new()
+        .name("childgen".to_owned())
+        .stack_size(parallel::STACK)
+        .spawn(move || commands::dispatch(cli))
+        .map_or_else(
+            |e| Err(anyhow::anyhow!("cannot start a thread: {e}")),
+            |thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        );
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => report(&err),
     }

@@ -13,6 +13,11 @@ const CHUNK: usize = 8;
 /// The most threads used, whatever the machine has.
 const MAX_THREADS: usize = 8;
 
+/// The stack of every thread that parses or renders templates (reserved,
+/// not committed): Tera recurses per nesting level, include and macro
+/// call, which `render` bounds, and the bounds are sized for this.
+pub const STACK: usize = 64 << 20;
+
 /// How many threads to render on: `CHILDGEN_THREADS` when it is a number
 /// from 1 up (for a runner shared with other jobs), else the cores this
 /// process may use; at most [`MAX_THREADS`].
@@ -56,7 +61,7 @@ where
         for _ in 0..threads.min(chunks.len()) {
             let send = send.clone();
             let (chunks, next, stop, work) = (&chunks, &next, &stop, &work);
-            scope.spawn(move || {
+            let worker = move || {
                 while !stop.load(Ordering::Relaxed) {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(chunk) = chunks.get(index) else { break };
@@ -65,7 +70,14 @@ where
                         break;
                     }
                 }
-            });
+            };
+            let spawned = std::thread::Builder::new()
+                .stack_size(STACK)
+                .spawn_scoped(scope, worker.clone());
+            if spawned.is_err() {
+                // The system refused a thread: this one does the work.
+                worker();
+            }
         }
         drop(send);
         // Chunks finished out of order wait here for their turn.

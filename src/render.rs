@@ -72,6 +72,9 @@ impl Renderer {
     /// # Errors
     /// [`Error::Template`] with the line, as [`Renderer::add_template`].
     pub fn add_parsed(&mut self, templates: Vec<(String, String)>) -> Result<()> {
+        for (name, source) in &templates {
+            bounded_nesting(name, source)?;
+        }
         let parse = |(name, source): &(String, String)| {
             tera::Template::new(name, None, source)
                 .map_err(|e| tera::Error::chain(format!("Failed to parse '{name}'"), e))
@@ -81,14 +84,25 @@ impl Renderer {
         } else {
             std::thread::scope(|scope| {
                 let (first, rest) = templates.split_at(1);
-                let handles: Vec<_> = rest.iter().map(|t| scope.spawn(move || parse(t))).collect();
+                let handles: Vec<_> = rest
+                    .iter()
+                    .map(|t| {
+                        std::thread::Builder::new()
+                            .stack_size(crate::parallel::STACK)
+                            .spawn_scoped(scope, move || parse(t))
+                    })
+                    .collect();
                 let mut parsed = vec![parse(&first[0])];
-                for handle in handles {
-                    parsed.push(
-                        handle
-                            .join()
-                            .unwrap_or_else(|_| Err(tera::Error::msg("the template parser stopped unexpectedly"))),
-                    );
+                for (handle, template) in handles.into_iter().zip(rest) {
+                    // A thread that could not start parses here.
+                    parsed.push(handle.map_or_else(
+                        |_| parse(template),
+                        |handle| {
+                            handle
+                                .join()
+                                .unwrap_or_else(|_| Err(tera::Error::msg("the template parser stopped unexpectedly")))
+                        },
+                    ));
                 }
                 parsed
             })
@@ -114,6 +128,7 @@ impl Renderer {
     /// or when they do not fit together (a missing import).
     pub fn add_templates(&mut self, templates: &[(String, String)]) -> Result<()> {
         for (name, source) in templates {
+            bounded_nesting(name, source)?;
             tera::Template::new(name, None, source).map_err(|e| template_error(name, &e))?;
         }
         self.tera
@@ -273,16 +288,29 @@ impl Renderer {
                 template: template.to_owned(),
                 line: find_line(self.sources.get(template).map_or("", String::as_str), ident, false),
                 detail: format!(
-                    "{what}: {}; Tera has no depth limit, so childgen refuses recursion (write it as a loop)",
+                    "{what}: {}; Tera has no depth limit, so childgen refuses recursion and deep chains (write \
+                     them as loops)",
                     cycle.join(" → ")
                 ),
             }
         };
-        if let Some(cycle) = find_cycle(&includes) {
-            return Err(fail(cycle, "templates include or extend each other in a cycle"));
+        let fail = |chain: Chain, what: &str| match chain {
+            Chain::Cycle(cycle) => fail(cycle, what),
+            Chain::TooDeep(mut path) => fail(
+                {
+                    if path.len() > 6 {
+                        path.splice(3..path.len() - 2, ["…".to_owned()]);
+                    }
+                    path
+                },
+                &format!("templates and macros include or call each other more than {MAX_CHAIN} levels deep"),
+            ),
+        };
+        if let Some(chain) = find_chain(&includes) {
+            return Err(fail(chain, "templates include or extend each other in a cycle"));
         }
-        if let Some(cycle) = find_cycle(&calls) {
-            return Err(fail(cycle, "a macro calls itself"));
+        if let Some(chain) = find_chain(&calls) {
+            return Err(fail(chain, "a macro calls itself"));
         }
         // A call resolves through its file's imports; where it does not (an
         // included template may use its includer's), it may reach any macro
@@ -319,8 +347,8 @@ impl Renderer {
                 (node.clone(), next)
             })
             .collect();
-        if let Some(cycle) = find_cycle(&graph) {
-            return Err(fail(cycle, "a macro includes a template that calls it again"));
+        if let Some(chain) = find_chain(&graph) {
+            return Err(fail(chain, "a macro includes a template that calls it again"));
         }
         Ok(())
     }
@@ -401,37 +429,175 @@ impl Default for Renderer {
 /// A macro call as written: (the file it is in, namespace, macro name).
 type RawCall = (String, String, String);
 
-/// A cycle in a graph given as adjacency lists (depth-first, in key order),
-/// as the path that closes it: `a → b → a`.
-fn find_cycle(edges: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+/// The longest chain of includes and macro calls a render may take: each
+/// level is a few frames of Tera's recursive renderer.
+const MAX_CHAIN: usize = 64;
+
+/// The deepest `{% if %}`/`{% for %}`/... nesting of one template.
+const MAX_NESTING: usize = 64;
+
+/// The most operators and brackets one tag may hold: Tera parses and
+/// evaluates `a + a + ...` as a tree as deep as the chain is long.
+const MAX_OPERATORS: usize = 256;
+
+/// What [`find_chain`] found.
+enum Chain {
+    /// The path that closes a cycle: `a → b → a`.
+    Cycle(Vec<String>),
+    /// A path longer than [`MAX_CHAIN`].
+    TooDeep(Vec<String>),
+}
+
+/// A cycle in a graph given as adjacency lists (depth-first, in key
+/// order), or a path longer than [`MAX_CHAIN`]; the search itself never
+/// goes deeper than that.
+fn find_chain(edges: &BTreeMap<String, Vec<String>>) -> Option<Chain> {
     fn visit<'a>(
         node: &'a str,
         edges: &'a BTreeMap<String, Vec<String>>,
         path: &mut Vec<&'a str>,
-        done: &mut BTreeSet<&'a str>,
-    ) -> Option<Vec<String>> {
+        // The nodes of the longest path from each node finished.
+        height: &mut BTreeMap<&'a str, usize>,
+    ) -> Result<usize, Chain> {
+        let with = |path: &[&str]| path.iter().map(|n| (*n).to_owned()).chain([node.to_owned()]).collect();
         if let Some(start) = path.iter().position(|n| *n == node) {
-            let mut cycle: Vec<String> = path[start..].iter().map(|n| (*n).to_owned()).collect();
-            cycle.push(node.to_owned());
-            return Some(cycle);
+            return Err(Chain::Cycle(with(&path[start..])));
         }
-        if done.contains(node) {
-            return None;
-        }
-        path.push(node);
-        for next in edges.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next, edges, path, done) {
-                return Some(cycle);
+        let below = if let Some(below) = height.get(node) {
+            *below
+        } else {
+            if path.len() >= MAX_CHAIN {
+                return Err(Chain::TooDeep(with(path)));
             }
+            path.push(node);
+            let mut below = 1;
+            for next in edges.get(node).into_iter().flatten() {
+                below = below.max(1 + visit(next, edges, path, height)?);
+            }
+            path.pop();
+            height.insert(node, below);
+            below
+        };
+        if path.len() + below > MAX_CHAIN {
+            return Err(Chain::TooDeep(with(path)));
         }
-        path.pop();
-        done.insert(node);
-        None
+        Ok(below)
     }
-    let mut done = BTreeSet::new();
+    let mut height = BTreeMap::new();
     edges
         .keys()
-        .find_map(|node| visit(node, edges, &mut Vec::new(), &mut done))
+        .find_map(|node| visit(node, edges, &mut Vec::new(), &mut height).err())
+}
+
+/// Refuses a template whose tags nest deeper than [`MAX_NESTING`] or whose
+/// one tag holds more than [`MAX_OPERATORS`] operators and brackets, before
+/// Tera parses it: its parser and renderer recurse once per level, and a
+/// 50 KB template of nested `{% if %}` overflowed the stack (exit 134).
+fn bounded_nesting(name: &str, source: &str) -> Result<()> {
+    let fail = |at: usize, detail: String| Error::Template {
+        template: name.to_owned(),
+        line: Some(source[..at].matches('\n').count() + 1),
+        detail,
+    };
+    let bytes = source.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(open) = source[i..].find('{').map(|o| i + o) {
+        let close = match bytes.get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                i = open + 1;
+                continue;
+            }
+        };
+        let body_start = open + 2;
+        if close == "#}" {
+            i = source[body_start..]
+                .find("#}")
+                .map_or(source.len(), |e| body_start + e + 2);
+            continue;
+        }
+        // The tag's end, outside string literals.
+        let (mut j, mut operators, mut quote) = (body_start, 0usize, None::<u8>);
+        let mut word = String::new();
+        let mut first: Option<String> = None;
+        let end = loop {
+            let Some(&b) = bytes.get(j) else { break source.len() };
+            if let Some(q) = quote {
+                if b == q {
+                    quote = None;
+                }
+                j += 1;
+                continue;
+            }
+            if source[j..].starts_with(close) || source[j..].starts_with(&format!("-{close}")) {
+                break j;
+            }
+            if b.is_ascii_alphanumeric() || b == b'_' {
+                word.push(char::from(b));
+            } else {
+                if !word.is_empty() {
+                    if matches!(word.as_str(), "and" | "or" | "not" | "in" | "is") {
+                        operators += 1;
+                    }
+                    first.get_or_insert_with(|| word.clone());
+                    word.clear();
+                }
+                match b {
+                    b'"' | b'\'' | b'`' => quote = Some(b),
+                    b'(' | b'[' | b'+' | b'-' | b'*' | b'/' | b'%' | b'~' | b'<' | b'>' | b'=' | b'!' => {
+                        operators += 1;
+                    }
+                    _ => {}
+                }
+            }
+            j += 1;
+        };
+        if !word.is_empty() {
+            first.get_or_insert(word);
+        }
+        if operators > MAX_OPERATORS {
+            return Err(fail(
+                open,
+                format!(
+                    "one tag holds more than {MAX_OPERATORS} operators and brackets; Tera nests them as deep, \
+                     so childgen refuses them (split the expression with `{{% set %}}`)"
+                ),
+            ));
+        }
+        i = (end + usize::from(bytes.get(end) == Some(&b'-')) + close.len()).min(source.len());
+        if close == "}}" {
+            continue;
+        }
+        match first.as_deref() {
+            Some("raw") => {
+                // Nothing up to `{% endraw %}` is a tag.
+                let rest = &source[i..];
+                i += rest
+                    .match_indices("endraw")
+                    .find_map(|(at, _)| rest[at..].find("%}").map(|e| at + e + 2))
+                    .unwrap_or(rest.len());
+            }
+            Some("if" | "for" | "block" | "macro" | "filter") => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(fail(
+                        open,
+                        format!(
+                            "tags nest more than {MAX_NESTING} levels deep; Tera parses and renders each level \
+                             recursively, so childgen refuses deeper nesting (move inner parts into a macro or \
+                             a partial)"
+                        ),
+                    ));
+                }
+            }
+            Some(tag) if tag.starts_with("end") => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The context's top-level names, sorted, for messages.

@@ -222,6 +222,107 @@ fn recursive_templates_and_macros_fail_instead_of_aborting() {
     assert_contains(&out.stderr, "a macro calls itself: t.yml.tera::f → t.yml.tera::f");
 }
 
+/// Chains and nesting without a cycle recurse in Tera as deep as they
+/// go: each aborted the run with a stack overflow (exit 134) before the
+/// bounds (a 4,000-macro chain, 2,000 nested `if`s, `1 + 1 + ...`,
+/// parentheses, 100 templates including the next).
+#[test]
+fn deep_templates_fail_instead_of_aborting() {
+    let macros = |n: usize| {
+        let mut out: String = (0..n)
+            .map(|i| {
+                format!(
+                    "{{% macro m{i}() %}}{{{{ self::m{}() }}}}{{% endmacro m{i} %}}\n",
+                    i + 1
+                )
+            })
+            .collect();
+        out.push_str(&format!("{{% macro m{n}() %}}x{{% endmacro m{n} %}}\n"));
+        out + "build-{{ pipeline_name }}:\n  script: [\"echo {{ self::m0() }}\"]\n"
+    };
+    let job = |expression: &str| format!("build-{{{{ pipeline_name }}}}:\n  script: [\"echo {expression}\"]\n");
+    for (template, message) in [
+        (
+            macros(4000),
+            "templates and macros include or call each other more than 64 levels deep: t.yml.tera::m0 → t.yml.tera::m1 → t.yml.tera::m2 → … → t.yml.tera::m63 → t.yml.tera::m64;",
+        ),
+        (
+            format!(
+                "{}{}{}",
+                "{% if true %}".repeat(2000),
+                job("x"),
+                "{% endif %}".repeat(2000)
+            ),
+            "template t.yml.tera, line 1: tags nest more than 64 levels deep",
+        ),
+        (
+            job(&format!("{{{{ {} }}}}", vec!["1"; 50_000].join(" + "))),
+            "line 2: one tag holds more than 256 operators and brackets",
+        ),
+        (
+            job(&format!("{{{{ {} }}}}", vec!["true"; 50_000].join(" and "))),
+            "more than 256 operators",
+        ),
+        (
+            job(&format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000))),
+            "more than 256 operators",
+        ),
+    ] {
+        let env = project(None);
+        env.write("t.yml.tera", &template);
+        let out = generate(&env);
+        assert_eq!(out.code, 2, "{}", out.snapshot());
+        assert_contains(&out.stderr, message);
+    }
+    let env = project(Some("lib/*.tera"));
+    for i in 0..100 {
+        env.write(
+            &format!("lib/t{i}.tera"),
+            format!("{{% include \"lib/t{}.tera\" %}}", i + 1),
+        );
+    }
+    env.write("lib/t100.tera", "x");
+    env.write("t.yml.tera", job("{% include \"lib/t0.tera\" %}"));
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "template lib/t0.tera: templates and macros include or call each other more than 64 levels deep: lib/t0.tera → lib/t1.tera",
+    );
+}
+
+/// At the bounds (63 macros deep, each nesting 63 `if`s, the last one
+/// printing a 255-operator sum), 32 groups render on every thread: the
+/// threads' stacks are sized for the bounds.
+#[test]
+fn templates_at_the_depth_bounds_render_on_every_thread() {
+    let mut template = String::new();
+    for i in 0..63 {
+        let call = if i < 62 {
+            format!("{{{{ self::m{}(x=x) }}}}", i + 1)
+        } else {
+            format!("{{{{ {} }}}}", vec!["x"; 256].join(" + "))
+        };
+        template.push_str(&format!(
+            "{{% macro m{i}(x) %}}{}{call}{}{{% endmacro m{i} %}}\n",
+            "{% if true %}".repeat(63),
+            "{% endif %}".repeat(63)
+        ));
+    }
+    template.push_str("build-{{ pipeline_name }}:\n  script: [\"echo {{ self::m0(x=1) }}\"]\n");
+    let diff: String = (0..32).map(|i| format!("M\tpipelines/p{i}/train.py\n")).collect();
+    for threads in ["1", "4"] {
+        let env = project(None);
+        env.write("t.yml.tera", &template);
+        env.write("mr.diff", &diff);
+        let out = env
+            .env("CHILDGEN_THREADS", threads)
+            .run(&["generate", "--diff", "mr.diff"]);
+        assert_eq!(out.code, 0, "{}", out.snapshot());
+        assert_eq!(out.stdout.matches("echo 256").count(), 32, "{}", out.stdout);
+    }
+}
+
 #[test]
 fn a_partials_folder_that_leads_outside_is_refused() {
     // The glob's folder itself is a link to files outside the config folder.
