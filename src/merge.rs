@@ -172,6 +172,8 @@ enum Piece {
 pub struct Prepared {
     origin: String,
     pieces: Vec<Piece>,
+    /// The jobs its `!reference`s name that it does not render itself.
+    foreign: Vec<Value>,
     /// GitLab's schema problems of its entries.
     problems: Vec<String>,
 }
@@ -187,6 +189,7 @@ impl Fragment {
     /// [`Error::Merge`] if an entry cannot be serialised (a parsed value
     /// always can; the run fails rather than drop it).
     pub fn prepare(self) -> Result<Prepared> {
+        let foreign = foreign_references(&self.doc);
         let mut pieces = Vec::with_capacity(self.doc.len());
         let mut problems = Vec::new();
         for (key, value) in self.doc {
@@ -207,9 +210,35 @@ impl Fragment {
         Ok(Prepared {
             origin: self.origin,
             pieces,
+            foreign,
             problems,
         })
     }
+}
+
+/// The jobs `doc`'s `!reference` tags name (their first item) that `doc`
+/// does not hold.
+fn foreign_references(doc: &Mapping) -> Vec<Value> {
+    fn walk(value: &Value, doc: &Mapping, out: &mut Vec<Value>) {
+        match value {
+            Value::Tagged(tagged) => {
+                if tagged.tag == "reference"
+                    && let Some(job) = tagged.value.as_sequence().and_then(|path| path.first())
+                    && !doc.contains_key(job)
+                    && !out.contains(job)
+                {
+                    out.push(job.clone());
+                }
+                walk(&tagged.value, doc, out);
+            }
+            Value::Sequence(items) => items.iter().for_each(|item| walk(item, doc, out)),
+            Value::Mapping(map) => map.values().for_each(|item| walk(item, doc, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    doc.values().for_each(|value| walk(value, doc, &mut out));
+    out
 }
 
 /// What [`crate::validate`] reads of a top-level value.
@@ -308,6 +337,9 @@ pub struct Merger {
     stages: Stages,
     variables: Mapping,
     variable_origin: HashMap<Value, usize>,
+    /// Jobs a fragment's `!reference` names without rendering them, with
+    /// the fragment: another fragment may not render them.
+    foreign: Vec<(Value, usize)>,
     problems: Vec<String>,
 }
 
@@ -322,6 +354,8 @@ impl Merger {
         self.origins.push(fragment.origin);
         let origins = &self.origins;
         let origin = &origins[source];
+        self.foreign
+            .extend(fragment.foreign.into_iter().map(|job| (job, source)));
         for problem in fragment.problems {
             if !self.problems.contains(&problem) && self.problems.len() <= crate::schema::MAX_PROBLEMS {
                 self.problems.push(problem);
@@ -386,6 +420,21 @@ impl Merger {
     /// # Errors
     /// [`Error::Merge`] if `stages` or `variables` cannot be serialised.
     pub fn finish(self) -> Result<Merged> {
+        // Each fragment's safety check resolves the `!reference`s inside
+        // it and reads each value where it lands; one into another
+        // fragment would take a value (a path) that no check read there.
+        if let Some((job, source)) = self.foreign.iter().find(|(job, _)| self.index.contains_key(job)) {
+            return Err(Error::Merge {
+                origin: self.origins[*source].clone(),
+                detail: format!(
+                    "a `!reference` names {}, which another template renders ({}): childgen checks each \
+                     template's output on its own, so a changed path in it could reach this job unchecked; \
+                     render it in this template too (a shared partial), or put it in an included file",
+                    describe(job),
+                    self.origins[self.key_origin[self.index[job]]]
+                ),
+            });
+        }
         let mut extra: Vec<(Value, Value)> = Vec::new();
         let stages = self.stages.into_list();
         if !stages.is_empty() {

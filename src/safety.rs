@@ -102,6 +102,10 @@ enum Reading {
     Glob,
     /// A place the allow-list ([`place`]) does not name: no difference.
     Unlisted,
+    /// A hidden job's own key: no difference, since a `!reference` may
+    /// splice it into any keyword (one in the same fragment is resolved
+    /// and checked where it lands, see [`resolve_references`]).
+    Hidden,
 }
 
 /// Keys whose string items a shell runs.
@@ -183,6 +187,9 @@ const KEYWORDS: [&str; 62] = [
 /// # Errors
 /// The first [`Difference`], in document order.
 pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Option<Difference>, Difference> {
+    // Each value a `!reference` takes is read where it lands.
+    let (real, stand_in) = (resolve_references(real), resolve_references(stand_in));
+    let (real, stand_in) = (real.as_ref(), stand_in.as_ref());
     let (mut tainted, all) = tainted_variables(real, stand_in);
     follow_chains(&mut tainted, &all);
     let mut walk = Walk {
@@ -266,6 +273,8 @@ pub fn writes_environment(doc: &Mapping) -> Result<(), Difference> {
 /// from the stand-in document's, or names a variable whose value does.
 #[must_use]
 pub fn reaches_scripts(real: &Mapping, stand_in: &Mapping) -> bool {
+    let (real, stand_in) = (resolve_references(real), resolve_references(stand_in));
+    let (real, stand_in) = (real.as_ref(), stand_in.as_ref());
     let (mut tainted, all) = tainted_variables(real, stand_in);
     follow_chains(&mut tainted, &all);
     let lists = real.values().any(has_reference);
@@ -598,8 +607,10 @@ impl Chosen {
     /// text, not a name a template built.
     fn brings_reference(&self, name: &str) -> bool {
         let lower = name.to_ascii_lowercase();
-        let (plain, braced) = (format!("${lower}"), format!("${{{lower}"));
-        self.words.iter().any(|w| w.contains(&plain) || w.contains(&braced))
+        let (plain, braced, percent) = (format!("${lower}"), format!("${{{lower}"), format!("%{lower}%"));
+        self.words
+            .iter()
+            .any(|w| w.contains(&plain) || w.contains(&braced) || w.contains(&percent))
     }
 
     /// Whether a chosen word starts at the start of `name` (a variable's
@@ -769,6 +780,10 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
     if chosen.words.is_empty() {
         return Ok(false);
     }
+    // Each value a `!reference` takes is read where it lands (`tags:
+    // [!reference [.settings, runner]]`).
+    let resolved = resolve_references(real);
+    let real = resolved.as_ref();
     let key = chosen.key(real, known);
     match &key {
         // No chosen word stands on its own; one may still sit between `_`s.
@@ -813,7 +828,7 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
         at: &mut Vec<String>,
     ) -> Option<(&'v str, String)> {
         match value {
-            Value::String(text) if text.contains('$') => named(text).map(|name| (text.as_str(), name)),
+            Value::String(text) if text.contains(['$', '%']) => named(text).map(|name| (text.as_str(), name)),
             Value::Sequence(items) => items.iter().enumerate().find_map(|(i, item)| {
                 at.push(format!("[{i}]"));
                 let found = first(item, named, at);
@@ -840,17 +855,25 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
     // The first such name in `text`.
     let named = |text: &str| -> Option<String> {
         references(text)
-            .find(|(name, rest)| {
+            .map(|reference| (reference, false))
+            .chain(
+                percent_references(text)
+                    .filter(|(name, rest)| closed(name, rest))
+                    .map(|reference| (reference, true)),
+            )
+            .find(|((name, rest), percent)| {
                 // The name may run on past the variable's (`$CI_JOB_TOKEN-x`
                 // with a folder `ci_job_token-x`).
                 let tail = &rest[..rest
                     .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '+')))
                     .unwrap_or(rest.len())];
-                !known.writes_reference(name)
+                // A path that holds `%NAME%` itself (read as text under
+                // `expand: false`) names nothing.
+                !(known.writes_reference(name) || *percent && chosen.brings_reference(name))
                     && (chosen.between_underscores(name, tail)
                         || chosen.in_name(name) && !chosen.brings_reference(name))
             })
-            .map(|(name, _)| name.to_owned())
+            .map(|((name, _), _)| name.to_owned())
     };
     let mut at = Vec::new();
     let Some((text, name)) = value.iter().find_map(|(key, item)| {
@@ -928,6 +951,29 @@ fn references(text: &str) -> impl Iterator<Item = (&str, &str)> {
             .unwrap_or(rest.len());
         (&rest[..end], rest)
     })
+}
+
+/// [`references`] of the `%NAME%` form, which GitLab expands as `$NAME`
+/// (and Windows' cmd in a script): each `%`'s name, possibly empty or not
+/// closed by a `%` (see [`closed`]), and the text from the name on.
+fn percent_references(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    text.match_indices('%').map(|(i, _)| {
+        let rest = &text[i + 1..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        (&rest[..end], rest)
+    })
+}
+
+/// Every `$NAME`/`${NAME}` and closed `%NAME%` reference of `text`.
+fn expanded_references(text: &str) -> impl Iterator<Item = (&str, &str)> {
+    references(text).chain(percent_references(text).filter(|(name, rest)| closed(name, rest)))
+}
+
+/// Whether a `%NAME` of [`percent_references`] is closed by its `%`.
+fn closed(name: &str, rest: &str) -> bool {
+    !name.is_empty() && rest[name.len()..].starts_with('%')
 }
 
 /// Fragments [`check_reach`] proved, by [`Chosen::key`]: a template renders
@@ -1676,7 +1722,7 @@ impl Known {
         for line in printed.lines().filter(|line| line.contains("make")) {
             self.goals.extend(split(line));
         }
-        for (name, rest) in references(text) {
+        for (name, rest) in references(text).chain(percent_references(text)) {
             if !name.is_empty() {
                 self.refs.insert(name.to_owned());
             }
@@ -4282,6 +4328,51 @@ fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, lists: boo
     }
 }
 
+/// How many `!reference`s GitLab follows through each other.
+const REFERENCE_DEPTH: usize = 10;
+
+/// `doc` with every `!reference [job, key, ...]` that names a value of
+/// `doc` itself replaced by that value (GitLab resolves them, through up
+/// to [`REFERENCE_DEPTH`] references); one that names a job of another
+/// fragment or an included file stays a tag.
+fn resolve_references(doc: &Mapping) -> Cow<'_, Mapping> {
+    fn lookup<'d>(doc: &'d Mapping, path: &Value) -> Option<&'d Value> {
+        let mut keys = path.as_sequence()?.iter();
+        let mut value = doc.get(keys.next()?)?;
+        for key in keys {
+            value = value.as_mapping()?.get(key)?;
+        }
+        Some(value)
+    }
+    fn resolve(value: &Value, doc: &Mapping, depth: usize) -> Value {
+        match value {
+            Value::Tagged(tagged) if tagged.tag == "reference" => match lookup(doc, &tagged.value) {
+                Some(target) if depth < REFERENCE_DEPTH => resolve(target, doc, depth + 1),
+                _ => value.clone(),
+            },
+            Value::Tagged(tagged) => Value::Tagged(Box::new(serde_yaml::value::TaggedValue {
+                tag: tagged.tag.clone(),
+                value: resolve(&tagged.value, doc, depth),
+            })),
+            Value::Sequence(items) => Value::Sequence(items.iter().map(|item| resolve(item, doc, depth)).collect()),
+            Value::Mapping(map) => Value::Mapping(
+                map.iter()
+                    .map(|(key, item)| (key.clone(), resolve(item, doc, depth)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    if !doc.values().any(has_reference) {
+        return Cow::Borrowed(doc);
+    }
+    Cow::Owned(
+        doc.iter()
+            .map(|(key, value)| (key.clone(), resolve(value, doc, 0)))
+            .collect(),
+    )
+}
+
 /// Whether the document holds a `!reference` tag.
 fn has_reference(value: &Value) -> bool {
     match value {
@@ -4316,9 +4407,9 @@ fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
     let mut keys: Vec<&str> = at.iter().map(String::as_str).filter(|s| !s.starts_with('[')).collect();
     keys.extend(key);
     // A hidden job's own keys (`.helpers: commands: [...]`) are read only
-    // where a `!reference` takes them (then as a script, see `lists`).
+    // where a `!reference` takes them, which may be any keyword.
     if keys.first().is_some_and(|k| k.starts_with('.')) && keys.get(1).is_none_or(|k| !KEYWORDS.contains(k)) {
-        return Reading::Expanded;
+        return Reading::Hidden;
     }
     // A job's keywords (or `default:`'s) start below its name.
     if keys
@@ -4332,6 +4423,14 @@ fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
     let under = |outer: &str, inner: &str| keys.iter().skip_while(|k| **k != outer).skip(1).any(|k| *k == inner);
     let last = keys.last().copied().unwrap_or_default();
     let parent = keys.len().checked_sub(2).map(|i| keys[i]);
+    // The runner writes every `release:` field into a shell line; a step
+    // pastes its `inputs` into its command, and GitLab pastes an included
+    // file's or a triggered pipeline's `inputs` wherever that file says
+    // `$[[ inputs.name ]]`, in a script too (an input may be named
+    // `variables`).
+    if has("release") || has("inputs") {
+        return Reading::Command;
+    }
     // Variables' names and values (GitLab expands `$NAME` in a value
     // unless it says `expand: false`); `only/except: variables` are
     // expressions.
@@ -4347,11 +4446,6 @@ fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
     }
     match last {
         k if SCRIPT_KEYS.contains(&k) => Reading::Script,
-        // The runner writes every `release:` field into a shell line; a
-        // step pastes its `inputs` into its command, and GitLab pastes an
-        // included file's or a triggered pipeline's `inputs` wherever that
-        // file says `$[[ inputs.name ]]`, in a script too.
-        _ if has("release") || has("inputs") => Reading::Command,
         "entrypoint" | "command" if matches!(parent, Some("image" | "services")) => Reading::Command,
         "if" => Reading::Expression,
         // Report files go to the runner's archiver as `artifacts:paths`
@@ -4522,14 +4616,14 @@ impl Walk {
                     // GitLab expands the variable there (`image:
                     // registry.example.com/$F`, `vault: ci/$F`).
                     let named = matches!(reading, Reading::Unlisted | Reading::Command)
-                        .then(|| references(real).find(|(name, _)| self.tainted.iter().any(|t| t == name)))
+                        .then(|| expanded_references(real).find(|(name, _)| self.tainted.iter().any(|t| t == name)))
                         .flatten();
                     match named {
                         None => Ok(()),
                         Some((name, _)) => Err(self.differ(
                             stand_in,
                             format!(
-                                "names `${name}`, a variable that holds a changed path's special characters, \
+                                "names the variable `{name}`, which holds a changed path's special characters, \
                                  where GitLab would expand it and the characters may not go (see the places \
                                  they may reach in docs/templates.md)"
                             ),
@@ -4593,6 +4687,12 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
             })
         }
         Reading::Expression => Some("changes a CI/CD expression (`if:`); match on variables, not on paths".to_owned()),
+        Reading::Hidden => Some(
+            "puts a path's special characters into a hidden job's own key, which a `!reference` may splice \
+             into any keyword (a script, `rules:if`, `tags`); keep paths out of it, or write them where they \
+             are used"
+                .to_owned(),
+        ),
         Reading::Unlisted => Some(
             "puts a path's special characters where childgen does not let them go: they may reach script lines, \
              `variables`, job, stage and environment names and URLs, `needs`, `dependencies`, `extends`, \
@@ -5610,8 +5710,8 @@ mod tests {
             ("job.cache.key", Reading::Expanded),
             ("workflow.name", Reading::Expanded),
             ("job.parallel.matrix.[0].TARGET", Reading::Expanded),
-            (".helpers.commands", Reading::Expanded),
-            (".helpers", Reading::Expanded),
+            (".helpers.commands", Reading::Hidden),
+            (".helpers", Reading::Hidden),
             (".helpers.image.name", Reading::Unlisted),
             // A job may be named after a keyword; its keys start below.
             ("variables-job.image", Reading::Unlisted),

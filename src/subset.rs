@@ -1758,7 +1758,20 @@ fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
             }
         }
         "source" | "." => all_fixed("a script sourced must be named as it is"),
-        "unset" => all_fixed("bash evaluates the subscript of a name given to `unset`"),
+        // Fixed text is not enough: bash evaluates `unset 'a[$F]'`'s
+        // subscript, expanding `$F` into arithmetic (found by the property
+        // test below).
+        "unset" => match args.iter().find(|a| {
+            a.value.as_deref().is_none_or(|w| {
+                !(is_name(w) || w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b"fvn".contains(&b)))
+            })
+        }) {
+            Some(arg) => Err(format!(
+                "gives `unset` `{}`, which is not a plain variable name (bash evaluates a name's subscript)",
+                arg.text
+            )),
+            None => Ok(()),
+        },
         "shopt" => match args.iter().find(|a| {
             a.literal
                 .as_deref()
@@ -1916,6 +1929,7 @@ mod tests {
             "[[ ( -n \"$F\" ) && ! ( -e x ) ]] && [[ \"$F\" == *.py ]]; [ -n \"$F\" ] && [ \"$F\" = \"$G\" ] && [ \"$F\" ] && test -f x -a -d y",
             "printf -- \"$F\"; wait \"$!\"",
             "read 'x' < list",
+            "unset TMP_LIST 'OLD' -v -f cleanup",
             "grep -q \"\\.py$\" list; echo $ a$ \"$\"",
             "find . -name '*.py' -exec ls {} \\; ; echo {} é",
             "case \"$F\" in *.py|*.txt) echo text;; (x) ;& *) :;;& esac",
@@ -2011,7 +2025,9 @@ mod tests {
             ("read \"$F\"", "variable name"),
             ("read -r 'a[$(id)]'", "variable name"),
             ("mapfile -C cb x", "callback"),
-            ("unset \"$F\"", "not plain text"),
+            ("unset \"$F\"", "not a plain variable name"),
+            ("unset 'a[$F]'", "not a plain variable name"),
+            ("unset -v 'a[$F]'", "not a plain variable name"),
             ("PS4='$(id)'", "`PS4`"),
             ("export BASH_ENV=x", "`BASH_ENV`"),
             ("BASH_ALIASES=()", "`BASH_ALIASES`"),

@@ -2664,7 +2664,7 @@ fn a_path_s_special_characters_reach_only_the_keywords_childgen_reads() {
         "image: {name: \"registry.example.com/$F\"}",
         "secrets: {DB_PASSWORD: {vault: \"ci/${F}\", file: false}}",
     ] {
-        assert_refused(&through(keyword), "db@prod", "names `$F`, a variable that holds");
+        assert_refused(&through(keyword), "db@prod", "names the variable `F`, which holds");
     }
     // A key below a job (a variable's name here) is not a job name.
     assert_refused(
@@ -2710,5 +2710,90 @@ fn the_thirty_eighth_passes_bypasses_are_refused() {
         "lint-{{ pipeline_name }}:\n  trigger:\n    project: platform/lint-runner\n    inputs:\n      file: {{ files.0.path | yaml_quote }}\n",
         "a`touch PWNED`.py",
         "a `trigger`",
+    );
+}
+
+#[test]
+fn the_thirty_ninth_passes_bypasses_are_refused() {
+    // A `!reference` splices a hidden job's value (a plain string, a
+    // variable, a mapping with `if:`) into a script, `rules` or `tags`:
+    // each is now resolved and read where it lands, and a hidden job's own
+    // keys take no path's special characters.
+    let lint = "{% set cmd = \"python3 scripts/lint.py \" ~ files.0.path %}.lint_cmds:\n  check: {{ cmd | yaml_quote }}\nlint-{{ pipeline_name }}:\n  script:\n    - !reference [.lint_cmds, check]\n";
+    assert_refused(lint, "x.py; touch PWNED; echo", "a hidden job's own key");
+    let through_variable = "{% set cmd = \"python3 scripts/lint.py \" ~ files.0.path %}.lint-defaults:\n  variables:\n    LINT_CMD: {{ cmd | yaml_quote }}\nlint-{{ pipeline_name }}:\n  script:\n    - !reference [.lint-defaults, variables, LINT_CMD]\n";
+    assert_refused(
+        through_variable,
+        "x.py; touch PWNED; echo",
+        "adds the shell operator `;`",
+    );
+    let condition = "{% set rule = '$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH && \"' ~ files.0.path ~ '\" !~ /experimental/' %}.conditions:\n  release_branch:\n    if: {{ rule | yaml_quote }}\ndeploy-{{ pipeline_name }}:\n  script: [./scripts/deploy.sh]\n  rules:\n    - !reference [.conditions, release_branch]\n";
+    assert_refused(condition, "x\" || \"1\" == \"1\" || \"", "a hidden job's own key");
+    // A folder name that leads a runner tag, through a `!reference`.
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        ".train-settings-{{ pipeline_name }}:\n  runner: {{ pipeline_name }}\ntrain-{{ pipeline_name }}:\n  script: [echo train]\n  tags: [!reference [\".train-settings-{{ pipeline_name }}\", runner]]\n",
+        "pipelines/prod-deploy/x.py",
+        "is led by a value (`prod-deploy`)",
+    );
+    // GitLab expands `%NAME%` as `$NAME` in keywords.
+    assert_refused(
+        "train-{{ pipeline_name }}:\n  variables: {MODEL_FILE: {{ files.0.path | yaml_quote }}}\n  script: [echo train]\n  tags: [\"gpu-%MODEL_FILE%\"]\n",
+        "a@b",
+        "names the variable `MODEL_FILE`, which holds",
+    );
+    assert_refused_by(
+        "pipeline_name:pipelines",
+        "deploy-{{ pipeline_name }}:\n  script: [echo deploy]\n  environment: {name: \"review/%DEPLOY_{{ pipeline_name | upper }}%\"}\n",
+        "pipelines/token/model.py",
+        "(`review/%DEPLOY_TOKEN%`)",
+    );
+    // An input named `variables` is an input.
+    assert_refused(
+        "include:\n  - local: ci/lint.yml\n    inputs:\n      variables: {{ files.0.path | yaml_quote }}\nnote-{{ pipeline_name }}:\n  script: [echo hi]\n",
+        "a`touch PWNED`.py",
+        "`inputs` (of a `run:` step",
+    );
+    // A `!reference` inside the fragment is read where it lands, so the
+    // common `before_script` reference no longer makes `rules:changes`
+    // a script.
+    // (The sandbox's YAML reader takes no tags: the run is checked here.)
+    let (env, _) = one_rule("pipeline_name:pipelines");
+    env.write(
+        "t.yml.tera",
+        "{% set first = files.0.path %}.setup:\n  before_script: [echo setting up]\ncheck-{{ pipeline_name }}:\n  before_script:\n    - !reference [.setup, before_script]\n  script: [echo checking]\n  rules:\n    - changes: [{{ first | yaml_quote }}]\n",
+    );
+    let out = env
+        .stdin("A\tpipelines/churn/EDA final (v2).ipynb\n")
+        .run(&["generate", "--diff", "-"]);
+    assert_eq!(out.code, 0, "{}", out.snapshot());
+    assert_contains(&out.stdout, "EDA final (v2).ipynb");
+}
+
+/// A fragment's check resolves the `!reference`s inside it; one that names
+/// a job another template renders would take a value no check read in
+/// this job, so the merge refuses it.
+#[test]
+fn a_reference_into_another_templates_job_is_refused() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    paths: [\"pipelines/*/*.py\"]\n    template: a.yml.tera\n  - stop: \"pipeline_name:pipelines\"\n    paths: [\"pipelines/*/*.md\"]\n    template: b.yml.tera\n",
+    );
+    env.write(
+        "a.yml.tera",
+        ".lint_cmds:\n  check:\n    if: '$CI_COMMIT_BRANCH == \"main\"'\nnote-{{ pipeline_name }}:\n  script: [echo noted]\n",
+    );
+    env.write(
+        "b.yml.tera",
+        "lint-{{ pipeline_name }}:\n  script: [echo linting]\n  rules:\n    - !reference [.lint_cmds, check]\n",
+    );
+    let out = env
+        .stdin("A\tpipelines/churn/train.py\nA\tpipelines/churn/README.md\n")
+        .run(&["generate", "--config", config.to_str().expect("utf-8"), "--diff", "-"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "a `!reference` names job `.lint_cmds`, which another template renders",
     );
 }
