@@ -394,8 +394,10 @@ fn the_init_starter_renders_hostile_names_harmlessly() {
     }
 }
 
+/// Every fixture case uses a safe pattern: it renders each hostile name
+/// (but a line break) and its jobs run harmlessly.
 #[test]
-fn fixture_cases_render_or_refuse_hostile_names() {
+fn fixture_cases_render_hostile_names_harmlessly() {
     for case in std::fs::read_dir(root().join("fixtures/cases"))
         .expect("cases")
         .flatten()
@@ -421,7 +423,9 @@ fn fixture_cases_render_or_refuse_hostile_names() {
                 listing.push('\n');
             }
             let what = format!("case {}, name {name:?}", dir.display());
-            attack(&dir.join("childgen.yml"), &dir, &listing, false, &what);
+            // A line break may reach no script (it would split the path for
+            // whatever reads lines): the one refusal a safe pattern meets.
+            attack(&dir.join("childgen.yml"), &dir, &listing, !name.contains('\n'), &what);
         }
     }
 }
