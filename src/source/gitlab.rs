@@ -31,6 +31,9 @@ const DEADLINE: Duration = Duration::from_mins(3);
 /// Pages read from one list: 100,000 items, far past GitLab's own cap on a
 /// merge request's diffs.
 const MAX_PAGES: usize = 1000;
+/// Bytes read from all response bodies together: as much as a diff listing
+/// may hold (`files::DIFF_LIMIT`).
+const MAX_RECEIVED: u64 = 256 * 1024 * 1024;
 /// Bytes read from one response body.
 const MAX_BODY: u64 = 32 * 1024 * 1024;
 
@@ -210,6 +213,11 @@ pub struct GitLab {
     request_timeout: Duration,
     retry_base: Duration,
     verbose: bool,
+    /// Body bytes read so far, of every answer (pages arrive on several
+    /// threads): at most [`MAX_RECEIVED`].
+    received: std::sync::atomic::AtomicU64,
+    /// [`MAX_RECEIVED`], or a test's smaller bound.
+    max_received: u64,
 }
 
 /// Redirects followed at most (same origin only).
@@ -287,6 +295,11 @@ impl GitLab {
             request_timeout,
             retry_base: Duration::from_millis(200),
             verbose,
+            received: std::sync::atomic::AtomicU64::new(0),
+            max_received: std::env::var("CHILDGEN_TEST_API_MAX_RECEIVED")
+                .ok()
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(MAX_RECEIVED),
         })
     }
 
@@ -448,6 +461,16 @@ impl GitLab {
                 MAX_BODY / 1024 / 1024
             )));
         }
+        let before = self
+            .received
+            .fetch_add(body.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        if before + body.len() as u64 > self.max_received {
+            return Err(Failure::Other(format!(
+                "GET {what}: GitLab's answers hold more than {} MiB in all, more than childgen reads for one \
+                 merge request",
+                self.max_received / 1024 / 1024
+            )));
+        }
         serde_json::from_slice(&body)
             .map_err(|e| Failure::Other(format!("GET {what}: unexpected response from GitLab: {e}")))
     }
@@ -459,6 +482,14 @@ impl GitLab {
             let response = self.get(path, &[("per_page", PER_PAGE.to_string()), ("page", n.to_string())])?;
             let headers = response.headers().clone();
             let items: Vec<T> = self.read_json(response, &format!("{path} page {n}"))?;
+            // GitLab never gives more than it was asked for: the bound on
+            // pages is a bound on items only with this.
+            if items.len() > PER_PAGE {
+                return Err(Failure::Other(format!(
+                    "GET {path} page {n}: GitLab gave {} items where childgen asked for {PER_PAGE} a page",
+                    items.len()
+                )));
+            }
             Ok((items, headers))
         };
         let (mut items, headers) = page(1)?;

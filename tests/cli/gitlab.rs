@@ -657,6 +657,51 @@ fn an_endless_next_page_chain_stops_at_1000_pages() {
     assert_eq!(requests.load(Ordering::SeqCst), 1000);
 }
 
+/// Pages are bounded, and so are the items on each (GitLab never gives
+/// more than `per_page`) and the bytes of all answers together.
+#[test]
+fn more_items_than_asked_for_and_too_many_bytes_are_refused() {
+    use std::io::Write;
+    let (h, sha, _) = merged();
+    let port = api_with_diffs(&h, &sha, |_, stream| {
+        let many: Vec<serde_json::Value> = (0..101)
+            .map(|i| {
+                file_diff(
+                    &format!("pipelines/p1/s1/f{i}.py"),
+                    &format!("pipelines/p1/s1/f{i}.py"),
+                    "A",
+                )
+            })
+            .collect();
+        let body = serde_json::Value::Array(many).to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-total-pages: 1\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let out = run_against(&h, &sha, port, &[]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(
+        &out.stderr,
+        "page 1: GitLab gave 101 items where childgen asked for 100 a page",
+    );
+
+    // Ten pages of 300 KB under a 1 MiB bound for the test (256 MiB for real).
+    let port = api_with_diffs(&h, &sha, |_, stream| {
+        let long = format!("pipelines/p1/s1/{}.py", "x".repeat(300 * 1024));
+        let body = json!([file_diff(&long, &long, "A")]).to_string();
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-total-pages: 10\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    });
+    let out = run_against(&h, &sha, port, &[("CHILDGEN_TEST_API_MAX_RECEIVED", "1048576")]).success();
+    assert_eq!(out.stdout, FEATURE_CHANGES);
+    assert_contains(&out.stderr, "GitLab's answers hold more than 1 MiB in all");
+}
+
 #[test]
 fn a_next_page_that_goes_back_is_refused() {
     let (h, sha, _) = merged();
