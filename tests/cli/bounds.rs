@@ -323,6 +323,22 @@ fn templates_at_the_depth_bounds_render_on_every_thread() {
     }
 }
 
+/// A template that leads into `/proc` (a link to `/proc/self/environ`) is
+/// refused before it is read: the run's errors quote rendered lines, and
+/// that file holds the job's tokens.
+#[test]
+fn a_template_in_proc_is_refused_and_no_token_printed() {
+    let env = project(None);
+    std::fs::remove_file(env.path().join("t.yml.tera")).expect("remove");
+    symlink("/proc/self/environ", env.path().join("t.yml.tera")).expect("symlink");
+    let out = env
+        .env("CHILDGEN_TEST_CANARY", "glcbt-canary-5f1c0ffee")
+        .run(&["generate", "--diff", "mr.diff"]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "under /proc, which holds the system's and the job's state");
+    assert!(!out.stderr.contains("glcbt-canary") && !out.stdout.contains("glcbt-canary"));
+}
+
 #[test]
 fn a_partials_folder_that_leads_outside_is_refused() {
     // The glob's folder itself is a link to files outside the config folder.
