@@ -216,15 +216,26 @@ impl Fragment {
     }
 }
 
-/// The jobs `doc`'s `!reference` tags name (their first item) that `doc`
-/// does not hold.
+/// The top-level keys (jobs, `variables`, `default`...) of `doc`'s
+/// `!reference` tags that do not resolve inside `doc`.
 fn foreign_references(doc: &Mapping) -> Vec<Value> {
+    fn resolves(doc: &Mapping, path: &[Value]) -> bool {
+        let Some((first, rest)) = path.split_first() else {
+            return false;
+        };
+        let mut value = doc.get(first);
+        for key in rest {
+            value = value.and_then(Value::as_mapping).and_then(|map| map.get(key));
+        }
+        value.is_some()
+    }
     fn walk(value: &Value, doc: &Mapping, out: &mut Vec<Value>) {
         match value {
             Value::Tagged(tagged) => {
                 if tagged.tag == "reference"
-                    && let Some(job) = tagged.value.as_sequence().and_then(|path| path.first())
-                    && !doc.contains_key(job)
+                    && let Some(path) = tagged.value.as_sequence()
+                    && let Some(job) = path.first()
+                    && !resolves(doc, path)
                     && !out.contains(job)
                 {
                     out.push(job.clone());
@@ -423,15 +434,23 @@ impl Merger {
         // Each fragment's safety check resolves the `!reference`s inside
         // it and reads each value where it lands; one into another
         // fragment would take a value (a path) that no check read there.
-        if let Some((job, source)) = self.foreign.iter().find(|(job, _)| self.index.contains_key(job)) {
+        let rendered = |job: &Value| match job.as_str() {
+            Some("variables") => (!self.variables.is_empty()).then(|| "the templates' `variables`".to_owned()),
+            Some("stages") => (!self.stages.names.is_empty()).then(|| "the templates' `stages`".to_owned()),
+            _ => self.index.get(job).map(|&i| self.origins[self.key_origin[i]].clone()),
+        };
+        if let Some((job, source, by)) = self
+            .foreign
+            .iter()
+            .find_map(|(job, source)| rendered(job).map(|by| (job, source, by)))
+        {
             return Err(Error::Merge {
                 origin: self.origins[*source].clone(),
                 detail: format!(
-                    "a `!reference` names {}, which another template renders ({}): childgen checks each \
+                    "a `!reference` into {} takes what another template renders ({by}): childgen checks each \
                      template's output on its own, so a changed path in it could reach this job unchecked; \
                      render it in this template too (a shared partial), or put it in an included file",
                     describe(job),
-                    self.origins[self.key_origin[self.index[job]]]
                 ),
             });
         }

@@ -187,6 +187,7 @@ const KEYWORDS: [&str; 62] = [
 /// # Errors
 /// The first [`Difference`], in document order.
 pub fn compare(real: &Mapping, stand_in: &Mapping, known: &Known) -> Result<Option<Difference>, Difference> {
+    shallow_substitutions(real)?;
     // Each value a `!reference` takes is read where it lands.
     let (real, stand_in) = (resolve_references(real), resolve_references(stand_in));
     let (real, stand_in) = (real.as_ref(), stand_in.as_ref());
@@ -799,6 +800,7 @@ pub fn check_reach(real: &Mapping, chosen: &Chosen, known: &Known, proven: &Prov
         },
         None => None,
     };
+    shallow_substitutions(real)?;
     // Where a cached key matches, so does every `$NAME` that holds a
     // chosen word: one between `_`s is not marked, so its text is in the
     // key; a marked one is either refused here or in a name the templates
@@ -4326,6 +4328,54 @@ fn collect_scripts(map: &Mapping, at: &mut Vec<String>, script: bool, lists: boo
         );
         at.pop();
     }
+}
+
+/// Refuses a string that nests `$(` deeper than the shell subset reads
+/// ([`crate::subset::MAX_DEPTH`]) before the checks that follow each
+/// substitution do (their work grows with the square of the depth: 60,000
+/// levels ran for minutes). Quotes are not read: an upper bound.
+fn shallow_substitutions(doc: &Mapping) -> Result<(), Difference> {
+    fn depth(text: &str) -> usize {
+        let (mut depth, mut deepest) = (0usize, 0);
+        let bytes = text.as_bytes();
+        for (i, b) in bytes.iter().enumerate() {
+            match b {
+                b'(' if i > 0 && bytes[i - 1] == b'$' => {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+                b')' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        deepest
+    }
+    fn walk<'d>(value: &'d Value, at: &mut Vec<&'d str>) -> Result<(), Difference> {
+        match value {
+            Value::String(text) if text.contains("$(") && depth(text) > crate::subset::MAX_DEPTH => Err(Difference {
+                at: at.join("."),
+                detail: format!(
+                    "nests command substitutions more than {} levels deep, past what childgen reads of a shell \
+                     line; write the inner commands on lines of their own",
+                    crate::subset::MAX_DEPTH
+                ),
+                stand_in_text: String::new(),
+            }),
+            Value::Sequence(items) => items.iter().try_for_each(|item| walk(item, at)),
+            Value::Mapping(map) => entries(map, at),
+            Value::Tagged(tagged) => walk(&tagged.value, at),
+            _ => Ok(()),
+        }
+    }
+    fn entries<'d>(map: &'d Mapping, at: &mut Vec<&'d str>) -> Result<(), Difference> {
+        map.iter().try_for_each(|(key, item)| {
+            at.push(key.as_str().unwrap_or_default());
+            let outcome = walk(item, at);
+            at.pop();
+            outcome
+        })
+    }
+    entries(doc, &mut Vec::new())
 }
 
 /// How many `!reference`s GitLab follows through each other.

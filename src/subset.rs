@@ -93,7 +93,7 @@ fn parse(script: &str) -> Result<Parser<'_>, String> {
 }
 
 /// Nesting of compound commands and `$( )` the parser follows.
-const MAX_DEPTH: usize = 32;
+pub const MAX_DEPTH: usize = 32;
 
 /// Builtins that evaluate text as code, name variables to assign (whose
 /// subscripts bash evaluates), or change how later lines are read.

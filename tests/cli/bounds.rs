@@ -323,6 +323,22 @@ fn templates_at_the_depth_bounds_render_on_every_thread() {
     }
 }
 
+/// A script line that nests `$(` 60,000 deep is refused before the checks
+/// that follow each substitution (their work grew with the square of the
+/// depth: minutes).
+#[test]
+fn deeply_nested_substitutions_are_refused_at_once() {
+    let env = project(None);
+    let line = format!("echo {}x{}", "\"$(echo ".repeat(60_000), ")\"".repeat(60_000));
+    env.write(
+        "t.yml.tera",
+        format!("build-{{{{ pipeline_name }}}}:\n  variables:\n    F: {{{{ files.0.path | yaml_quote }}}}\n  script:\n    - ls -l \"./$F\"\n    - '{line}'\n"),
+    );
+    let out = generate(&env);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(&out.stderr, "nests command substitutions more than 32 levels deep");
+}
+
 /// A template that leads into `/proc` (a link to `/proc/self/environ`) is
 /// refused before it is read: the run's errors quote rendered lines, and
 /// that file holds the job's tokens.

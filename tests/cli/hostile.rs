@@ -2798,6 +2798,39 @@ fn a_reference_into_another_templates_job_is_refused() {
     assert_eq!(out.code, 2, "{}", out.snapshot());
     assert_contains(
         &out.stderr,
-        "a `!reference` names job `.lint_cmds`, which another template renders",
+        "a `!reference` into job `.lint_cmds` takes what another template renders",
+    );
+}
+
+#[test]
+fn the_fortieth_passes_bypass_is_refused() {
+    // `!reference [variables, X]` into the top-level `variables` another
+    // template renders (merged apart from jobs, so the merge's check did
+    // not see it); the referencing template printed no chosen word, so no
+    // check of its own ran.
+    let env = TestEnv::new();
+    let config = env.write(
+        "childgen.yml",
+        "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: b.yml.tera\n    mode: once\n  - stop: \"pipeline_name:pipelines\"\n    template: a.yml.tera\n    mode: once\n",
+    );
+    env.write(
+        "b.yml.tera",
+        "variables:\n  FIRST_CHANGED: {{ changes.0.path | yaml_quote }}\nlint-changes:\n  script:\n    - ls -l \"./$FIRST_CHANGED\" || true\n",
+    );
+    env.write(
+        "a.yml.tera",
+        "announce:\n  script:\n    - echo \"first change:\"\n    - !reference [variables, FIRST_CHANGED]\n",
+    );
+    let out = env.stdin("A\tpipelines/p1/x`touch PWNED`.py\n").run(&[
+        "generate",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--diff",
+        "-",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.snapshot());
+    assert_contains(
+        &out.stderr,
+        "a `!reference` into keyword `variables` takes what another template renders (the templates' `variables`)",
     );
 }
