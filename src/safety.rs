@@ -4477,14 +4477,18 @@ fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
     // pastes its `inputs` into its command, and GitLab pastes an included
     // file's or a triggered pipeline's `inputs` wherever that file says
     // `$[[ inputs.name ]]`, in a script too (an input may be named
-    // `variables`).
-    if has("release") || has("inputs") {
+    // `variables`; a variable may be named `release`).
+    let variables = keys.iter().position(|k| *k == "variables");
+    if keys[..variables.unwrap_or(keys.len())]
+        .iter()
+        .any(|k| matches!(*k, "release" | "inputs"))
+    {
         return Reading::Command;
     }
     // Variables' names and values (GitLab expands `$NAME` in a value
     // unless it says `expand: false`); `only/except: variables` are
     // expressions.
-    if let Some(i) = keys.iter().position(|k| *k == "variables") {
+    if let Some(i) = variables {
         if i > 0 && matches!(keys[i - 1], "only" | "except") {
             return Reading::Expression;
         }
@@ -5746,6 +5750,8 @@ mod tests {
             ("job.release.description", Reading::Command),
             ("job.run.[0].inputs.message", Reading::Command),
             ("include.[0].inputs.file", Reading::Command),
+            ("include.[0].inputs.variables", Reading::Command),
+            ("job.variables.release", Reading::Expanded),
             ("job.trigger.inputs.file", Reading::Command),
             ("job.trigger.include.[0].inputs.file", Reading::Command),
             ("job.image.entrypoint", Reading::Command),
@@ -5763,8 +5769,9 @@ mod tests {
             (".helpers.commands", Reading::Hidden),
             (".helpers", Reading::Hidden),
             (".helpers.image.name", Reading::Unlisted),
-            // A job may be named after a keyword; its keys start below.
-            ("variables-job.image", Reading::Unlisted),
+            // A job may be named after a job keyword; its keys start below.
+            ("release.image", Reading::Unlisted),
+            ("inputs.script", Reading::Script),
             ("job.image", Reading::Unlisted),
             ("job.image.name", Reading::Unlisted),
             ("job.secrets.DB.vault", Reading::Unlisted),
