@@ -172,7 +172,7 @@ enum Piece {
 pub struct Prepared {
     origin: String,
     pieces: Vec<Piece>,
-    /// The jobs its `!reference`s name that it does not render itself.
+    /// The top-level keys of its `!reference`s that do not resolve in it.
     foreign: Vec<Value>,
     /// GitLab's schema problems of its entries.
     problems: Vec<String>,
@@ -348,8 +348,8 @@ pub struct Merger {
     stages: Stages,
     variables: Mapping,
     variable_origin: HashMap<Value, usize>,
-    /// Jobs a fragment's `!reference` names without rendering them, with
-    /// the fragment: another fragment may not render them.
+    /// The top-level keys of `!reference`s that do not resolve in their
+    /// own fragment, with that fragment: no other fragment may render them.
     foreign: Vec<(Value, usize)>,
     problems: Vec<String>,
 }
