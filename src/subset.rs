@@ -1760,7 +1760,7 @@ fn builtin(name: &str, args: &[Word]) -> Result<(), String> {
         "source" | "." => all_fixed("a script sourced must be named as it is"),
         // Fixed text is not enough: bash evaluates `unset 'a[$F]'`'s
         // subscript, expanding `$F` into arithmetic (found by the property
-        // test below).
+        // test `bash_never_runs_a_variable_of_a_line_the_subset_accepts`).
         "unset" => match args.iter().find(|a| {
             a.value.as_deref().is_none_or(|w| {
                 !(is_name(w) || w.len() > 1 && w.starts_with('-') && w[1..].bytes().all(|b| b"fvn".contains(&b)))
