@@ -184,8 +184,9 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
         )?;
     }
     // Another fragment's `default:` scripts run in the jobs a changed path
-    // or value reached, with their variables: no single fragment's check
-    // sees both.
+    // or value reached, with their variables and the files their scripts
+    // wrote (and `default: artifacts` hands those on): no single
+    // fragment's check sees both.
     // (A template's own `default:` is checked with its fragments.)
     if let Some((template, origin)) = proven.1.default.lock().ok().and_then(|d| d.clone())
         && proven.1.reached.lock().is_ok_and(|t| t.iter().any(|t| *t != template))
@@ -193,9 +194,9 @@ pub fn generate<'c>(settings: &Settings, changes: &'c [Change]) -> Result<Outcom
         return Err(Error::Merge {
             origin,
             detail: "sets `default:` scripts, cache or artifacts, which GitLab gives every job, also those of \
-                     fragments a changed path or value reaches, whose variables they would read where no check \
-                     follows them; write those keys in each template's jobs (`extends:` a hidden job of the \
-                     same template) instead"
+                     fragments a changed path or value reaches, whose variables and written files they would \
+                     read where no check follows them; write those keys in each template's jobs (`extends:` a \
+                     hidden job of the same template) instead"
                 .to_owned(),
         });
     }
@@ -459,7 +460,7 @@ fn render_fragment(
         };
         if chosen_here
             && !recorded()
-            && safety::reaches_variables(real, &reached.chosen)
+            && (safety::reaches_variables(real, &reached.chosen) || safety::reaches_script_lines(real, &reached.chosen))
             && let Ok(mut templates) = reached.proven.1.reached.lock()
             && !templates.iter().any(|t| t == template)
         {

@@ -1464,6 +1464,23 @@ pub fn reaches_variables(doc: &Mapping, chosen: &Chosen) -> bool {
     variables(doc).iter().any(|(_, value)| chosen.within(value))
 }
 
+/// Whether a chosen value or path stands in a script line of `doc`: a
+/// `default:` of another template (an `after_script` that uploads what a
+/// script copied, `artifacts` that hand a written list on) would act on it
+/// where no check of this fragment follows.
+#[must_use]
+pub fn reaches_script_lines(doc: &Mapping, chosen: &Chosen) -> bool {
+    let mut scripts = Vec::new();
+    collect_scripts(
+        doc,
+        &mut Vec::new(),
+        false,
+        doc.values().any(has_reference),
+        &mut scripts,
+    );
+    scripts.iter().any(|(_, line)| chosen.within(line))
+}
+
 /// The keys whose value names what a job gets or runs, and the keys of
 /// theirs that do when the value is a mapping ([`picked_by_value`]).
 const PICKING: [(&str, &[&str]); 10] = [
@@ -4752,14 +4769,20 @@ fn string(real: &str, stand_in: &str, reading: Reading) -> Option<String> {
             // before it matches (and logs a pattern that matched nothing).
             if dollar_references(real) != dollar_references(stand_in) {
                 return Some(
-                    "adds a `$` to an `artifacts:` or `cache:` pattern, which the runner expands with the job's \
-                     variables (a commit title, a secret) before it matches and logs it"
+                    "adds a `$` to a file pattern (`artifacts:`, `cache:`, `rules:changes` or `exists`, \
+                     `include`), which GitLab or the runner expands with the job's variables (a commit title, a \
+                     secret) before it matches, and logs"
                         .to_owned(),
                 );
             }
-            let globs = |text: &str| text.bytes().filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{')).count();
+            // (`\` escapes the next character in GitLab's `File.fnmatch?`.)
+            let globs = |text: &str| {
+                text.bytes()
+                    .filter(|b| matches!(b, b'*' | b'?' | b'[' | b'{' | b'\\'))
+                    .count()
+            };
             (globs(real) > globs(stand_in)).then(|| {
-                "puts a path's `*`, `?`, `[` or `{` into a file pattern (`artifacts:`, `cache:`, `rules:changes` \
+                "puts a path's `*`, `?`, `[`, `{` or `\\` into a file pattern (`artifacts:`, `cache:`, `rules:changes` \
                  or `exists`, `include`), where it would match other files (`{..,x}/.git/config`); list folders \
                  the template names, or rename the file"
                     .to_owned()

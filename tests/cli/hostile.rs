@@ -2604,7 +2604,7 @@ fn the_thirty_seventh_passes_bypasses_are_refused() {
     assert_refused(
         collect,
         "report-$AWS_SECRET_ACCESS_KEY.html",
-        "adds a `$` to an `artifacts:` or `cache:` pattern",
+        "adds a `$` to a file pattern",
     );
     let keep = |tail: &str| {
         format!(
@@ -2871,4 +2871,46 @@ fn the_forty_first_passes_bypasses_are_refused() {
     // With a plain name, the trusted program gets it.
     let (env, config) = one_rule("pipeline_name:pipelines");
     assert_renders(&env, &config, "A\tpipelines/churn/summary.txt\n", &[upload]);
+}
+
+#[test]
+fn the_forty_second_passes_bypasses_are_refused() {
+    // Another template's `default:` acts on the files a path's script
+    // wrote: an `after_script` that uploads what a script copied, or
+    // `artifacts` that hand a written list to a later job (curl's `-F
+    // @a,b` then read `../secret/KUBECONFIG`). The cross-template rule knew paths
+    // in variables only.
+    let copy = "stage-{{ pipeline_name }}:\n  script:\n    - mkdir -p staging\n{%- for f in files %}\n{%- set w = f.path | sh_quote %}\n    - {{ 'cp --parents -- ' ~ w ~ ' staging/' | yaml_quote }}\n{%- endfor %}\n";
+    let upload = "default:\n  after_script:\n    - find staging -type f -print0 | while IFS= read -r -d '' f; do curl -sS -F \"file=@$f\" \"$UPLOAD_URL\"; done\n";
+    let list = "stages: [list, upload]\nlist-{{ pipeline_name }}:\n  stage: list\n  script:\n    - mkdir -p changed\n{%- for f in files %}\n{%- set w = f.path | sh_quote %}\n    - {{ \"printf '%s\\n' \" ~ w ~ \" >> changed/\" ~ pipeline_name ~ \".txt\" | yaml_quote }}\n{%- endfor %}\n";
+    let hand_on = "stages: [list, upload]\ndefault:\n  artifacts:\n    paths: [changed/]\nupload-changed:\n  stage: upload\n  script:\n    - cat changed/*.txt | while IFS= read -r f; do curl -sS -F \"file=@./$f\" \"$UPLOAD_URL\"; done\n";
+    for (first, second, mode) in [(copy, upload, ""), (list, hand_on, "\n    mode: once")] {
+        let env = TestEnv::new();
+        let config = env.write(
+            "childgen.yml",
+            format!(
+                "rules:\n  - stop: \"pipeline_name:pipelines\"\n    template: a.yml.tera\n  - name: second\n    stop: \"pipeline_name:pipelines\"\n    template: b.yml.tera{mode}\ntrusted_commands: [curl]\n"
+            ),
+        );
+        env.write("a.yml.tera", first);
+        env.write("b.yml.tera", second);
+        let out = env
+            .stdin("A\tpipelines/p1/x\nA\tpipelines/p1/x,../secret/KUBECONFIG\n")
+            .run(&["generate", "--config", config.to_str().expect("utf-8"), "--diff", "-"]);
+        assert_eq!(out.code, 2, "{}", out.snapshot());
+        assert_contains(
+            &out.stderr,
+            "sets `default:` scripts, cache or artifacts, which GitLab gives every job",
+        );
+    }
+    // A `\` escapes in GitLab's `File.fnmatch?`: `a\b.yaml` in
+    // `rules:changes` matches `ab.yaml`, not the changed file. (The error
+    // prints the path as it is, so this one is checked here.)
+    let (env, config) = one_rule("pipeline_name:pipelines");
+    let template = "check-{{ pipeline_name }}:\n  script: [echo check]\n  rules:\n    - changes: [{{ files.0.path | yaml_quote }}]\n";
+    env.write("t.yml.tera", template);
+    let listing = format!("A\t{}\n", git_quote("pipelines/p1/a\\b.yaml"));
+    assert_eq!(attack(&config, env.path(), &listing, false, template), Outcome::Refused);
+    let out = env.stdin(listing).run(&["generate", "--diff", "-"]);
+    assert_contains(&out.stderr, "`{` or `\\` into a file pattern");
 }
