@@ -219,23 +219,12 @@ impl Fragment {
 /// The top-level keys (jobs, `variables`, `default`...) of `doc`'s
 /// `!reference` tags that do not resolve inside `doc`.
 fn foreign_references(doc: &Mapping) -> Vec<Value> {
-    fn resolves(doc: &Mapping, path: &[Value]) -> bool {
-        let Some((first, rest)) = path.split_first() else {
-            return false;
-        };
-        let mut value = doc.get(first);
-        for key in rest {
-            value = value.and_then(Value::as_mapping).and_then(|map| map.get(key));
-        }
-        value.is_some()
-    }
     fn walk(value: &Value, doc: &Mapping, out: &mut Vec<Value>) {
         match value {
             Value::Tagged(tagged) => {
                 if tagged.tag == "reference"
-                    && let Some(path) = tagged.value.as_sequence()
-                    && let Some(job) = path.first()
-                    && !resolves(doc, path)
+                    && let Some(job) = tagged.value.as_sequence().and_then(|path| path.first())
+                    && crate::safety::reference_target(doc, &tagged.value).is_none()
                     && !out.contains(job)
                 {
                     out.push(job.clone());

@@ -856,13 +856,7 @@ fn chosen_variable(value: &Mapping, chosen: &Chosen, known: &Known) -> Result<()
     chosen_variable_name(value, chosen, known)?;
     // The first such name in `text`.
     let named = |text: &str| -> Option<String> {
-        references(text)
-            .map(|reference| (reference, false))
-            .chain(
-                percent_references(text)
-                    .filter(|(name, rest)| closed(name, rest))
-                    .map(|reference| (reference, true)),
-            )
+        expanded_references(text)
             .find(|((name, rest), percent)| {
                 // The name may run on past the variable's (`$CI_JOB_TOKEN-x`
                 // with a folder `ci_job_token-x`).
@@ -968,9 +962,14 @@ fn percent_references(text: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
-/// Every `$NAME`/`${NAME}` and closed `%NAME%` reference of `text`.
-fn expanded_references(text: &str) -> impl Iterator<Item = (&str, &str)> {
-    references(text).chain(percent_references(text).filter(|(name, rest)| closed(name, rest)))
+/// Every `$NAME`/`${NAME}` and closed `%NAME%` reference of `text`, each
+/// with whether it is of the `%NAME%` form.
+fn expanded_references(text: &str) -> impl Iterator<Item = ((&str, &str), bool)> {
+    references(text).map(|reference| (reference, false)).chain(
+        percent_references(text)
+            .filter(|(name, rest)| closed(name, rest))
+            .map(|reference| (reference, true)),
+    )
 }
 
 /// Whether a `%NAME` of [`percent_references`] is closed by its `%`.
@@ -4421,22 +4420,26 @@ fn shallow_substitutions(doc: &Mapping) -> Result<(), Difference> {
 /// How many `!reference`s GitLab follows through each other.
 const REFERENCE_DEPTH: usize = 10;
 
+/// The value of `doc` a `!reference`'s `path` (`[job, key, ...]`) names,
+/// looked up as GitLab does; `None` when `doc` does not hold it.
+#[must_use]
+pub fn reference_target<'d>(doc: &'d Mapping, path: &Value) -> Option<&'d Value> {
+    let mut keys = path.as_sequence()?.iter();
+    let mut value = doc.get(keys.next()?)?;
+    for key in keys {
+        value = value.as_mapping()?.get(key)?;
+    }
+    Some(value)
+}
+
 /// `doc` with every `!reference [job, key, ...]` that names a value of
 /// `doc` itself replaced by that value (GitLab resolves them, through up
 /// to [`REFERENCE_DEPTH`] references); one that names a job of another
 /// fragment or an included file stays a tag.
 fn resolve_references(doc: &Mapping) -> Cow<'_, Mapping> {
-    fn lookup<'d>(doc: &'d Mapping, path: &Value) -> Option<&'d Value> {
-        let mut keys = path.as_sequence()?.iter();
-        let mut value = doc.get(keys.next()?)?;
-        for key in keys {
-            value = value.as_mapping()?.get(key)?;
-        }
-        Some(value)
-    }
     fn resolve(value: &Value, doc: &Mapping, depth: usize) -> Value {
         match value {
-            Value::Tagged(tagged) if tagged.tag == "reference" => match lookup(doc, &tagged.value) {
+            Value::Tagged(tagged) if tagged.tag == "reference" => match reference_target(doc, &tagged.value) {
                 Some(target) if depth < REFERENCE_DEPTH => resolve(target, doc, depth + 1),
                 _ => value.clone(),
             },
@@ -4711,11 +4714,13 @@ impl Walk {
                     // GitLab expands the variable there (`image:
                     // registry.example.com/$F`, `vault: ci/$F`).
                     let named = matches!(reading, Reading::Unlisted | Reading::Command)
-                        .then(|| expanded_references(real).find(|(name, _)| self.tainted.iter().any(|t| t == name)))
+                        .then(|| {
+                            expanded_references(real).find(|((name, _), _)| self.tainted.iter().any(|t| t == name))
+                        })
                         .flatten();
                     match named {
                         None => Ok(()),
-                        Some((name, _)) => Err(self.differ(
+                        Some(((name, _), _)) => Err(self.differ(
                             stand_in,
                             format!(
                                 "names the variable `{name}`, which holds a changed path's special characters, \
